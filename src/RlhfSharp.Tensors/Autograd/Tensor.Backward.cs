@@ -1,0 +1,148 @@
+using RlhfSharp.Tensors.Autograd;
+
+namespace RlhfSharp.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Records <paramref name="result"/> as the output of a differentiable op when grad mode is on
+    /// and some input requires grad. <paramref name="backward"/> gets dL/d(result) and returns
+    /// dL/d(input) per input (null where not needed), shaped like each input.
+    /// </summary>
+    internal static Tensor Record(Tensor result, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        if (!GradMode.IsEnabled)
+            return result;
+        bool any = false;
+        foreach (var t in inputs)
+            any |= t.RequiresGrad;
+        if (!any)
+            return result;
+        result.GradFn = new Node(op, inputs, backward);
+        result._requiresGrad = true;
+        return result;
+    }
+
+    /// <summary>A tensor sharing this one's storage, cut from the graph (no grad).</summary>
+    public Tensor Detach()
+    {
+        return Dtype switch
+        {
+            DType.Float32 => new Tensor(F!, ShapeArr, StridesArr, Offset),
+            DType.BFloat16 => new Tensor(H!, ShapeArr, StridesArr, Offset),
+            _ => new Tensor(I!, ShapeArr, StridesArr, Offset),
+        };
+    }
+
+    /// <summary>
+    /// Backpropagates from this tensor: a scalar by default, or any shape with a supplied
+    /// <paramref name="gradient"/>. Leaf gradients accumulate into <see cref="Grad"/>. The graph
+    /// is freed afterwards unless <paramref name="retainGraph"/>; a second backward through a
+    /// freed graph throws.
+    /// </summary>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false)
+    {
+        if (!RequiresGrad)
+            throw new InvalidOperationException("Backward: this tensor does not require grad (no input of the ops that produced it requires grad, or it was computed under NoGrad)");
+        if (gradient is null)
+        {
+            if (Numel != 1)
+                throw new InvalidOperationException($"Backward: a gradient must be supplied for a non-scalar tensor of shape {ShapeUtil.Format(ShapeArr)}");
+            gradient = Ones(ShapeArr);
+        }
+        else if (!ShapeUtil.SameShape(gradient.ShapeArr, ShapeArr))
+        {
+            throw new ShapeMismatchException("Backward", $"gradient shape {ShapeUtil.Format(gradient.ShapeArr)} does not match tensor shape {ShapeUtil.Format(ShapeArr)}");
+        }
+
+        using var _ = GradMode.NoGrad();
+        if (GradFn is null)
+        {
+            AccumulateLeaf(this, gradient);
+            return;
+        }
+        if (GradFn.Freed)
+            throw FreedGraph(GradFn);
+
+        var order = TopologicalOrder(GradFn);
+        var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [GradFn] = gradient };
+        for (int n = order.Count - 1; n >= 0; n--)
+        {
+            var node = order[n];
+            if (!pending.Remove(node, out var g))
+                continue;
+            var inputs = node.Inputs!;
+            var grads = node.BackwardFn!(g);
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                var gi = grads[i];
+                var input = inputs[i];
+                if (gi is null || !input.RequiresGrad)
+                    continue;
+                if (!ShapeUtil.SameShape(gi.ShapeArr, input.ShapeArr))
+                    throw new InvalidOperationException($"internal: backward of '{node.Op}' returned a gradient of shape {ShapeUtil.Format(gi.ShapeArr)} for input {i} of shape {ShapeUtil.Format(input.ShapeArr)}");
+                if (input.GradFn is null)
+                {
+                    AccumulateLeaf(input, gi);
+                }
+                else
+                {
+                    if (input.GradFn.Freed)
+                        throw FreedGraph(input.GradFn);
+                    pending[input.GradFn] = pending.TryGetValue(input.GradFn, out var prev) ? prev.Add(gi) : gi;
+                }
+            }
+            if (!retainGraph)
+                node.Free();
+        }
+    }
+
+    private static InvalidOperationException FreedGraph(Node node) => new(
+        $"Backward: the graph through '{node.Op}' was already freed by an earlier Backward(). " +
+        "Run the forward pass again, or pass retainGraph: true to the first Backward() if you need to backpropagate twice.");
+
+    private static void AccumulateLeaf(Tensor leaf, Tensor g)
+    {
+        if (leaf.Grad is null)
+        {
+            leaf.Grad = g.Clone();
+        }
+        else
+        {
+            var dst = leaf.Grad.Span;
+            var src = g.Contiguous().Span;
+            System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+        }
+    }
+
+    private static List<Node> TopologicalOrder(Node root)
+    {
+        // Iterative post-order DFS: inputs before the nodes that consume them.
+        var order = new List<Node>();
+        var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Node Node, int Next)>();
+        stack.Push((root, 0));
+        visited.Add(root);
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            var inputs = node.Inputs!;
+            if (next < inputs.Length)
+            {
+                stack.Push((node, next + 1));
+                var child = inputs[next].GradFn;
+                if (child is not null && inputs[next].RequiresGrad && visited.Add(child))
+                {
+                    if (child.Freed)
+                        throw FreedGraph(child);
+                    stack.Push((child, 0));
+                }
+            }
+            else
+            {
+                order.Add(node);
+            }
+        }
+        return order;
+    }
+}

@@ -1,0 +1,214 @@
+using System.Numerics.Tensors;
+
+namespace RlhfSharp.Tensors;
+
+internal enum BinaryOp
+{
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Max,
+    Min,
+}
+
+public sealed partial class Tensor
+{
+    // ---- broadcasting element-wise ops: a [..] ∘ b [..] -> broadcast shape -------------------
+
+    public Tensor Add(Tensor other) => Record(Binary(this, other, BinaryOp.Add, "add"), "add", [this, other], g => [g.SumToShape(ShapeArr), g.SumToShape(other.ShapeArr)]);
+
+    public Tensor Sub(Tensor other) => Record(Binary(this, other, BinaryOp.Sub, "sub"), "sub", [this, other], g => [g.SumToShape(ShapeArr), g.Neg().SumToShape(other.ShapeArr)]);
+
+    public Tensor Mul(Tensor other) => Record(Binary(this, other, BinaryOp.Mul, "mul"), "mul", [this, other], g =>
+    [
+        RequiresGrad ? Binary(g, other, BinaryOp.Mul, "mul").SumToShape(ShapeArr) : null,
+        other.RequiresGrad ? Binary(g, this, BinaryOp.Mul, "mul").SumToShape(other.ShapeArr) : null,
+    ]);
+
+    public Tensor Div(Tensor other) => Record(Binary(this, other, BinaryOp.Div, "div"), "div", [this, other], g =>
+    [
+        RequiresGrad ? Binary(g, other, BinaryOp.Div, "div").SumToShape(ShapeArr) : null,
+        // d(a/b)/db = -a / b²
+        other.RequiresGrad ? Binary(Binary(g, this, BinaryOp.Mul, "div"), Binary(other, other, BinaryOp.Mul, "div"), BinaryOp.Div, "div").Neg().SumToShape(other.ShapeArr) : null,
+    ]);
+
+    /// <summary>Element-wise maximum; where equal the gradient goes to this tensor.</summary>
+    public Tensor Maximum(Tensor other) => Record(Binary(this, other, BinaryOp.Max, "maximum"), "maximum", [this, other], g =>
+    {
+        var takeA = Binary(this, other, BinaryOp.Sub, "maximum").Map(v => v >= 0 ? 1f : 0f);
+        return [Binary(g, takeA, BinaryOp.Mul, "maximum").SumToShape(ShapeArr), Binary(g, takeA.Map(v => 1f - v), BinaryOp.Mul, "maximum").SumToShape(other.ShapeArr)];
+    });
+
+    /// <summary>Element-wise minimum; where equal the gradient goes to this tensor.</summary>
+    public Tensor Minimum(Tensor other) => Record(Binary(this, other, BinaryOp.Min, "minimum"), "minimum", [this, other], g =>
+    {
+        var takeA = Binary(this, other, BinaryOp.Sub, "minimum").Map(v => v <= 0 ? 1f : 0f);
+        return [Binary(g, takeA, BinaryOp.Mul, "minimum").SumToShape(ShapeArr), Binary(g, takeA.Map(v => 1f - v), BinaryOp.Mul, "minimum").SumToShape(other.ShapeArr)];
+    });
+
+    public Tensor Add(float s) => Record(Binary(this, Scalar(s), BinaryOp.Add, "add"), "add_scalar", [this], g => [g]);
+
+    public Tensor Sub(float s) => Add(-s);
+
+    public Tensor Mul(float s) => Record(Binary(this, Scalar(s), BinaryOp.Mul, "mul"), "mul_scalar", [this], g => [Binary(g, Scalar(s), BinaryOp.Mul, "mul")]);
+
+    public Tensor Div(float s) => Mul(1f / s);
+
+    public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
+
+    public static Tensor operator -(Tensor a, Tensor b) => a.Sub(b);
+
+    public static Tensor operator *(Tensor a, Tensor b) => a.Mul(b);
+
+    public static Tensor operator /(Tensor a, Tensor b) => a.Div(b);
+
+    public static Tensor operator +(Tensor a, float s) => a.Add(s);
+
+    public static Tensor operator +(float s, Tensor a) => a.Add(s);
+
+    public static Tensor operator -(Tensor a, float s) => a.Add(-s);
+
+    public static Tensor operator -(float s, Tensor a) => a.Neg().Add(s);
+
+    public static Tensor operator *(Tensor a, float s) => a.Mul(s);
+
+    public static Tensor operator *(float s, Tensor a) => a.Mul(s);
+
+    public static Tensor operator /(Tensor a, float s) => a.Mul(1f / s);
+
+    public static Tensor operator /(float s, Tensor a) => Full(s, []).Div(a);
+
+    public static Tensor operator -(Tensor a) => a.Neg();
+
+    /// <summary>Sums a broadcast gradient back down to <paramref name="shape"/>. [..] -> shape</summary>
+    public Tensor SumToShape(int[] shape)
+    {
+        if (ShapeUtil.SameShape(ShapeArr, shape))
+            return this;
+        int lead = Rank - shape.Length;
+        if (lead < 0)
+            throw new ShapeMismatchException("SumToShape", $"cannot reduce {ShapeUtil.Format(ShapeArr)} to the larger rank shape {ShapeUtil.Format(shape)}");
+        var dims = new List<int>();
+        for (int i = 0; i < Rank; i++)
+        {
+            if (i < lead || (shape[i - lead] == 1 && ShapeArr[i] != 1))
+                dims.Add(i);
+            else if (shape[i - lead] != ShapeArr[i])
+                throw new ShapeMismatchException("SumToShape", $"cannot reduce {ShapeUtil.Format(ShapeArr)} to {ShapeUtil.Format(shape)}");
+        }
+        return Sum([.. dims], keepDim: true).Reshape(shape);
+    }
+
+    /// <summary>Applies a scalar function element-wise (not differentiable; for masks and tests).</summary>
+    internal Tensor Map(Func<float, float> f)
+    {
+        var src = Float().Contiguous().Span;
+        var data = new float[Numel];
+        for (int i = 0; i < data.Length; i++)
+            data[i] = f(src[i]);
+        return new Tensor(data, (int[])ShapeArr.Clone());
+    }
+
+    internal static Tensor Binary(Tensor a, Tensor b, BinaryOp op, string name)
+    {
+        a = a.Dtype == DType.Float32 ? a : a.Float();
+        b = b.Dtype == DType.Float32 ? b : b.Float();
+        var outShape = ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);
+        var result = new float[ShapeUtil.Numel(outShape)];
+        if (a.IsContiguous && b.IsContiguous && ShapeUtil.SameShape(a.ShapeArr, b.ShapeArr))
+        {
+            Apply(op, a.F!.AsSpan(a.Offset, a.Numel), 1, b.F!.AsSpan(b.Offset, b.Numel), 1, result);
+            return new Tensor(result, outShape);
+        }
+        var sa = ShapeUtil.BroadcastStrides(a.ShapeArr, a.StridesArr, outShape);
+        var sb = ShapeUtil.BroadcastStrides(b.ShapeArr, b.StridesArr, outShape);
+        if (outShape.Length == 0)
+        {
+            Apply(op, a.F!.AsSpan(a.Offset, 1), 1, b.F!.AsSpan(b.Offset, 1), 1, result);
+            return new Tensor(result, outShape);
+        }
+        int pos = 0;
+        Recurse(op, a.F!, a.Offset, sa, b.F!, b.Offset, sb, outShape, 0, result, ref pos);
+        return new Tensor(result, outShape);
+    }
+
+    private static void Recurse(BinaryOp op, float[] a, int oa, int[] sa, float[] b, int ob, int[] sb, int[] shape, int dim, float[] dst, ref int pos)
+    {
+        int n = shape[dim];
+        if (dim == shape.Length - 1)
+        {
+            int ia = sa[dim], ib = sb[dim];
+            if ((ia == 1 || ia == 0) && (ib == 1 || ib == 0))
+            {
+                Apply(op, a.AsSpan(oa, ia == 0 ? 1 : n), ia, b.AsSpan(ob, ib == 0 ? 1 : n), ib, dst.AsSpan(pos, n));
+            }
+            else
+            {
+                for (int i = 0; i < n; i++)
+                    dst[pos + i] = Scalar(op, a[oa + (i * ia)], b[ob + (i * ib)]);
+            }
+            pos += n;
+            return;
+        }
+        for (int i = 0; i < n; i++)
+            Recurse(op, a, oa + (i * sa[dim]), sa, b, ob + (i * sb[dim]), sb, shape, dim + 1, dst, ref pos);
+    }
+
+    private static float Scalar(BinaryOp op, float x, float y) => op switch
+    {
+        BinaryOp.Add => x + y,
+        BinaryOp.Sub => x - y,
+        BinaryOp.Mul => x * y,
+        BinaryOp.Div => x / y,
+        BinaryOp.Max => MathF.Max(x, y),
+        _ => MathF.Min(x, y),
+    };
+
+    // strideA/strideB are 1 (a full span) or 0 (one value broadcast over dst).
+    private static void Apply(BinaryOp op, ReadOnlySpan<float> a, int strideA, ReadOnlySpan<float> b, int strideB, Span<float> dst)
+    {
+        if (strideA == 0 && strideB == 0)
+        {
+            dst.Fill(Scalar(op, a[0], b[0]));
+            return;
+        }
+        if (strideA == 1 && strideB == 1)
+        {
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(a, b, dst); break;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(a, b, dst); break;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(a, b, dst); break;
+                case BinaryOp.Div: TensorPrimitives.Divide(a, b, dst); break;
+                case BinaryOp.Max: TensorPrimitives.Max(a, b, dst); break;
+                default: TensorPrimitives.Min(a, b, dst); break;
+            }
+            return;
+        }
+        if (strideB == 0)
+        {
+            float y = b[0];
+            switch (op)
+            {
+                case BinaryOp.Add: TensorPrimitives.Add(a, y, dst); break;
+                case BinaryOp.Sub: TensorPrimitives.Subtract(a, y, dst); break;
+                case BinaryOp.Mul: TensorPrimitives.Multiply(a, y, dst); break;
+                case BinaryOp.Div: TensorPrimitives.Divide(a, y, dst); break;
+                case BinaryOp.Max: TensorPrimitives.Max(a, y, dst); break;
+                default: TensorPrimitives.Min(a, y, dst); break;
+            }
+            return;
+        }
+        float x = a[0];
+        switch (op)
+        {
+            case BinaryOp.Add: TensorPrimitives.Add(b, x, dst); break;
+            case BinaryOp.Sub: TensorPrimitives.Subtract(x, b, dst); break;
+            case BinaryOp.Mul: TensorPrimitives.Multiply(b, x, dst); break;
+            case BinaryOp.Div: TensorPrimitives.Divide(x, b, dst); break;
+            case BinaryOp.Max: TensorPrimitives.Max(b, x, dst); break;
+            default: TensorPrimitives.Min(b, x, dst); break;
+        }
+    }
+}

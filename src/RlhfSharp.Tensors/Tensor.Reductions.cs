@@ -1,0 +1,165 @@
+using System.Numerics.Tensors;
+
+namespace RlhfSharp.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>Sum of all elements. [..] -> []</summary>
+    public Tensor Sum() => Sum(Enumerable.Range(0, Rank).ToArray(), keepDim: false);
+
+    /// <summary>Sum over one dim. [.., d, ..] -> [.., (1), ..]</summary>
+    public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
+
+    /// <summary>Sum over several dims. Summation order is fixed, so results are deterministic.</summary>
+    public Tensor Sum(int[] dims, bool keepDim = false)
+    {
+        var (reduced, keptShape, outShape) = ReduceSum(dims, "Sum");
+        var inShape = ShapeArr;
+        return Record(reduced.Reshape(keepDim ? keptShape : outShape), "sum", [this], g => [g.Reshape(keptShape).Expand(inShape).Contiguous()]);
+    }
+
+    /// <summary>Mean of all elements. [..] -> []</summary>
+    public Tensor Mean() => Sum().Mul(1f / Math.Max(Numel, 1));
+
+    public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
+
+    public Tensor Mean(int[] dims, bool keepDim = false)
+    {
+        long count = 1;
+        foreach (var d in NormaliseDims(dims, "Mean"))
+            count *= ShapeArr[d];
+        return Sum(dims, keepDim).Mul(1f / Math.Max(count, 1));
+    }
+
+    /// <summary>Max over one dim with the (first) index of the max. [.., d, ..] -> values [.., (1), ..], indices int32</summary>
+    public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false)
+    {
+        int d = ShapeUtil.Dim(dim, Rank, "Max");
+        var x = Float().Movedim(d).Contiguous();
+        int n = ShapeArr[d];
+        if (n == 0)
+            throw new ShapeMismatchException("Max", $"cannot take the max over an empty dim {d} of {ShapeUtil.Format(ShapeArr)}");
+        int rows = Numel / n;
+        var values = new float[rows];
+        var indices = new int[rows];
+        var src = x.Span;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = src.Slice(r * n, n);
+            int best = 0;
+            for (int i = 1; i < n; i++)
+            {
+                if (row[i] > row[best] || (float.IsNaN(row[i]) && !float.IsNaN(row[best])))
+                    best = i;
+            }
+            values[r] = row[best];
+            indices[r] = best;
+        }
+        var kept = (int[])ShapeArr.Clone();
+        kept[d] = 1;
+        var outShape = keepDim ? kept : ShapeArr.Where((_, i) => i != d).ToArray();
+        var idx = new Tensor(indices, outShape.ToArray());
+        var inShape = ShapeArr;
+        var vals = Record(new Tensor(values, outShape.ToArray()), "max", [this], g =>
+        {
+            // Route the gradient to the arg-max position only.
+            var gd = g.Contiguous().Span;
+            var full = new float[ShapeUtil.Numel(inShape)];
+            var strides = ShapeUtil.ContiguousStrides(inShape);
+            int inner = strides[d];
+            for (int r = 0; r < rows; r++)
+            {
+                int outer = r / inner, innerIdx = r % inner;
+                full[(outer * n * inner) + (indices[r] * inner) + innerIdx] = gd[r];
+            }
+            return [new Tensor(full, (int[])inShape.Clone())];
+        });
+        return (vals, idx);
+    }
+
+    /// <summary>Max of all elements. [..] -> []</summary>
+    public Tensor Max() => Reshape(-1).Max(0).Values;
+
+    /// <summary>log Σ exp over dims, computed stably (max subtracted). [.., d, ..] -> [.., (1), ..]</summary>
+    public Tensor LogSumExp(int[] dims, bool keepDim = false)
+    {
+        var nd = NormaliseDims(dims, "LogSumExp");
+        var x = Float();
+        using (Autograd.GradMode.NoGrad())
+        {
+            // Shift by the (detached) max over the reduced dims for stability.
+            var m = x.Detach();
+            foreach (var d in nd)
+                m = m.Max(d, keepDim: true).Values;
+            m = m.Map(v => float.IsInfinity(v) ? 0f : v);
+            x = x.Sub(m).Exp().Sum(nd, keepDim: true).Log().Add(m);
+        }
+        var kept = (int[])ShapeArr.Clone();
+        foreach (var d in nd)
+            kept[d] = 1;
+        var outShape = ShapeArr.Where((_, i) => !nd.Contains(i)).ToArray();
+        var lse = x;
+        var input = Float();
+        var result = new Tensor(lse.Span.ToArray(), keepDim ? kept : outShape);
+        var inShape = ShapeArr;
+        return Record(result, "logsumexp", [this], g =>
+        {
+            // d lse / dx = softmax(x) over the reduced dims
+            var p = Binary(input.Detach(), lse, BinaryOp.Sub, "logsumexp").Exp();
+            return [Binary(p, g.Reshape(kept), BinaryOp.Mul, "logsumexp")];
+        });
+    }
+
+    public Tensor LogSumExp(int dim, bool keepDim = false) => LogSumExp([dim], keepDim);
+
+    private int[] NormaliseDims(int[] dims, string op)
+    {
+        var nd = dims.Select(d => ShapeUtil.Dim(d, Rank, op)).Distinct().Order().ToArray();
+        if (nd.Length != dims.Length)
+            throw new ArgumentException($"{op}: dims {ShapeUtil.Format(dims)} repeat a dim");
+        return nd;
+    }
+
+    /// <summary>Moves <paramref name="dim"/> to the end (a view).</summary>
+    internal Tensor Movedim(int dim)
+    {
+        var perm = Enumerable.Range(0, Rank).Where(i => i != dim).Append(dim).ToArray();
+        return Permute(perm);
+    }
+
+    /// <summary>Sums over dims, without recording. Returns (values [kept shape], kept shape, squeezed shape).</summary>
+    private (Tensor Values, int[] Kept, int[] Out) ReduceSum(int[] dims, string op)
+    {
+        var nd = NormaliseDims(dims, op);
+        var kept = (int[])ShapeArr.Clone();
+        foreach (var d in nd)
+            kept[d] = 1;
+        var outShape = ShapeArr.Where((_, i) => !nd.Contains(i)).ToArray();
+        var x = Float().Detach();
+        if (nd.Length == 0)
+            return (x.Contiguous().Clone(), kept, outShape);
+
+        // Reduced dims form a prefix: accumulate rows. A suffix: sum each row. Otherwise move them last.
+        bool prefix = nd.SequenceEqual(Enumerable.Range(0, nd.Length));
+        bool suffix = nd.SequenceEqual(Enumerable.Range(Rank - nd.Length, nd.Length));
+        int reduceCount = 1;
+        foreach (var d in nd)
+            reduceCount *= ShapeArr[d];
+        int outCount = reduceCount == 0 ? ShapeUtil.Numel(kept) : Numel / reduceCount;
+        var result = new float[outCount];
+        if (prefix && !suffix)
+        {
+            var src = x.Contiguous().Span;
+            for (int r = 0; r < reduceCount; r++)
+                TensorPrimitives.Add(result, src.Slice(r * outCount, outCount), result);
+        }
+        else
+        {
+            var moved = suffix ? x : x.Permute(Enumerable.Range(0, Rank).Where(i => !nd.Contains(i)).Concat(nd).ToArray());
+            var src = moved.Contiguous().Span;
+            for (int r = 0; r < outCount; r++)
+                result[r] = TensorPrimitives.Sum(src.Slice(r * reduceCount, reduceCount));
+        }
+        return (new Tensor(result, kept), kept, outShape);
+    }
+}

@@ -1,0 +1,285 @@
+using System.Globalization;
+using System.Text;
+using RlhfSharp.Tensors.Autograd;
+
+namespace RlhfSharp.Tensors;
+
+/// <summary>
+/// An n-dimensional array with shape, strides and an offset into shared storage, so views
+/// (reshape, transpose, narrow, expand…) are cheap. Storage is fp32, bf16 (read-only weights)
+/// or int32 (indices). Tensors created by differentiable ops record how to backpropagate.
+/// </summary>
+public sealed partial class Tensor
+{
+    internal readonly float[]? F;
+    internal readonly ushort[]? H;
+    internal readonly int[]? I;
+    internal readonly int[] ShapeArr;
+    internal readonly int[] StridesArr;
+    internal readonly int Offset;
+    private bool _requiresGrad;
+
+    internal Tensor(float[] data, int[] shape, int[]? strides = null, int offset = 0)
+    {
+        F = data;
+        Dtype = DType.Float32;
+        ShapeArr = shape;
+        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        Offset = offset;
+        Numel = ShapeUtil.Numel(shape);
+    }
+
+    internal Tensor(ushort[] data, int[] shape, int[]? strides = null, int offset = 0)
+    {
+        H = data;
+        Dtype = DType.BFloat16;
+        ShapeArr = shape;
+        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        Offset = offset;
+        Numel = ShapeUtil.Numel(shape);
+    }
+
+    internal Tensor(int[] data, int[] shape, int[]? strides = null, int offset = 0)
+    {
+        I = data;
+        Dtype = DType.Int32;
+        ShapeArr = shape;
+        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        Offset = offset;
+        Numel = ShapeUtil.Numel(shape);
+    }
+
+    public DType Dtype { get; }
+
+    /// <summary>Number of elements.</summary>
+    public int Numel { get; }
+
+    public int Rank => ShapeArr.Length;
+
+    /// <summary>A copy of the shape.</summary>
+    public int[] Shape => (int[])ShapeArr.Clone();
+
+    /// <summary>A copy of the strides, in elements.</summary>
+    public int[] Strides => (int[])StridesArr.Clone();
+
+    /// <summary>Size of one dim (negative dims count from the end).</summary>
+    public int Size(int dim) => ShapeArr[ShapeUtil.Dim(dim, Rank, "Size")];
+
+    /// <summary>Optional name, shown in errors and used by optimizers and checkpoints.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>Gradient accumulated by <see cref="Backward"/> (leaves only).</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The op that produced this tensor, or null for a leaf.</summary>
+    internal Node? GradFn { get; set; }
+
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>Whether gradients flow to this tensor. Settable on leaves only (parameters).</summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (GradFn is not null)
+                throw new InvalidOperationException($"RequiresGrad can only be set on a leaf tensor; this one was produced by '{GradFn.Op}'. Use Detach() first.");
+            if (value && Dtype != DType.Float32)
+                throw new InvalidOperationException($"only float32 tensors can require grad; this one is {Dtype}");
+            _requiresGrad = value;
+        }
+    }
+
+    internal void MarkRequiresGrad() => _requiresGrad = true;
+
+    public bool IsContiguous
+    {
+        get
+        {
+            int expected = 1;
+            for (int i = Rank - 1; i >= 0; i--)
+            {
+                if (ShapeArr[i] != 1 && StridesArr[i] != expected)
+                    return false;
+                expected *= ShapeArr[i];
+            }
+            return true;
+        }
+    }
+
+    /// <summary>The elements of a contiguous fp32 tensor, in row-major order.</summary>
+    internal Span<float> Span
+    {
+        get
+        {
+            if (F is null)
+                throw new InvalidOperationException($"expected a float32 tensor, got {Dtype}");
+            if (!IsContiguous)
+                throw new InvalidOperationException("internal: Span of a non-contiguous tensor; call Contiguous() first");
+            return F.AsSpan(Offset, Numel);
+        }
+    }
+
+    internal Span<int> IntSpan
+    {
+        get
+        {
+            if (I is null)
+                throw new InvalidOperationException($"expected an int32 tensor, got {Dtype}");
+            if (!IsContiguous)
+                throw new InvalidOperationException("internal: IntSpan of a non-contiguous tensor; call Contiguous() first");
+            return I.AsSpan(Offset, Numel);
+        }
+    }
+
+    internal Span<ushort> HalfSpan
+    {
+        get
+        {
+            if (H is null)
+                throw new InvalidOperationException($"expected a bfloat16 tensor, got {Dtype}");
+            if (!IsContiguous)
+                throw new InvalidOperationException("internal: HalfSpan of a non-contiguous tensor; call Contiguous() first");
+            return H.AsSpan(Offset, Numel);
+        }
+    }
+
+    // ---- creation ---------------------------------------------------------------------------
+
+    public static Tensor Zeros(params int[] shape) => new(new float[ShapeUtil.Numel(shape)], (int[])shape.Clone());
+
+    public static Tensor Ones(params int[] shape) => Full(1f, shape);
+
+    public static Tensor Full(float value, params int[] shape)
+    {
+        var data = new float[ShapeUtil.Numel(shape)];
+        Array.Fill(data, value);
+        return new Tensor(data, (int[])shape.Clone());
+    }
+
+    public static Tensor ZerosLike(Tensor t) => Zeros(t.ShapeArr);
+
+    public static Tensor OnesLike(Tensor t) => Ones(t.ShapeArr);
+
+    /// <summary>[0, 1, …, n-1] as float32.</summary>
+    public static Tensor Arange(int n) => Arange(0, n, 1);
+
+    /// <summary>start, start+step, … (exclusive of end) as float32.</summary>
+    public static Tensor Arange(float start, float end, float step)
+    {
+        if (step == 0)
+            throw new ArgumentException("Arange: step must not be 0");
+        int n = Math.Max(0, (int)Math.Ceiling((end - start) / step));
+        var data = new float[n];
+        for (int i = 0; i < n; i++)
+            data[i] = start + (i * step);
+        return new Tensor(data, [n]);
+    }
+
+    /// <summary>Wraps a copy of <paramref name="values"/> with the given shape (1-D if none given).</summary>
+    public static Tensor FromArray(float[] values, params int[] shape)
+    {
+        shape = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
+        if (ShapeUtil.Numel(shape) != values.Length)
+            throw new ShapeMismatchException("FromArray", $"{values.Length} values do not fill shape {ShapeUtil.Format(shape)}");
+        return new Tensor((float[])values.Clone(), shape);
+    }
+
+    public static Tensor FromArray(int[] values, params int[] shape)
+    {
+        shape = shape.Length == 0 ? [values.Length] : (int[])shape.Clone();
+        if (ShapeUtil.Numel(shape) != values.Length)
+            throw new ShapeMismatchException("FromArray", $"{values.Length} values do not fill shape {ShapeUtil.Format(shape)}");
+        return new Tensor((int[])values.Clone(), shape);
+    }
+
+    public static Tensor FromArray(float[,] values)
+    {
+        var data = new float[values.Length];
+        int cols = values.GetLength(1);
+        for (int r = 0; r < values.GetLength(0); r++)
+            for (int c = 0; c < cols; c++)
+                data[(r * cols) + c] = values[r, c];
+        return new Tensor(data, [values.GetLength(0), cols]);
+    }
+
+    public static Tensor Scalar(float value) => new([value], []);
+
+    /// <summary>Wraps existing bf16 bit patterns without copying.</summary>
+    internal static Tensor WrapBFloat16(ushort[] data, int[] shape) => new(data, shape);
+
+    /// <summary>Wraps an existing array without copying (the tensor then owns it).</summary>
+    internal static Tensor Wrap(float[] data, params int[] shape) => new(data, shape);
+
+    // ---- reading ----------------------------------------------------------------------------
+
+    /// <summary>The elements in row-major order as float32 (bf16 and int32 are converted).</summary>
+    public float[] ToArray()
+    {
+        var c = Contiguous();
+        return c.Dtype switch
+        {
+            DType.Float32 => c.Span.ToArray(),
+            DType.BFloat16 => c.HalfSpan.ToArray().Select(BFloat16.ToFloat).ToArray(),
+            _ => c.IntSpan.ToArray().Select(v => (float)v).ToArray(),
+        };
+    }
+
+    /// <summary>The elements of an int32 tensor in row-major order.</summary>
+    public int[] ToIntArray()
+    {
+        if (Dtype != DType.Int32)
+            throw new InvalidOperationException($"ToIntArray: tensor is {Dtype}, not Int32");
+        return Contiguous().IntSpan.ToArray();
+    }
+
+    /// <summary>The value of a one-element tensor.</summary>
+    public float Item()
+    {
+        if (Numel != 1)
+            throw new InvalidOperationException($"Item: tensor has shape {ShapeUtil.Format(ShapeArr)} ({Numel} elements); only one-element tensors have an item");
+        return ToArray()[0];
+    }
+
+    /// <summary>Element at a full index (for tests and debugging; slow).</summary>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public float this[params int[] index]
+    {
+        get
+        {
+            if (index.Length != Rank)
+                throw new ArgumentException($"index has {index.Length} coordinates but the tensor has rank {Rank}");
+            int off = Offset;
+            for (int i = 0; i < Rank; i++)
+            {
+                if ((uint)index[i] >= (uint)ShapeArr[i])
+                    throw new IndexOutOfRangeException($"index {index[i]} is out of range for dim {i} of size {ShapeArr[i]}");
+                off += index[i] * StridesArr[i];
+            }
+            return Dtype switch
+            {
+                DType.Float32 => F![off],
+                DType.BFloat16 => BFloat16.ToFloat(H![off]),
+                _ => I![off],
+            };
+        }
+    }
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.Append("Tensor(").Append(ShapeUtil.Format(ShapeArr)).Append(", ").Append(Dtype);
+        if (RequiresGrad)
+            sb.Append(", requires_grad");
+        if (GradFn is not null)
+            sb.Append(", grad_fn=").Append(GradFn.Op);
+        sb.Append(')');
+        if (Numel <= 16)
+        {
+            sb.Append(" [");
+            sb.Append(string.Join(", ", ToArray().Select(v => v.ToString("G6", CultureInfo.InvariantCulture))));
+            sb.Append(']');
+        }
+        return sb.ToString();
+    }
+}
