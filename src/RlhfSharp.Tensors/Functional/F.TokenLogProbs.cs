@@ -1,0 +1,45 @@
+namespace RlhfSharp.Tensors;
+
+public static partial class F
+{
+    /// <summary>
+    /// log softmax(logits)[b, t, ids[b, t]]: the log-probability of each chosen token, the quantity
+    /// PPO's ratio and DPO's implicit reward are built from. Fused like <see cref="CrossEntropy"/>:
+    /// only the per-row logsumexp is computed and saved (plus references to the logits and ids);
+    /// backward writes dlogits = (onehot − softmax)·g directly.
+    /// logits [B, T, V] (any [.., V]), ids int32 [B, T] -> [B, T]
+    /// </summary>
+    public static Tensor TokenLogProbs(Tensor logits, Tensor ids)
+    {
+        var idx = CheckIds("TokenLogProbs", logits, ids, "ids");
+        var rows = RowLayout.Of(logits);
+        int n = rows.Count, v = rows.Width;
+        var lse = new float[n];
+        var logp = new float[n];
+        Partition.For(n, 3L * v, (_, start, end) =>
+        {
+            for (int r = start; r < end; r++)
+            {
+                var row = rows.Row(r);
+                lse[r] = RowKernels.LogSumExp(row);
+                logp[r] = row[idx[r]] - lse[r];
+            }
+        });
+        var result = Tensor.Wrap(logp, ids.Shape);
+        return Tensor.Record(result, "token_log_probs", [logits], g =>
+        {
+            var gd = Dense(g);
+            var dx = new float[n * v];
+            Partition.For(n, 2L * v, (_, start, end) =>
+            {
+                for (int r = start; r < end; r++)
+                {
+                    var dr = dx.AsSpan(r * v, v);
+                    RowKernels.ExpShiftScale(rows.Row(r), lse[r], -gd[r], dr);
+                    dr[idx[r]] += gd[r];
+                }
+            });
+            return [Tensor.Wrap(dx, logits.Shape)];
+        });
+    }
+}
