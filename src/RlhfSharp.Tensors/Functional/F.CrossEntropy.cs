@@ -8,8 +8,9 @@ public static partial class F
     /// dlogits = (softmax − onehot)·g straight from the logits and the saved logsumexp.
     /// Rows whose target is <paramref name="ignoreIndex"/> give loss 0 and gradient 0; Mean divides by
     /// the number of non-ignored rows (NaN when every row is ignored, as in PyTorch).
-    /// Saved for backward: the logits (a reference, not a copy), the targets and one float per row
-    /// (logsumexp); the [.., V] gradient is the only [.., V] allocation.
+    /// Saved for backward: the logits (a reference, not a copy), the targets and two floats per row
+    /// (max m and Σ exp(x − m), i.e. the logsumexp kept in two parts so softmax = exp(x − m)/Σ has
+    /// no cancellation at large logits); the [.., V] gradient is the only [.., V] allocation.
     /// logits [N, V] or [B, T, V], targets int32 [N] or [B, T] -> [] (Mean, Sum) or [N] / [B, T] (None)
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor targets, int ignoreIndex = -100, Reduction reduction = Reduction.Mean)
@@ -17,7 +18,8 @@ public static partial class F
         var ids = CheckIds("CrossEntropy", logits, targets, "targets", ignoreIndex);
         var rows = RowLayout.Of(logits);
         int n = rows.Count, v = rows.Width;
-        var lse = new float[n];
+        var max = new float[n];
+        var sum = new float[n];
         var loss = new float[n];
         int count = 0;
         foreach (var t in ids)
@@ -30,8 +32,8 @@ public static partial class F
                 if (t == ignoreIndex)
                     continue;
                 var row = rows.Row(r);
-                lse[r] = RowKernels.LogSumExp(row);
-                loss[r] = lse[r] - row[t];
+                (max[r], sum[r]) = RowKernels.MaxSumExp(row);
+                loss[r] = MathF.Log(sum[r]) - (row[t] - max[r]);
             }
         });
 
@@ -62,7 +64,7 @@ public static partial class F
                         continue;
                     float gr = reduction == Reduction.None ? gd[r] : gd[0] * meanScale;
                     var dr = dx.AsSpan(r * v, v);
-                    RowKernels.ExpShiftScale(rows.Row(r), lse[r], gr, dr);
+                    RowKernels.ExpShiftScale(rows.Row(r), max[r], gr / sum[r], dr);
                     dr[t] -= gr;
                 }
             });

@@ -48,7 +48,7 @@ public static partial class F
     }
 
     /// <summary>
-    /// log softmax(x) = x − logsumexp(x) along <paramref name="dim"/> (default the last), one fused
+    /// log softmax(x) = (x − max) − log Σ exp(x − max) along <paramref name="dim"/> (default the last), one fused
     /// row kernel. Backward uses the saved output only: dx = g − exp(y)·Σg. x [.., C] -> [.., C]
     /// </summary>
     public static Tensor LogSoftmax(Tensor x, int dim = -1)
@@ -62,7 +62,12 @@ public static partial class F
         Partition.For(rows.Count, 3L * c, (_, start, end) =>
         {
             for (int r = start; r < end; r++)
-                TensorPrimitives.Subtract(rows.Row(r), RowKernels.LogSumExp(rows.Row(r)), y.AsSpan(r * c, c));
+            {
+                var (max, sum) = RowKernels.MaxSumExp(rows.Row(r));
+                var dst = y.AsSpan(r * c, c);
+                TensorPrimitives.Subtract(rows.Row(r), max, dst);
+                TensorPrimitives.Subtract(dst, MathF.Log(sum), dst);
+            }
         });
         var result = Tensor.Wrap(y, x.Shape);
         return Tensor.Record(result, "log_softmax", [x], g =>

@@ -128,10 +128,10 @@ internal static class RowKernels
     }
 
     /// <summary>
-    /// Entropy backward for one row: dst = −g · p ⊙ (x − lse + H) with p = exp(x − lse), and 0 where
-    /// p = 0 (so −∞ logits give 0, not NaN). x [C] -> dst [C]
+    /// Entropy backward for one row: dst = −g · p ⊙ (log p + H) with log p = (x − max) − logSum and
+    /// p = exp(log p), and 0 where p = 0 (so −∞ logits give 0, not NaN). x [C] -> dst [C]
     /// </summary>
-    public static void EntropyGrad(ReadOnlySpan<float> x, float lse, float entropy, float g, Span<float> dst, int maxWidth = 512)
+    public static void EntropyGrad(ReadOnlySpan<float> x, float max, float logSum, float entropy, float g, Span<float> dst, int maxWidth = 512)
     {
         ref float src = ref MemoryMarshal.GetReference(x);
         ref float dstRef = ref MemoryMarshal.GetReference(dst);
@@ -140,12 +140,13 @@ internal static class RowKernels
         {
             case 512:
                 {
-                    var l = Vector512.Create(lse);
+                    var m = Vector512.Create(max);
+                    var l = Vector512.Create(logSum);
                     var h = Vector512.Create(entropy);
                     var ng = Vector512.Create(-g);
                     for (; i <= n - 16; i += 16)
                     {
-                        var d = Vector512.LoadUnsafe(ref src, (nuint)i) - l;
+                        var d = Vector512.LoadUnsafe(ref src, (nuint)i) - m - l;
                         var p = Vector512.Exp(d);
                         var r = ng * p * (d + h);
                         Vector512.ConditionalSelect(Vector512.Equals(p, Vector512<float>.Zero), Vector512<float>.Zero, r).StoreUnsafe(ref dstRef, (nuint)i);
@@ -154,12 +155,13 @@ internal static class RowKernels
                 }
             case 256:
                 {
-                    var l = Vector256.Create(lse);
+                    var m = Vector256.Create(max);
+                    var l = Vector256.Create(logSum);
                     var h = Vector256.Create(entropy);
                     var ng = Vector256.Create(-g);
                     for (; i <= n - 8; i += 8)
                     {
-                        var d = Vector256.LoadUnsafe(ref src, (nuint)i) - l;
+                        var d = Vector256.LoadUnsafe(ref src, (nuint)i) - m - l;
                         var p = Vector256.Exp(d);
                         var r = ng * p * (d + h);
                         Vector256.ConditionalSelect(Vector256.Equals(p, Vector256<float>.Zero), Vector256<float>.Zero, r).StoreUnsafe(ref dstRef, (nuint)i);
@@ -169,20 +171,19 @@ internal static class RowKernels
         }
         for (; i < n; i++)
         {
-            float d = Unsafe.Add(ref src, i) - lse;
+            float d = Unsafe.Add(ref src, i) - max - logSum;
             float p = MathF.Exp(d);
             Unsafe.Add(ref dstRef, i) = p == 0 ? 0 : -g * p * (d + entropy);
         }
     }
 
-    /// <summary>log Σ exp(x) computed stably: max + log Σ exp(x − max). x [C] -> scalar</summary>
-    public static float LogSumExp(ReadOnlySpan<float> x, int maxWidth = 512)
+    /// <summary>
+    /// The row max m and Σ exp(x − m), so log softmax(x)_j = (x_j − m) − log Σ without the
+    /// cancellation of x_j − logsumexp at large |x|. x [C] -> two scalars
+    /// </summary>
+    public static (float Max, float Sum) MaxSumExp(ReadOnlySpan<float> x, int maxWidth = 512)
     {
         float max = System.Numerics.Tensors.TensorPrimitives.Max(x);
-        if (float.IsNegativeInfinity(max))
-            return float.NegativeInfinity;
-        if (float.IsPositiveInfinity(max))
-            return float.PositiveInfinity;
-        return max + MathF.Log(SumExp(x, max, maxWidth));
+        return (max, SumExp(x, max, maxWidth));
     }
 }
