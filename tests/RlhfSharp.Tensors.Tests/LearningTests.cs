@@ -65,24 +65,18 @@ public class LearningTests(ITestOutputHelper output)
     public void AttentionLearnsRepeatingText()
     {
         // Irreducible loss: only a window's first position is ambiguous ('l' -> l/o/d, 'o' -> ' '/r),
-        // about 0.36 nats there and 0.03 averaged over T = 12; seeds 1-5 reach 0.04-0.08 by step 150.
-        var losses = TrainChars(seed: 1, steps: 150);
-        output.WriteLine($"char loss: first {losses[0]:G4}, step 50 {losses[49]:G4}, step 100 {losses[99]:G4}, last {losses[^1]:G4}");
-        Assert.True(losses[^1] < 0.3f, $"loss after 150 steps is {losses[^1]} nats; expected < 0.3 (ln 9 = 2.20 at chance)");
+        // about 0.36 nats there and 0.03 averaged over T = 12. Seeds 1-8 reach 0.008-0.065 at
+        // step 100 and at most 0.10 over their last ten steps.
+        var losses = TrainChars(seed: 1, steps: 100);
+        output.WriteLine($"char loss: first {losses[0]:G4}, step 25 {losses[24]:G4}, step 50 {losses[49]:G4}, last {losses[^1]:G4}");
+        Assert.True(losses[^1] < 0.3f, $"loss after 100 steps is {losses[^1]} nats; expected < 0.3 (ln 9 = 2.20 at chance)");
     }
 
     [Fact]
     public void SameSeedGivesBitIdenticalLossCurves()
     {
-        AssertSameBits(TrainSine(seed: 7, steps: 60), TrainSine(seed: 7, steps: 60));
-        AssertSameBits(TrainChars(seed: 7, steps: 40), TrainChars(seed: 7, steps: 40));
+        OptimTestUtil.AssertSameBits(TrainSine(seed: 7, steps: 40), TrainSine(seed: 7, steps: 40), "step");
+        OptimTestUtil.AssertSameBits(TrainChars(seed: 7, steps: 25), TrainChars(seed: 7, steps: 25), "step");
         Assert.NotEqual(TrainSine(seed: 7, steps: 2)[1], TrainSine(seed: 8, steps: 2)[1]);
-    }
-
-    private static void AssertSameBits(float[] a, float[] b)
-    {
-        Assert.Equal(a.Length, b.Length);
-        for (int i = 0; i < a.Length; i++)
-            Assert.True(BitConverter.SingleToInt32Bits(a[i]) == BitConverter.SingleToInt32Bits(b[i]), $"step {i}: loss {a[i]:R} vs {b[i]:R}");
     }
 }
