@@ -28,4 +28,19 @@ public sealed partial class Tensor
             throw new ArgumentException($"CopyTo: destination holds {destination.Length} values, tensor has {Numel}");
         Float().Contiguous().Span.CopyTo(destination);
     }
+
+    /// <summary>
+    /// Writes <paramref name="source"/> (broadcast to this shape) into this tensor's storage, in
+    /// place and outside the autograd graph: for caches and optimizer updates, never for values a
+    /// recorded graph still needs.
+    /// </summary>
+    public void CopyInPlace(Tensor source)
+    {
+        if (Dtype != DType.Float32)
+            throw new InvalidOperationException($"CopyInPlace: only float32 tensors can be written in place, this one is {Dtype}");
+        if (RequiresGrad && Autograd.GradMode.IsEnabled)
+            throw new InvalidOperationException("CopyInPlace: this tensor requires grad; write under GradMode.NoGrad() if this is an optimizer update");
+        ShapeUtil.Broadcast(source.ShapeArr, ShapeArr, "CopyInPlace");
+        CopyFrom(source);
+    }
 }

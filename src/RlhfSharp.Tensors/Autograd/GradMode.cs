@@ -16,6 +16,26 @@ public static class GradMode
     }
 
     internal static void Exit() => _disabledDepth--;
+
+    /// <summary>Turns graph recording back on inside a NoGrad region until disposed (used to recompute checkpointed blocks during backward).</summary>
+    public static EnableGradScope EnableGrad()
+    {
+        var saved = _disabledDepth;
+        _disabledDepth = 0;
+        return new EnableGradScope(saved);
+    }
+
+    internal static void Restore(int depth) => _disabledDepth = depth;
+}
+
+/// <summary>Scope returned by <see cref="GradMode.EnableGrad"/>.</summary>
+public readonly struct EnableGradScope : IDisposable
+{
+    private readonly int _saved;
+
+    internal EnableGradScope(int saved) => _saved = saved;
+
+    public void Dispose() => GradMode.Restore(_saved);
 }
 
 /// <summary>Scope returned by <see cref="GradMode.NoGrad"/>.</summary>
