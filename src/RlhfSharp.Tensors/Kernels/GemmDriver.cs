@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -24,6 +25,9 @@ internal readonly unsafe struct GemmJob
 
 public static partial class Gemm
 {
+    // The driver and packing run few times per call, too few for tiered compilation to optimise
+    // them before a training step is over, so they (and the kernels) are compiled fully at once.
+
     // Cache blocking (floats). KC: depth of one packed panel pair; a KC×NR panel of B (32 KiB) stays
     // in the 48 KiB L1 while A panels stream past it. MC: rows of A packed at once; MC×KC (384 KiB)
     // sits in the 2 MiB L2. NC: columns of B packed at once (KC×NC = 3 MiB, streamed from L3).
@@ -165,23 +169,28 @@ public static partial class Gemm
         }
     }
 
-    // Splits C over threads: contiguous runs of whole MR-row tiles, or of NR-column tiles when that
-    // balances better. Tile boundaries never move, so the split does not change any result bit.
+    // Splits C over threads: contiguous runs of whole MR-row tiles, or of NR-column tiles, whichever
+    // costs the busiest thread less. A row split makes every thread pack all of B, a column split
+    // all of A; packing that transposes (A not transposed, B transposed) costs about one multiply-add
+    // lane-cycle per element, ~32 multiply-adds, a contiguous copy ~4. Tile boundaries never move,
+    // so the split does not change any result bit.
     private static void Split<TK>(GemmJob job, int threads) where TK : struct, IMicroKernel
     {
-        int m = job.M, n = job.N;
-        if (threads <= 1 || (long)m * n * job.K < ParallelThreshold)
+        int m = job.M, n = job.N, k = job.K;
+        if (threads <= 1 || (long)m * n * k < ParallelThreshold)
         {
             Block<TK>(job, 0, m, 0, n);
             return;
         }
         int mTiles = (m + TK.MR - 1) / TK.MR;
         int nTiles = (n + TK.NR - 1) / TK.NR;
-        // Largest share of C any thread gets under each split.
         int mChunks = ParallelFor.ChunkCount(mTiles, threads);
         int nChunks = ParallelFor.ChunkCount(nTiles, threads);
-        long byRows = (long)((mTiles + mChunks - 1) / mChunks) * TK.MR * n;
-        long byCols = (long)((nTiles + nChunks - 1) / nChunks) * TK.NR * m;
+        long rowsPerThread = Math.Min(m, (long)(mTiles + mChunks - 1) / mChunks * TK.MR);
+        long colsPerThread = Math.Min(n, (long)(nTiles + nChunks - 1) / nChunks * TK.NR);
+        long packA = job.TransA ? 4 : 32, packB = job.TransB ? 32 : 4;
+        long byRows = rowsPerThread * n * k + packB * n * k + packA * rowsPerThread * k;
+        long byCols = colsPerThread * m * k + packA * m * k + packB * colsPerThread * k;
         if (byRows <= byCols)
         {
             ParallelFor.RunChunks(mTiles, threads, (s, e) =>
@@ -195,6 +204,7 @@ public static partial class Gemm
     }
 
     // C[i0:i1, j0:j1] on the calling thread: the five GotoBLAS loops around the micro-kernel.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Block<TK>(in GemmJob job, int i0, int i1, int j0, int j1)
         where TK : struct, IMicroKernel
     {
@@ -229,6 +239,7 @@ public static partial class Gemm
     }
 
     // packed A [mc,kc] · packed B [kc,nc] -> C [mc,nc]: the two loops over register tiles.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Macro<TK>(int kc, int mc, int nc, float* packA, float* packB, float* c, nint ldc,
         float alpha, float beta, float* scratch) where TK : struct, IMicroKernel
     {

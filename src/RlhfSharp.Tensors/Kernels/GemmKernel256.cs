@@ -1,6 +1,7 @@
 // Fully unrolled: one FMA per accumulator per k step, every accumulator held in a register.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace RlhfSharp.Tensors.Kernels;
 
@@ -20,6 +21,17 @@ internal readonly struct GemmKernel256 : IMicroKernel
         Vector256<float> c3_0 = default; Vector256<float> c3_1 = default;
         Vector256<float> c4_0 = default; Vector256<float> c4_1 = default;
         Vector256<float> c5_0 = default; Vector256<float> c5_1 = default;
+        if (Sse.IsSupported)
+        {
+            // Fetch the C tile (6 rows of 64 bytes, possibly straddling a line) while the k loop runs.
+            for (int i = 0; i < 6; i++)
+            {
+                float* row = c + i * ldc;
+                Sse.Prefetch0(row);
+                Sse.Prefetch0(row + 8);
+                Sse.Prefetch0(row + 15);
+            }
+        }
         for (int p = 0; p < kc; p++)
         {
             Vector256<float> b0 = Vector256.Load(b + 0);

@@ -1,6 +1,7 @@
 // Fully unrolled: one FMA per accumulator per k step, every accumulator held in a register.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace RlhfSharp.Tensors.Kernels;
 
@@ -26,6 +27,17 @@ internal readonly struct GemmKernel512 : IMicroKernel
         Vector512<float> c9_0 = default; Vector512<float> c9_1 = default;
         Vector512<float> c10_0 = default; Vector512<float> c10_1 = default;
         Vector512<float> c11_0 = default; Vector512<float> c11_1 = default;
+        if (Sse.IsSupported)
+        {
+            // Fetch the C tile (12 rows of 128 bytes, possibly straddling a line) while the k loop runs.
+            for (int i = 0; i < 12; i++)
+            {
+                float* row = c + i * ldc;
+                Sse.Prefetch0(row);
+                Sse.Prefetch0(row + 16);
+                Sse.Prefetch0(row + 31);
+            }
+        }
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);

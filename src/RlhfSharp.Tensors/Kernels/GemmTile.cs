@@ -34,6 +34,7 @@ internal static unsafe class GemmTile
 
     // packed A [kc,MR] · packed B [kc,NR] -> C [mr,nr] for a ragged tile (mr <= MR, nr <= NR):
     // the full kernel writes a scratch tile which is then merged element by element.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunEdge<TK>(int kc, float* a, float* b, float* c, nint ldc, int mr, int nr,
         float alpha, float beta, float* scratch) where TK : struct, IMicroKernel
     {
