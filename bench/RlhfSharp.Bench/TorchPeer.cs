@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace RlhfSharp.Bench;
+
+/// <summary>One peer measurement: best and median wall time, and which BLAS the peer ran on.</summary>
+public readonly record struct PeerResult(double BestMs, double MedianMs, string Blas);
+
+/// <summary>
+/// Runs the PyTorch peer scripts in bench/peers with Debian's Python (the one with python3-torch),
+/// one process per case so each peer run sits next to ours in time and sees the same machine load.
+/// </summary>
+public static class TorchPeer
+{
+    // Debian's interpreter: python3-torch installs into it, and another python3 may come first on PATH.
+    public const string Python = "/usr/bin/python3";
+
+    // bench/peers, found by walking up from the program and from the working directory.
+    public static string PeersDirectory()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "bench", "peers");
+                if (File.Exists(Path.Combine(candidate, "torch_gemm.py")))
+                    return candidate;
+            }
+        }
+        throw new BenchUsageException("cannot find bench/peers/torch_gemm.py above the program or the working directory; run from the repository");
+    }
+
+    // Throws with the install command when the peer cannot import torch.
+    public static void EnsureAvailable()
+    {
+        string install = Path.Combine(PeersDirectory(), "install.sh");
+        var (code, _, err) = Exec(Python, ["-c", "import torch"], new Dictionary<string, string>());
+        if (code != 0)
+        {
+            throw new BenchUsageException(
+                $"--vs-torch needs PyTorch for {Python} (import failed: {err.Trim()}); install it with: sudo sh {install}");
+        }
+    }
+
+    // C[m,n] = op(A)·op(B) in torch with `threads` threads.
+    public static PeerResult RunGemm(int m, int n, int k, string trans, int threads)
+    {
+        string script = Path.Combine(PeersDirectory(), "torch_gemm.py");
+        string[] args =
+        [
+            script,
+            "--m", m.ToString(CultureInfo.InvariantCulture),
+            "--n", n.ToString(CultureInfo.InvariantCulture),
+            "--k", k.ToString(CultureInfo.InvariantCulture),
+            "--trans", trans,
+            "--threads", threads.ToString(CultureInfo.InvariantCulture),
+        ];
+        var line = RunScript(args, threads).Single();
+        return new PeerResult(
+            line.GetProperty("ms").GetDouble(),
+            line.GetProperty("ms_median").GetDouble(),
+            line.TryGetProperty("blas", out var blas) ? blas.GetString() ?? "unknown" : "unknown");
+    }
+
+    // Runs a peer script and returns its JSON lines; the thread count goes in through the
+    // environment as well, since BLAS libraries read it when they load.
+    public static List<JsonElement> RunScript(string[] args, int threads)
+    {
+        string t = threads.ToString(CultureInfo.InvariantCulture);
+        var env = new Dictionary<string, string>
+        {
+            ["OPENBLAS_NUM_THREADS"] = t,
+            ["OMP_NUM_THREADS"] = t,
+            ["MKL_NUM_THREADS"] = t,
+        };
+        var (code, stdout, stderr) = Exec(Python, args, env);
+        if (code != 0)
+            throw new InvalidOperationException($"peer {string.Join(' ', args)} exited with {code}: {stderr.Trim()}");
+        var lines = new List<JsonElement>();
+        foreach (var raw in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            using var doc = JsonDocument.Parse(raw);
+            lines.Add(doc.RootElement.Clone());
+        }
+        return lines;
+    }
+
+    private static (int Code, string Stdout, string Stderr) Exec(string file, string[] args, Dictionary<string, string> env)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        // A foreign interpreter's settings must not leak into Debian's Python.
+        psi.Environment.Remove("PYTHONPATH");
+        psi.Environment.Remove("PYTHONHOME");
+        foreach (var (key, value) in env)
+            psi.Environment[key] = value;
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");
+        var errTask = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout, errTask.Result);
+    }
+}

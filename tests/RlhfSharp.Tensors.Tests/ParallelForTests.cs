@@ -1,0 +1,60 @@
+using RlhfSharp.Tensors.Kernels;
+
+namespace RlhfSharp.Tensors.Tests;
+
+public class ParallelForTests
+{
+    [Theory]
+    [InlineData(0, 2)]
+    [InlineData(1, 4)]
+    [InlineData(7, 2)]
+    [InlineData(100, 3)]
+    public void ChunksAreContiguousAndCoverTheRange(int count, int threads)
+    {
+        var seen = new int[count];
+        var ranges = new List<(int, int)>();
+        ParallelFor.RunChunks(count, threads, (s, e) =>
+        {
+            lock (ranges)
+                ranges.Add((s, e));
+            for (int i = s; i < e; i++)
+                Interlocked.Increment(ref seen[i]);
+        });
+        Assert.All(seen, v => Assert.Equal(1, v));
+        Assert.Equal(count == 0 ? 0 : Math.Min(threads, count), ranges.Count);
+        ranges.Sort();
+        for (int c = 0; c < ranges.Count; c++)
+            Assert.Equal((ParallelFor.ChunkStart(count, ranges.Count, c), ParallelFor.ChunkStart(count, ranges.Count, c + 1)), ranges[c]);
+    }
+
+    [Fact]
+    public async Task NestedAndConcurrentCallsComplete()
+    {
+        long total = 0;
+        var outer = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            for (int rep = 0; rep < 50; rep++)
+            {
+                ParallelFor.RunChunks(6, 2, (s, e) =>
+                {
+                    for (int i = s; i < e; i++)
+                        ParallelFor.Run(10, _ => Interlocked.Increment(ref total));
+                });
+            }
+        })).ToArray();
+        await Task.WhenAll(outer).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(4L * 50 * 6 * 10, total);
+    }
+
+    [Fact]
+    public void BodyExceptionsReachTheCaller()
+    {
+        var e = Assert.Throws<AggregateException>(() =>
+            ParallelFor.RunChunks(4, 2, (s, _) =>
+            {
+                if (s > 0)
+                    throw new InvalidOperationException("boom");
+            }));
+        Assert.IsType<InvalidOperationException>(e.InnerException);
+    }
+}
