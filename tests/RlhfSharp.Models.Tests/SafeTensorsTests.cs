@@ -92,6 +92,19 @@ public sealed class SafeTensorsTests : IDisposable
             Assert.Equal(t.ToArray(), ck.Read(name).ToArray());
     }
 
+    [Fact]
+    public void ResavingInAnotherLayoutRemovesTheOldWeights()
+    {
+        var tensors = Sample();
+        SafeTensorsWriter.SaveSharded(_dir, tensors, maxShardBytes: 40);
+        SafeTensorsWriter.SaveSharded(_dir, tensors, maxShardBytes: 1 << 20);
+        Assert.Equal(["model.safetensors"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+        SafeTensorsWriter.SaveSharded(_dir, tensors, maxShardBytes: 40);
+        Assert.False(File.Exists(Path.Combine(_dir, "model.safetensors")));
+        using var ck = SafeTensorsCheckpoint.Open(_dir);
+        Assert.Equal(tensors.Count, ck.Names.Count);
+    }
+
     // ---- malformed files -------------------------------------------------------------------
 
     private string WriteRaw(string headerJson, int dataBytes, ulong? headerLenOverride = null)

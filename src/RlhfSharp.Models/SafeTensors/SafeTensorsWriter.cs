@@ -166,6 +166,7 @@ public static class SafeTensorsWriter
         if (shards.Count == 1)
         {
             Save(Path.Combine(directory, "model.safetensors"), shards[0], meta, floatType);
+            RemoveStale(directory, keep: ["model.safetensors"]);
             return;
         }
         var weightMap = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -179,5 +180,17 @@ public static class SafeTensorsWriter
         var index = new { metadata = new { total_size = total }, weight_map = weightMap };
         var json = JsonSerializer.SerializeToUtf8Bytes(index, new JsonSerializerOptions { WriteIndented = true });
         AtomicFile.Write(Path.Combine(directory, SafeTensorsCheckpoint.IndexFileName), s => s.Write(json));
+        RemoveStale(directory, keep: [.. weightMap.Values.Distinct(), SafeTensorsCheckpoint.IndexFileName]);
+    }
+
+    // Weights of an earlier save in another layout (one file vs shards) would shadow or confuse
+    // the new ones; they are removed only after the new files are in place.
+    private static void RemoveStale(string directory, string[] keep)
+    {
+        var stale = Directory.GetFiles(directory, "model*.safetensors")
+            .Append(Path.Combine(directory, SafeTensorsCheckpoint.IndexFileName))
+            .Where(f => File.Exists(f) && !keep.Contains(Path.GetFileName(f)));
+        foreach (var f in stale)
+            File.Delete(f);
     }
 }
