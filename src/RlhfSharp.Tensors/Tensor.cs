@@ -221,13 +221,7 @@ public sealed partial class Tensor
     /// <summary>The elements in row-major order as float32 (bf16 and int32 are converted).</summary>
     public float[] ToArray()
     {
-        var c = Contiguous();
-        return c.Dtype switch
-        {
-            DType.Float32 => c.Span.ToArray(),
-            DType.BFloat16 => c.HalfSpan.ToArray().Select(BFloat16.ToFloat).ToArray(),
-            _ => c.IntSpan.ToArray().Select(v => (float)v).ToArray(),
-        };
+        return Float().Contiguous().Span.ToArray();
     }
 
     /// <summary>The elements of an int32 tensor in row-major order.</summary>

@@ -84,6 +84,16 @@ public class CoreAutogradSemanticsTests
     }
 
     [Fact]
+    public void NonFloatSeedGradientAccumulatesAsFloat()
+    {
+        var x = Leaf(1f, 2f);
+        x.Mul(3f).Backward(Tensor.FromArray([1, 2]));
+        x.Mul(3f).Backward(Tensor.FromArray([1, 1]));
+        Assert.Equal(DType.Float32, x.Grad!.Dtype);
+        Assert.Equal([6f, 9f], x.Grad.ToArray());
+    }
+
+    [Fact]
     public void BackwardThroughViewsOfALeaf()
     {
         var w = Tensor.Arange(6).Reshape(2, 3).Detach();

@@ -117,6 +117,13 @@ public class CoreViewTests
         Assert.Equal(y[1, 2, 3, 4], t[(1 * 5) + 4, 3, 2]);
         Assert.Equal([1], Tensor.Scalar(2f).Flatten().Shape);
         Assert.Throws<ArgumentOutOfRangeException>(() => x.Unsqueeze(3));
+
+        // Unsqueeze, squeeze and flatten of a contiguous tensor are views of the same storage.
+        x.Unsqueeze(1).Select(0, 1).CopyFrom(Tensor.Full(-1f, 1, 3));
+        x.Unsqueeze(0).Squeeze().Select(1, 0).CopyFrom(Tensor.Full(-2f, 2));
+        y.Flatten(1, 2).Select(0, 0).Select(0, 0).CopyFrom(Tensor.Scalar(-3f));
+        Assert.Equal([-2f, 1f, 2f, -2f, -1f, -1f], x.ToArray());
+        Assert.Equal(-3f, y[0, 0, 0, 0]);
     }
 
     [Fact]
