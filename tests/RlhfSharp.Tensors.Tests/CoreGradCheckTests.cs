@@ -154,6 +154,11 @@ public class CoreGradCheckTests
         Case("matmul_both_T", x => x[0].T.Matmul(x[1].T), g => [N(g, 5, 3), N(g, 4, 5)]);
         Case("matmul_batched_T", x => x[0].Matmul(x[1].Transpose(-1, -2)), g => [N(g, 2, 3, 4), N(g, 2, 5, 4)]);
         Case("matmul_expanded", x => x[0].Matmul(x[1].Expand(2, 4, 3)), g => [N(g, 2, 5, 4), N(g, 4, 3)]);
+        Case("matmul_narrowed", x => x[0].Narrow(1, 1, 3).Matmul(x[1].Narrow(0, 1, 3)), g => [N(g, 4, 5), N(g, 4, 2)]);
+        Case("matmul_permuted_batch", x => x[0].Permute(1, 0, 2).Matmul(x[1]), g => [N(g, 3, 2, 4), N(g, 2, 4, 5)]);
+        Case("matmul_rows_transposed", x => x[0].Transpose(1, 2).Matmul(x[1]), g => [N(g, 2, 4, 3), N(g, 4, 5)]);
+        Case("matmul_bcast_rhs_T", x => x[0].Matmul(x[1].Transpose(-1, -2)), g => [N(g, 2, 2, 3, 4), N(g, 2, 1, 5, 4)]);
+        Case("matmul_vector_like", x => x[0].Matmul(x[1]), g => [N(g, 2, 1, 3), N(g, 2, 3, 1)]);
     }
 
     public static TheoryData<string> Names => new(Table.Select(c => c.Name));
