@@ -132,6 +132,8 @@ public sealed partial class Tensor
         b = b.Dtype == DType.Float32 ? b : b.Float();
         var outShape = ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);
         var result = new float[ShapeUtil.Numel(outShape)];
+        if (result.Length == 0)
+            return new Tensor(result, outShape);
         if (a.IsContiguous && b.IsContiguous && ShapeUtil.SameShape(a.ShapeArr, b.ShapeArr))
         {
             Apply(op, a.F!.AsSpan(a.Offset, a.Numel), 1, b.F!.AsSpan(b.Offset, b.Numel), 1, result);

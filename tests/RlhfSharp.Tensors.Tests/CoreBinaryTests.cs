@@ -98,6 +98,15 @@ public class CoreBinaryTests
     }
 
     [Fact]
+    public void EmptyOperands()
+    {
+        var e = Tensor.Zeros(2, 0);
+        Assert.Equal([2, 0], (e + Tensor.Ones(2, 1)).Shape);
+        Assert.Equal([2, 0], (Tensor.Ones(1) * e.T.T).Shape);
+        Assert.Equal([0, 3], (Tensor.Zeros(0, 1) - Tensor.Ones(3)).Shape);
+    }
+
+    [Fact]
     public void MaximumMinimumPropagateNaNAndInf()
     {
         var a = Tensor.FromArray([float.NaN, 1f, float.NegativeInfinity]);
