@@ -7,7 +7,11 @@ internal static class ShapeUtil
     {
         long n = 1;
         foreach (var d in shape)
+        {
+            if (d < 0)
+                throw new ArgumentException($"shape {Format(shape)} has a negative size; sizes must be >= 0");
             n *= d;
+        }
         if (n > int.MaxValue)
             throw new ArgumentException($"shape {Format(shape)} has {n} elements; at most {int.MaxValue} are supported");
         return (int)n;
@@ -34,6 +38,22 @@ internal static class ShapeUtil
         if (d < 0 || d >= rank)
             throw new ArgumentOutOfRangeException(nameof(dim), $"{op}: dim {dim} is out of range for a tensor of rank {rank} (valid: {-rank}..{rank - 1})");
         return d;
+    }
+
+    /// <summary>NumPy broadcasting of two shapes; false where they do not fit together.</summary>
+    public static bool TryBroadcast(ReadOnlySpan<int> a, ReadOnlySpan<int> b, out int[] result)
+    {
+        int rank = Math.Max(a.Length, b.Length);
+        result = new int[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            int da = i < rank - a.Length ? 1 : a[i - (rank - a.Length)];
+            int db = i < rank - b.Length ? 1 : b[i - (rank - b.Length)];
+            if (da != db && da != 1 && db != 1)
+                return false;
+            result[i] = da == 1 ? db : da;
+        }
+        return true;
     }
 
     /// <summary>NumPy broadcasting of two shapes; throws naming the op and both shapes.</summary>

@@ -5,6 +5,8 @@ internal static class StridedCopy
 {
     public static void Copy<T>(T[] src, int offset, int[] shape, int[] strides, Span<T> dst)
     {
+        if (dst.Length == 0)
+            return;
         if (shape.Length == 0)
         {
             dst[0] = src[offset];

@@ -34,18 +34,34 @@ public sealed partial class Tensor
     ]);
 
     /// <summary>Element-wise maximum; where equal the gradient goes to this tensor.</summary>
-    public Tensor Maximum(Tensor other) => Record(Binary(this, other, BinaryOp.Max, "maximum"), "maximum", [this, other], g =>
-    {
-        var takeA = Binary(this, other, BinaryOp.Sub, "maximum").Map(v => v >= 0 ? 1f : 0f);
-        return [Binary(g, takeA, BinaryOp.Mul, "maximum").SumToShape(ShapeArr), Binary(g, takeA.Map(v => 1f - v), BinaryOp.Mul, "maximum").SumToShape(other.ShapeArr)];
-    });
+    public Tensor Maximum(Tensor other) => Record(Binary(this, other, BinaryOp.Max, "maximum"), "maximum", [this, other], g => RouteGrad(g, this, other, takeGreater: true));
 
     /// <summary>Element-wise minimum; where equal the gradient goes to this tensor.</summary>
-    public Tensor Minimum(Tensor other) => Record(Binary(this, other, BinaryOp.Min, "minimum"), "minimum", [this, other], g =>
+    public Tensor Minimum(Tensor other) => Record(Binary(this, other, BinaryOp.Min, "minimum"), "minimum", [this, other], g => RouteGrad(g, this, other, takeGreater: false));
+
+    /// <summary>Backward of maximum/minimum: each gradient element goes to a where a won (ties included), else to b.</summary>
+    private static Tensor?[] RouteGrad(Tensor g, Tensor a, Tensor b, bool takeGreater)
     {
-        var takeA = Binary(this, other, BinaryOp.Sub, "minimum").Map(v => v <= 0 ? 1f : 0f);
-        return [Binary(g, takeA, BinaryOp.Mul, "minimum").SumToShape(ShapeArr), Binary(g, takeA.Map(v => 1f - v), BinaryOp.Mul, "minimum").SumToShape(other.ShapeArr)];
-    });
+        var shape = g.ShapeArr;
+        var av = a.Float().Detach().Expand(shape).Contiguous().Span;
+        var bv = b.Float().Detach().Expand(shape).Contiguous().Span;
+        var gv = g.Contiguous().Span;
+        var ga = new float[gv.Length];
+        var gb = new float[gv.Length];
+        for (int i = 0; i < gv.Length; i++)
+        {
+            bool toA = takeGreater ? av[i] >= bv[i] : av[i] <= bv[i];
+            if (toA)
+                ga[i] = gv[i];
+            else
+                gb[i] = gv[i];
+        }
+        return
+        [
+            a.RequiresGrad ? new Tensor(ga, (int[])shape.Clone()).SumToShape(a.ShapeArr) : null,
+            b.RequiresGrad ? new Tensor(gb, (int[])shape.Clone()).SumToShape(b.ShapeArr) : null,
+        ];
+    }
 
     public Tensor Add(float s) => Record(Binary(this, Scalar(s), BinaryOp.Add, "add"), "add_scalar", [this], g => [g]);
 
@@ -53,7 +69,7 @@ public sealed partial class Tensor
 
     public Tensor Mul(float s) => Record(Binary(this, Scalar(s), BinaryOp.Mul, "mul"), "mul_scalar", [this], g => [Binary(g, Scalar(s), BinaryOp.Mul, "mul")]);
 
-    public Tensor Div(float s) => Mul(1f / s);
+    public Tensor Div(float s) => Record(Binary(this, Scalar(s), BinaryOp.Div, "div"), "div_scalar", [this], g => [Binary(g, Scalar(s), BinaryOp.Div, "div")]);
 
     public static Tensor operator +(Tensor a, Tensor b) => a.Add(b);
 
@@ -75,7 +91,7 @@ public sealed partial class Tensor
 
     public static Tensor operator *(float s, Tensor a) => a.Mul(s);
 
-    public static Tensor operator /(Tensor a, float s) => a.Mul(1f / s);
+    public static Tensor operator /(Tensor a, float s) => a.Div(s);
 
     public static Tensor operator /(float s, Tensor a) => Full(s, []).Div(a);
 
@@ -116,6 +132,8 @@ public sealed partial class Tensor
         b = b.Dtype == DType.Float32 ? b : b.Float();
         var outShape = ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);
         var result = new float[ShapeUtil.Numel(outShape)];
+        if (result.Length == 0)
+            return new Tensor(result, outShape);
         if (a.IsContiguous && b.IsContiguous && ShapeUtil.SameShape(a.ShapeArr, b.ShapeArr))
         {
             Apply(op, a.F!.AsSpan(a.Offset, a.Numel), 1, b.F!.AsSpan(b.Offset, b.Numel), 1, result);

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace RlhfSharp.Tensors;
 
 public sealed partial class Tensor
@@ -16,7 +18,7 @@ public sealed partial class Tensor
             if (i != d && index.ShapeArr[i] != ShapeArr[i])
                 throw new ShapeMismatchException("Gather", $"index shape {ShapeUtil.Format(index.ShapeArr)} must match input shape {ShapeUtil.Format(ShapeArr)} except in dim {d}");
         }
-        var x = Float().Contiguous();
+        var x = Float().Detach().Contiguous();
         var idx = index.Contiguous().IntSpan.ToArray();
         var outShape = (int[])index.ShapeArr.Clone();
         int n = ShapeArr[d], m = outShape[d];
@@ -54,77 +56,149 @@ public sealed partial class Tensor
         });
     }
 
-    /// <summary>Selects entries along <paramref name="dim"/> by a 1-D int32 index. [.., n, ..] -> [.., len(index), ..]</summary>
+    /// <summary>
+    /// Selects entries along <paramref name="dim"/> by a 1-D int32 index (bf16 and int32 inputs give
+    /// float32); repeated indices accumulate their gradients. [.., n, ..] -> [.., len(index), ..]
+    /// </summary>
     public Tensor IndexSelect(int dim, Tensor index)
     {
         int d = ShapeUtil.Dim(dim, Rank, "IndexSelect");
         RequireInt(index, "IndexSelect", "index");
         if (index.Rank != 1)
-            throw new ShapeMismatchException("IndexSelect", $"index must be 1-D, got {ShapeUtil.Format(index.ShapeArr)}");
+            throw new ShapeMismatchException("IndexSelect", $"index must be 1-D, got {ShapeUtil.Format(index.ShapeArr)} for input {ShapeUtil.Format(ShapeArr)}");
         var idx = index.Contiguous().IntSpan.ToArray();
-        int n = ShapeArr[d];
+        int n = ShapeArr[d], m = idx.Length;
         foreach (var v in idx)
         {
             if ((uint)v >= (uint)n)
                 throw new IndexOutOfRangeException($"IndexSelect: index {v} is out of range for dim {d} of size {n}");
         }
-        var parts = idx.Select(v => NarrowNoGrad(d, v, 1)).ToArray();
-        Tensor result;
-        using (Autograd.GradMode.NoGrad())
-            result = parts.Length == 0 ? Zeros(ShapeArr.Select((s, i) => i == d ? 0 : s).ToArray()) : Cat(parts, d).Float();
-        var inShape = ShapeArr;
-        return Record(result, "index_select", [this], g =>
+        var (outer, inner) = OuterInner(ShapeArr, d);
+        var outShape = (int[])ShapeArr.Clone();
+        outShape[d] = m;
+        var x = Detach().Contiguous();
+        var result = new float[outer * m * inner];
+        for (int o = 0; o < outer; o++)
         {
-            var full = Zeros(inShape);
-            for (int j = 0; j < idx.Length; j++)
+            for (int j = 0; j < m; j++)
             {
-                var dst = full.NarrowNoGrad(d, idx[j], 1);
-                dst.CopyFrom(Binary(dst, g.NarrowNoGrad(d, j, 1), BinaryOp.Add, "index_select"));
+                int src = x.Offset + (((o * n) + idx[j]) * inner);
+                var dst = result.AsSpan(((o * m) + j) * inner, inner);
+                switch (x.Dtype)
+                {
+                    case DType.Float32: x.F.AsSpan(src, inner).CopyTo(dst); break;
+                    case DType.BFloat16: BFloat16.ToFloat(x.H.AsSpan(src, inner), dst); break;
+                    default:
+                        for (int k = 0; k < inner; k++)
+                            dst[k] = x.I![src + k];
+                        break;
+                }
             }
-            return [full];
+        }
+        var inShape = ShapeArr;
+        return Record(new Tensor(result, outShape), "index_select", [this], g =>
+        {
+            var gv = g.Contiguous().Span;
+            var full = new float[ShapeUtil.Numel(inShape)];
+            for (int o = 0; o < outer; o++)
+            {
+                for (int j = 0; j < m; j++)
+                {
+                    var dst = full.AsSpan(((o * n) + idx[j]) * inner, inner);
+                    TensorPrimitives.Add(dst, gv.Slice(((o * m) + j) * inner, inner), dst);
+                }
+            }
+            return [new Tensor(full, (int[])inShape.Clone())];
         });
     }
 
-    /// <summary>Sets positions where <paramref name="mask"/> is nonzero (broadcast) to <paramref name="value"/>. [..] -> [..]</summary>
-    public Tensor MaskedFill(Tensor mask, float value)
+    /// <summary>Product of the dims before and after <paramref name="d"/>.</summary>
+    private static (int Outer, int Inner) OuterInner(int[] shape, int d)
     {
-        var m = mask.Float();
-        var keep = m.Map(v => v != 0 ? 0f : 1f);
-        var x = Float();
-        var outShape = ShapeUtil.Broadcast(ShapeArr, m.ShapeArr, "MaskedFill");
-        if (!ShapeUtil.SameShape(outShape, ShapeArr))
-            throw new ShapeMismatchException("MaskedFill", $"mask {ShapeUtil.Format(m.ShapeArr)} must broadcast to the input shape {ShapeUtil.Format(ShapeArr)}");
-        var fill = m.Map(v => v != 0 ? value : 0f);
-        var result = Binary(Binary(x, keep, BinaryOp.Mul, "MaskedFill"), fill, BinaryOp.Add, "MaskedFill");
-        if (float.IsInfinity(value) || float.IsNaN(value))
-        {
-            // x·0 + ±inf is fine, but x·0 is NaN where x is ±inf; rebuild those positions exactly.
-            var src = Binary(x, Zeros(outShape), BinaryOp.Add, "MaskedFill").Span;
-            var mk = Binary(m, Zeros(outShape), BinaryOp.Add, "MaskedFill").Span;
-            var r = result.Span;
-            for (int i = 0; i < r.Length; i++)
-                r[i] = mk[i] != 0 ? value : src[i];
-        }
-        return Record(result, "masked_fill", [this], g => [Binary(g, keep, BinaryOp.Mul, "MaskedFill").SumToShape(ShapeArr)]);
+        int outer = 1, inner = 1;
+        for (int i = 0; i < d; i++)
+            outer *= shape[i];
+        for (int i = d + 1; i < shape.Length; i++)
+            inner *= shape[i];
+        return (outer, inner);
     }
 
-    /// <summary>Element-wise choice: a where cond is nonzero, else b (all broadcast). -> broadcast shape</summary>
+    /// <summary>
+    /// Sets positions where <paramref name="mask"/> is nonzero (broadcast to this shape) to
+    /// <paramref name="value"/>; any value, including ±∞ and NaN, and any input (±∞ and NaN
+    /// included) is selected exactly. Filled positions get no gradient. [..] -> [..]
+    /// </summary>
+    public Tensor MaskedFill(Tensor mask, float value)
+    {
+        if (!ShapeUtil.TryBroadcast(ShapeArr, mask.ShapeArr, out var outShape) || !ShapeUtil.SameShape(outShape, ShapeArr))
+            throw new ShapeMismatchException("MaskedFill", $"mask {ShapeUtil.Format(mask.ShapeArr)} must broadcast to the input shape {ShapeUtil.Format(ShapeArr)}");
+        var fill = NonZero(mask, ShapeArr);
+        var x = Float().Detach().Contiguous().Span;
+        var result = new float[x.Length];
+        for (int i = 0; i < result.Length; i++)
+            result[i] = fill[i] ? value : x[i];
+        var shape = ShapeArr;
+        return Record(new Tensor(result, (int[])shape.Clone()), "masked_fill", [this], g => [Choose(fill, null, g, shape)]);
+    }
+
+    /// <summary>Element-wise choice: a where cond is nonzero, else b (all three broadcast). -> broadcast shape</summary>
     public static Tensor Where(Tensor cond, Tensor a, Tensor b)
     {
-        var c = cond.Float().Map(v => v != 0 ? 1f : 0f);
-        var notC = c.Map(v => 1f - v);
-        var shape = ShapeUtil.Broadcast(ShapeUtil.Broadcast(c.ShapeArr, a.ShapeArr, "Where"), b.ShapeArr, "Where");
-        var av = Binary(a.Float(), Zeros(shape), BinaryOp.Add, "Where").Span;
-        var bv = Binary(b.Float(), Zeros(shape), BinaryOp.Add, "Where").Span;
-        var cv = Binary(c, Zeros(shape), BinaryOp.Add, "Where").Span;
-        var result = new float[av.Length];
+        if (!ShapeUtil.TryBroadcast(cond.ShapeArr, a.ShapeArr, out var ca) || !ShapeUtil.TryBroadcast(ca, b.ShapeArr, out var shape))
+            throw new ShapeMismatchException("Where", $"condition {ShapeUtil.Format(cond.ShapeArr)}, a {ShapeUtil.Format(a.ShapeArr)} and b {ShapeUtil.Format(b.ShapeArr)} cannot be broadcast together");
+        var c = NonZero(cond, shape);
+        var av = a.Float().Detach().Expand(shape).Contiguous().Span;
+        var bv = b.Float().Detach().Expand(shape).Contiguous().Span;
+        var result = new float[c.Length];
         for (int i = 0; i < result.Length; i++)
-            result[i] = cv[i] != 0 ? av[i] : bv[i];
+            result[i] = c[i] ? av[i] : bv[i];
         return Record(new Tensor(result, shape), "where", [a, b], g =>
         [
-            Binary(g, c, BinaryOp.Mul, "Where").SumToShape(a.ShapeArr),
-            Binary(g, notC, BinaryOp.Mul, "Where").SumToShape(b.ShapeArr),
+            a.RequiresGrad ? Choose(c, g, null, shape).SumToShape(a.ShapeArr) : null,
+            b.RequiresGrad ? Choose(c, null, g, shape).SumToShape(b.ShapeArr) : null,
         ]);
+    }
+
+    /// <summary>Where <paramref name="c"/> is true take <paramref name="ifTrue"/>, else <paramref name="ifFalse"/>; a null side means 0. All have <paramref name="shape"/>.</summary>
+    private static Tensor Choose(bool[] c, Tensor? ifTrue, Tensor? ifFalse, int[] shape)
+    {
+        var t = ifTrue is null ? default : ifTrue.Contiguous().Span;
+        var f = ifFalse is null ? default : ifFalse.Contiguous().Span;
+        var result = new float[c.Length];
+        for (int i = 0; i < result.Length; i++)
+        {
+            if (c[i])
+                result[i] = ifTrue is null ? 0f : t[i];
+            else
+                result[i] = ifFalse is null ? 0f : f[i];
+        }
+        return new Tensor(result, (int[])shape.Clone());
+    }
+
+    /// <summary>Which elements of <paramref name="mask"/> (any dtype), broadcast to <paramref name="shape"/>, are nonzero.</summary>
+    private static bool[] NonZero(Tensor mask, int[] shape)
+    {
+        var m = mask.Detach().Expand(shape).Contiguous();
+        var result = new bool[m.Numel];
+        switch (m.Dtype)
+        {
+            case DType.Float32:
+                var f = m.Span;
+                for (int i = 0; i < result.Length; i++)
+                    result[i] = f[i] != 0;
+                break;
+            case DType.BFloat16:
+                var h = m.HalfSpan;
+                for (int i = 0; i < result.Length; i++)
+                    result[i] = (h[i] & 0x7FFF) != 0;
+                break;
+            default:
+                var n = m.IntSpan;
+                for (int i = 0; i < result.Length; i++)
+                    result[i] = n[i] != 0;
+                break;
+        }
+        return result;
     }
 
     /// <summary>Joins tensors along an existing dim. [.., n_i, ..] -> [.., Σn_i, ..]</summary>
@@ -165,7 +239,7 @@ public sealed partial class Tensor
         foreach (var t in tensors)
         {
             int chunk = t.ShapeArr[d] * inner;
-            var c = t.Contiguous();
+            var c = t.Detach().Contiguous();
             for (int o = 0; o < outer; o++)
             {
                 int dst = (o * total * inner) + (offset * inner);
@@ -211,6 +285,7 @@ public sealed partial class Tensor
     /// <summary>Lower-triangular mask (1 on and below diagonal + <paramref name="diagonal"/>). -> [rows, cols]</summary>
     public static Tensor Tril(int rows, int cols, int diagonal = 0)
     {
+        CheckMaskSize(rows, cols, "Tril");
         var data = new float[rows * cols];
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
@@ -221,6 +296,7 @@ public sealed partial class Tensor
     /// <summary>Upper-triangular mask (1 on and above diagonal + <paramref name="diagonal"/>). -> [rows, cols]</summary>
     public static Tensor Triu(int rows, int cols, int diagonal = 0)
     {
+        CheckMaskSize(rows, cols, "Triu");
         var data = new float[rows * cols];
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
@@ -229,10 +305,20 @@ public sealed partial class Tensor
     }
 
     /// <summary>Keeps the lower triangle of the last two dims, zeroing the rest (differentiable). [.., r, c] -> [.., r, c]</summary>
-    public Tensor Tril(int diagonal = 0) => Mul(Tril(Size(-2), Size(-1), diagonal));
+    public Tensor Tril(int diagonal = 0) => Mul(Tril(MatrixDims("Tril").Rows, MatrixDims("Tril").Cols, diagonal));
 
     /// <summary>Keeps the upper triangle of the last two dims, zeroing the rest (differentiable). [.., r, c] -> [.., r, c]</summary>
-    public Tensor Triu(int diagonal = 0) => Mul(Triu(Size(-2), Size(-1), diagonal));
+    public Tensor Triu(int diagonal = 0) => Mul(Triu(MatrixDims("Triu").Rows, MatrixDims("Triu").Cols, diagonal));
+
+    private (int Rows, int Cols) MatrixDims(string op) => Rank >= 2
+        ? (ShapeArr[^2], ShapeArr[^1])
+        : throw new ShapeMismatchException(op, $"needs a tensor of rank >= 2, got shape {ShapeUtil.Format(ShapeArr)}");
+
+    private static void CheckMaskSize(int rows, int cols, string op)
+    {
+        if (rows < 0 || cols < 0)
+            throw new ArgumentException($"{op}: rows ({rows}) and cols ({cols}) must be non-negative");
+    }
 
     private static void RequireInt(Tensor t, string op, string what)
     {

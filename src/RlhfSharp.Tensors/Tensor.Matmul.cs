@@ -27,7 +27,8 @@ public sealed partial class Tensor
             return flat.Reshape([.. lead, m, n]);
         }
 
-        var batchShape = ShapeUtil.Broadcast(a.ShapeArr[..^2], b.ShapeArr[..^2], "Matmul");
+        if (!ShapeUtil.TryBroadcast(a.ShapeArr[..^2], b.ShapeArr[..^2], out var batchShape))
+            throw new ShapeMismatchException("Matmul", $"batch dims of {ShapeUtil.Format(a.ShapeArr)} and {ShapeUtil.Format(b.ShapeArr)} cannot be broadcast together");
         var result = MatmulForward(a, b, batchShape, m, n, k);
         return Record(result, "matmul", [a, b], g =>
         [

@@ -35,7 +35,7 @@ public sealed partial class Tensor
     public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false)
     {
         int d = ShapeUtil.Dim(dim, Rank, "Max");
-        var x = Float().Movedim(d).Contiguous();
+        var x = Float().Detach().Movedim(d).Contiguous();
         int n = ShapeArr[d];
         if (n == 0)
             throw new ShapeMismatchException("Max", $"cannot take the max over an empty dim {d} of {ShapeUtil.Format(ShapeArr)}");
@@ -80,32 +80,47 @@ public sealed partial class Tensor
     /// <summary>Max of all elements. [..] -> []</summary>
     public Tensor Max() => Reshape(-1).Max(0).Values;
 
-    /// <summary>log Σ exp over dims, computed stably (max subtracted). [.., d, ..] -> [.., (1), ..]</summary>
+    /// <summary>
+    /// log Σ exp over dims, computed stably (the max is subtracted). A row that is all −∞ gives −∞
+    /// and a zero gradient. [.., d, ..] -> [.., (1), ..]
+    /// </summary>
     public Tensor LogSumExp(int[] dims, bool keepDim = false)
     {
         var nd = NormaliseDims(dims, "LogSumExp");
-        var x = Float();
-        using (Autograd.GradMode.NoGrad())
-        {
-            // Shift by the (detached) max over the reduced dims for stability.
-            var m = x.Detach();
-            foreach (var d in nd)
-                m = m.Max(d, keepDim: true).Values;
-            m = m.Map(v => float.IsInfinity(v) ? 0f : v);
-            x = x.Sub(m).Exp().Sum(nd, keepDim: true).Log().Add(m);
-        }
+        var input = Float().Detach();
         var kept = (int[])ShapeArr.Clone();
         foreach (var d in nd)
             kept[d] = 1;
         var outShape = ShapeArr.Where((_, i) => !nd.Contains(i)).ToArray();
-        var lse = x;
-        var input = Float();
+        Tensor lse;
+        using (Autograd.GradMode.NoGrad())
+        {
+            // Shift by the max over the reduced dims; an infinite max (an all −∞ row, or a +∞) shifts by 0.
+            var m = input;
+            foreach (var d in nd)
+                m = m.Max(d, keepDim: true).Values;
+            if (nd.Length == 0)
+                m = m.Clone(); // never write into the input's storage
+            var shift = m.Contiguous().Span;
+            for (int i = 0; i < shift.Length; i++)
+            {
+                if (float.IsInfinity(shift[i]))
+                    shift[i] = 0f;
+            }
+            lse = Binary(Binary(input, m, BinaryOp.Sub, "logsumexp").Exp().Sum(nd, keepDim: true).Log(), m, BinaryOp.Add, "logsumexp");
+        }
         var result = new Tensor(lse.Span.ToArray(), keepDim ? kept : outShape);
-        var inShape = ShapeArr;
         return Record(result, "logsumexp", [this], g =>
         {
-            // d lse / dx = softmax(x) over the reduced dims
-            var p = Binary(input.Detach(), lse, BinaryOp.Sub, "logsumexp").Exp();
+            // d lse / dx = softmax(x) = exp(x − lse) over the reduced dims. Where lse = −∞ every x is
+            // −∞ too; shifting by +∞ there makes exp(x − lse) = 0 instead of exp(NaN).
+            var shiftBy = lse.Contiguous().Span.ToArray();
+            for (int i = 0; i < shiftBy.Length; i++)
+            {
+                if (float.IsNegativeInfinity(shiftBy[i]))
+                    shiftBy[i] = float.PositiveInfinity;
+            }
+            var p = Binary(input, new Tensor(shiftBy, kept), BinaryOp.Sub, "logsumexp").Exp();
             return [Binary(p, g.Reshape(kept), BinaryOp.Mul, "logsumexp")];
         });
     }

@@ -16,13 +16,22 @@ public sealed partial class Tensor
 {
     private delegate void SpanMap(ReadOnlySpan<float> x, Span<float> y);
 
-    /// <summary>Applies an element-wise map; returns the result and the contiguous input.</summary>
+    /// <summary>Applies an element-wise map; returns the result and the contiguous input (detached, sharing storage when it can).</summary>
     private (Tensor Y, Tensor X) UnaryForward(SpanMap f)
     {
-        var x = Float().Contiguous();
+        var x = Float().Detach().Contiguous();
         var y = new float[Numel];
         f(x.Span, y);
         return (new Tensor(y, (int[])ShapeArr.Clone()), x);
+    }
+
+    /// <summary>g ⊙ f'(saved) for a unary op: the local derivative is computed span-wise from a saved input or output.</summary>
+    private static Tensor ChainGrad(Tensor g, Tensor saved, SpanMap derivative)
+    {
+        var d = new float[saved.Numel];
+        derivative(saved.Span, d);
+        TensorPrimitives.Multiply(g.Float().Contiguous().Span, d, d);
+        return new Tensor(d, (int[])saved.ShapeArr.Clone());
     }
 
     // Each op: x [..] -> y [..], same shape.
@@ -60,40 +69,78 @@ public sealed partial class Tensor
             TensorPrimitives.Divide(1f, d, d);
         });
         // d x^(-1/2) = -1/2 · x^(-3/2) = -1/2 · y³
-        return Record(y, "rsqrt", [this], g => [Binary(g, y.Map(v => -0.5f * v * v * v), BinaryOp.Mul, "rsqrt")]);
+        return Record(y, "rsqrt", [this], g => [ChainGrad(g, y, static (v, d) =>
+        {
+            TensorPrimitives.Multiply(v, v, d);
+            TensorPrimitives.Multiply(d, v, d);
+            TensorPrimitives.Multiply(d, -0.5f, d);
+        })]);
     }
 
     /// <summary>x^p for a scalar exponent.</summary>
     public Tensor Pow(float p)
     {
         var (y, x) = UnaryForward((s, d) => TensorPrimitives.Pow(s, p, d));
-        return Record(y, "pow", [this], g => [Binary(g, x.Map(v => p * MathF.Pow(v, p - 1)), BinaryOp.Mul, "pow")]);
+        // d xᵖ = p·x^(p−1)
+        return Record(y, "pow", [this], g => [ChainGrad(g, x, (v, d) =>
+        {
+            if (p == 0)
+            {
+                d.Clear(); // x⁰ is constant, even at x = 0
+                return;
+            }
+            TensorPrimitives.Pow(v, p - 1f, d);
+            TensorPrimitives.Multiply(d, p, d);
+        })]);
     }
 
     /// <summary>|x|; the gradient at 0 is 0.</summary>
     public Tensor Abs()
     {
         var (y, x) = UnaryForward(TensorPrimitives.Abs);
-        return Record(y, "abs", [this], g => [Binary(g, x.Map(v => MathF.Sign(v)), BinaryOp.Mul, "abs")]);
+        return Record(y, "abs", [this], g => [ChainGrad(g, x, static (v, d) =>
+        {
+            for (int i = 0; i < v.Length; i++)
+                d[i] = v[i] > 0 ? 1f : v[i] < 0 ? -1f : 0f;
+        })]);
     }
 
+    /// <summary>tanh, per element with <see cref="MathF.Tanh"/> (the vectorised TensorPrimitives.Tanh loses relative accuracy near 0).</summary>
     public Tensor Tanh()
     {
-        var (y, _) = UnaryForward(TensorPrimitives.Tanh);
-        return Record(y, "tanh", [this], g => [Binary(g, y.Map(v => 1f - (v * v)), BinaryOp.Mul, "tanh")]);
+        var (y, _) = UnaryForward(static (s, d) =>
+        {
+            for (int i = 0; i < s.Length; i++)
+                d[i] = MathF.Tanh(s[i]);
+        });
+        // d tanh = 1 − y²
+        return Record(y, "tanh", [this], g => [ChainGrad(g, y, static (v, d) =>
+        {
+            TensorPrimitives.Multiply(v, v, d);
+            TensorPrimitives.Subtract(1f, d, d);
+        })]);
     }
 
     public Tensor Sigmoid()
     {
         var (y, _) = UnaryForward(TensorPrimitives.Sigmoid);
-        return Record(y, "sigmoid", [this], g => [Binary(g, y.Map(v => v * (1f - v)), BinaryOp.Mul, "sigmoid")]);
+        // d σ = y·(1 − y)
+        return Record(y, "sigmoid", [this], g => [ChainGrad(g, y, static (v, d) =>
+        {
+            TensorPrimitives.Subtract(1f, v, d);
+            TensorPrimitives.Multiply(d, v, d);
+        })]);
     }
 
     /// <summary>max(x, 0); the gradient at 0 is 0.</summary>
     public Tensor Relu()
     {
         var (y, x) = UnaryForward(static (s, d) => TensorPrimitives.Max(s, 0f, d));
-        return Record(y, "relu", [this], g => [Binary(g, x.Map(v => v > 0 ? 1f : 0f), BinaryOp.Mul, "relu")]);
+        return Record(y, "relu", [this], g => [ChainGrad(g, x, static (v, d) =>
+        {
+            for (int i = 0; i < v.Length; i++)
+                d[i] = v[i] > 0 ? 1f : 0f;
+        })]);
     }
 
     /// <summary>x·σ(x) (SiLU / swish), used by SwiGLU.</summary>
@@ -105,14 +152,15 @@ public sealed partial class Tensor
             TensorPrimitives.Multiply(s, d, d);
         });
         // d/dx xσ(x) = σ(x)·(1 + x·(1 − σ(x)))
-        return Record(y, "silu", [this], g => [Binary(g, x.Map(v =>
+        return Record(y, "silu", [this], g => [ChainGrad(g, x, static (v, d) =>
         {
-            float s = 1f / (1f + MathF.Exp(-v));
-            return s * (1f + (v * (1f - s)));
-        }), BinaryOp.Mul, "silu")]);
+            TensorPrimitives.Sigmoid(v, d);
+            for (int i = 0; i < v.Length; i++)
+                d[i] *= 1f + (v[i] * (1f - d[i]));
+        })]);
     }
 
-    /// <summary>log(1 + eˣ), computed stably.</summary>
+    /// <summary>log(1 + eˣ), computed stably for any x.</summary>
     public Tensor Softplus()
     {
         var (y, x) = UnaryForward(static (s, d) =>
@@ -120,10 +168,25 @@ public sealed partial class Tensor
             for (int i = 0; i < s.Length; i++)
                 d[i] = SoftplusScalar(s[i]);
         });
-        return Record(y, "softplus", [this], g => [Binary(g, x.Map(v => 1f / (1f + MathF.Exp(-v))), BinaryOp.Mul, "softplus")]);
+        // d softplus = σ(x)
+        return Record(y, "softplus", [this], g => [ChainGrad(g, x, TensorPrimitives.Sigmoid)]);
     }
 
-    internal static float SoftplusScalar(float v) => v > 0 ? v + MathF.Log(1f + MathF.Exp(-v)) : MathF.Log(1f + MathF.Exp(v));
+    /// <summary>
+    /// log(1 + eᵛ) in double: v + log(1 + e⁻ᵛ) for v &gt; 0; for v &lt; −15, eᵛ − e²ᵛ/2 (the log1p series,
+    /// exact to float precision there, where log(1 + eᵛ) would round 1 + eᵛ).
+    /// </summary>
+    internal static float SoftplusScalar(float v)
+    {
+        if (v > 0)
+            return v + (float)Math.Log(1.0 + Math.Exp(-(double)v));
+        if (v < -15)
+        {
+            double e = Math.Exp(v);
+            return (float)(e - (0.5 * e * e));
+        }
+        return (float)Math.Log(1.0 + Math.Exp(v));
+    }
 
     /// <summary>GELU, exact (erf) or with GPT-2's tanh approximation.</summary>
     public Tensor Gelu(GeluApproximation approximate = GeluApproximation.None)
@@ -135,41 +198,68 @@ public sealed partial class Tensor
                 for (int i = 0; i < s.Length; i++)
                     d[i] = GeluTanh(s[i]);
             });
-            return Record(yt, "gelu_tanh", [this], g => [Binary(g, xt.Map(GeluTanhGrad), BinaryOp.Mul, "gelu")]);
+            return Record(yt, "gelu_tanh", [this], g => [ChainGrad(g, xt, static (v, d) =>
+            {
+                for (int i = 0; i < v.Length; i++)
+                    d[i] = GeluTanhGrad(v[i]);
+            })]);
         }
         var (y, x) = UnaryForward(static (s, d) =>
         {
             for (int i = 0; i < s.Length; i++)
-                d[i] = 0.5f * s[i] * (1f + Erf(s[i] * 0.70710678f));
+                d[i] = (float)(s[i] * Phi(s[i]));
         });
         // d/dx x·Φ(x) = Φ(x) + x·φ(x)
-        return Record(y, "gelu", [this], g => [Binary(g, x.Map(v => (0.5f * (1f + Erf(v * 0.70710678f))) + (v * 0.39894228f * MathF.Exp(-0.5f * v * v))), BinaryOp.Mul, "gelu")]);
+        return Record(y, "gelu", [this], g => [ChainGrad(g, x, static (v, d) =>
+        {
+            for (int i = 0; i < v.Length; i++)
+            {
+                double xv = v[i];
+                d[i] = (float)(Phi(xv) + (xv * InvSqrt2Pi * Math.Exp(-0.5 * xv * xv)));
+            }
+        })]);
     }
 
-    private const float GeluC = 0.7978845608f; // √(2/π)
+    private const double GeluC = 0.7978845608028654; // √(2/π)
+    private const double InvSqrt2Pi = 0.3989422804014327; // 1/√(2π)
 
-    internal static float GeluTanh(float x) => 0.5f * x * (1f + MathF.Tanh(GeluC * (x + (0.044715f * x * x * x))));
+    /// <summary>
+    /// GPT-2's tanh GELU, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), evaluated as x·σ(2u)
+    /// (the same function) so that the left tail keeps its relative accuracy instead of cancelling in 1 + tanh.
+    /// </summary>
+    internal static float GeluTanh(float x)
+    {
+        double xd = x;
+        double u = GeluC * (xd + (0.044715 * xd * xd * xd));
+        return (float)(xd / (1.0 + Math.Exp(-2.0 * u)));
+    }
 
+    /// <summary>d/dx x·σ(2u) = σ(2u) + x·2σ(2u)(1 − σ(2u))·du/dx.</summary>
     internal static float GeluTanhGrad(float x)
     {
-        float u = GeluC * (x + (0.044715f * x * x * x));
-        float t = MathF.Tanh(u);
-        float du = GeluC * (1f + (3f * 0.044715f * x * x));
-        return (0.5f * (1f + t)) + (0.5f * x * (1f - (t * t)) * du);
+        double xd = x;
+        double u = GeluC * (xd + (0.044715 * xd * xd * xd));
+        double s = 1.0 / (1.0 + Math.Exp(-2.0 * u));
+        double du = GeluC * (1.0 + (3.0 * 0.044715 * xd * xd));
+        return (float)(s + (xd * 2.0 * s * (1.0 - s) * du));
     }
 
-    /// <summary>erf via the Chebyshev fit of erfc from Numerical Recipes (fractional error below 1.2e-7), evaluated in double.</summary>
-    internal static float Erf(float xf)
+    /// <summary>erf(x) = 1 − erfc(x), in float.</summary>
+    internal static float Erf(float x) => (float)(1.0 - Erfc(x));
+
+    /// <summary>Standard normal CDF Φ(x) = ½·erfc(−x/√2); keeps relative accuracy in the left tail.</summary>
+    internal static double Phi(double x) => 0.5 * Erfc(-x * 0.7071067811865476);
+
+    /// <summary>erfc via the Chebyshev fit from Numerical Recipes (fractional error below 1.2e-7 everywhere), in double.</summary>
+    internal static double Erfc(double x)
     {
-        double x = xf;
-        double sign = x < 0 ? -1 : 1;
-        x = Math.Abs(x);
-        double t = 1.0 / (1.0 + (0.5 * x));
+        double z = Math.Abs(x);
+        double t = 1.0 / (1.0 + (0.5 * z));
         double poly = 0.17087277;
         foreach (var coef in ErfCoefficients)
             poly = coef + (t * poly);
-        double tau = t * Math.Exp((-x * x) + poly);
-        return (float)(sign * (1.0 - tau));
+        double tau = t * Math.Exp((-z * z) + poly);
+        return x >= 0 ? tau : 2.0 - tau;
     }
 
     // Coefficients of t^8 … t^0 after the leading 0.17087277 (Numerical Recipes, erfc).
@@ -187,6 +277,10 @@ public sealed partial class Tensor
             TensorPrimitives.Max(s, lo, d);
             TensorPrimitives.Min(d, hi, d);
         });
-        return Record(y, "clamp", [this], g => [Binary(g, x.Map(v => v >= lo && v <= hi ? 1f : 0f), BinaryOp.Mul, "clamp")]);
+        return Record(y, "clamp", [this], g => [ChainGrad(g, x, (v, d) =>
+        {
+            for (int i = 0; i < v.Length; i++)
+                d[i] = v[i] >= lo && v[i] <= hi ? 1f : 0f;
+        })]);
     }
 }

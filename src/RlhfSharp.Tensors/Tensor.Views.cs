@@ -125,7 +125,7 @@ public sealed partial class Tensor
     public Tensor Permute(params int[] perm)
     {
         if (perm.Length != Rank)
-            throw new ShapeMismatchException("Permute", $"permutation has {perm.Length} dims but the tensor {ShapeUtil.Format(ShapeArr)} has {Rank}");
+            throw new ShapeMismatchException("Permute", $"permutation {ShapeUtil.Format(perm)} has {perm.Length} dims but the tensor {ShapeUtil.Format(ShapeArr)} has {Rank}");
         var seen = new bool[Rank];
         var p = new int[Rank];
         var shape = new int[Rank];
@@ -235,7 +235,9 @@ public sealed partial class Tensor
         {
             int src = i - lead;
             int have = src >= 0 ? ShapeArr[src] : 1;
-            int want = shape[i] == -1 ? have : shape[i];
+            int want = shape[i] == -1 && src >= 0 ? have : shape[i];
+            if (want < 0)
+                throw new ShapeMismatchException("Expand", $"cannot expand {ShapeUtil.Format(ShapeArr)} to {ShapeUtil.Format(shape)}: size {shape[i]} in dim {i} is invalid (-1 keeps an existing dim only)");
             if (src >= 0 && have != 1 && have != want)
                 throw new ShapeMismatchException("Expand", $"cannot expand {ShapeUtil.Format(ShapeArr)} to {ShapeUtil.Format(shape)}: dim {i} is {have}, not 1");
             outShape[i] = want;
@@ -293,10 +295,15 @@ public sealed partial class Tensor
         var c = Contiguous();
         var data = new float[Numel];
         if (Dtype == DType.BFloat16)
+        {
             BFloat16.ToFloat(c.HalfSpan, data);
+        }
         else
+        {
+            var ints = c.IntSpan;
             for (int i = 0; i < data.Length; i++)
-                data[i] = c.IntSpan[i];
+                data[i] = ints[i];
+        }
         return new Tensor(data, (int[])ShapeArr.Clone());
     }
 

@@ -96,6 +96,8 @@ public sealed partial class Tensor
     {
         get
         {
+            if (Numel == 0)
+                return true;
             int expected = 1;
             for (int i = Rank - 1; i >= 0; i--)
             {
@@ -167,9 +169,12 @@ public sealed partial class Tensor
     /// <summary>start, start+step, … (exclusive of end) as float32.</summary>
     public static Tensor Arange(float start, float end, float step)
     {
-        if (step == 0)
-            throw new ArgumentException("Arange: step must not be 0");
-        int n = Math.Max(0, (int)Math.Ceiling((end - start) / step));
+        if (step == 0 || !float.IsFinite(start) || !float.IsFinite(end) || !float.IsFinite(step))
+            throw new ArgumentException($"Arange: start ({start}), end ({end}) and step ({step}) must be finite and step non-zero");
+        double count = Math.Ceiling(((double)end - start) / step);
+        if (count > int.MaxValue)
+            throw new ArgumentException($"Arange: {count} elements from {start} to {end} by {step} is more than {int.MaxValue}");
+        int n = Math.Max(0, (int)count);
         var data = new float[n];
         for (int i = 0; i < n; i++)
             data[i] = start + (i * step);
@@ -216,13 +221,7 @@ public sealed partial class Tensor
     /// <summary>The elements in row-major order as float32 (bf16 and int32 are converted).</summary>
     public float[] ToArray()
     {
-        var c = Contiguous();
-        return c.Dtype switch
-        {
-            DType.Float32 => c.Span.ToArray(),
-            DType.BFloat16 => c.HalfSpan.ToArray().Select(BFloat16.ToFloat).ToArray(),
-            _ => c.IntSpan.ToArray().Select(v => (float)v).ToArray(),
-        };
+        return Float().Contiguous().Span.ToArray();
     }
 
     /// <summary>The elements of an int32 tensor in row-major order.</summary>

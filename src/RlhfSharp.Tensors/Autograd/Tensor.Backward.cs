@@ -54,6 +54,10 @@ public sealed partial class Tensor
         {
             throw new ShapeMismatchException("Backward", $"gradient shape {ShapeUtil.Format(gradient.ShapeArr)} does not match tensor shape {ShapeUtil.Format(ShapeArr)}");
         }
+        else
+        {
+            gradient = gradient.Float(); // an int32 or bf16 seed gradient still accumulates as float32
+        }
 
         using var _ = GradMode.NoGrad();
         if (GradFn is null)

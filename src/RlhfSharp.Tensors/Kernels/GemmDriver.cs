@@ -142,6 +142,8 @@ public static partial class Gemm
             ScaleC(job);
             return;
         }
+        if (isa != GemmIsa.Scalar && TrySkinny(job, threads))
+            return;
         switch (isa)
         {
             case GemmIsa.Vector512:

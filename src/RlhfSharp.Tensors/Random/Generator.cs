@@ -90,6 +90,8 @@ public sealed class Generator
     {
         if (probs.Rank is < 1 or > 2)
             throw new ShapeMismatchException("Multinomial", $"probabilities must be [V] or [B, V], got {ShapeUtil.Format(probs.ShapeArr)}");
+        if (numSamples < 1)
+            throw new ArgumentOutOfRangeException(nameof(numSamples), numSamples, "Multinomial: numSamples must be at least 1");
         var p = probs.Float().Contiguous().ToArray();
         int v = probs.ShapeArr[^1];
         int rows = probs.Rank == 1 ? 1 : probs.ShapeArr[0];
