@@ -43,6 +43,10 @@ public static class DecodeBench
         var model = new CausalLM(cfg, new Generator(1));
         model.Freeze();
         var rng = new Generator(2);
+        // Warm-up: let the JIT compile every path (prefill, decode, sampling) before timing.
+        var warm = rng.Uniform([1, contexts[0]], 0, cfg.VocabSize - 1).ToInt32();
+        for (int i = 0; i < 3; i++)
+            Sampler.Generate(model, warm, Tensor.Ones(1, contexts[0]), new GenerationOptions { MaxNewTokens = tokens, DoSample = false }, rng);
         foreach (var context in contexts)
         {
             var prompt = rng.Uniform([1, context], 0, cfg.VocabSize - 1).ToInt32();
