@@ -50,6 +50,7 @@ public class FunctionalAttentionTests
         { 2, 2, 1, 1, 5, 4, true, true },   // one decode step over a cache
         { 2, 4, 2, 4, 4, 4, true, true },   // left padding: early queries see nothing
         { 1, 1, 1, 3, 1, 1, false, false },
+        { 2, 2, 1, 70, 75, 4, true, true }, // several causal row blocks, the last one partial
     };
 
     private static (Tensor Q, Tensor K, Tensor V, Tensor? Mask) Inputs(int bn, int hn, int hkv, int tq, int tk, int d, bool padding, ulong seed)
@@ -101,7 +102,7 @@ public class FunctionalAttentionTests
     [Fact]
     public void NoGradOutputIsIdenticalToGradPath()
     {
-        var (q, k, v, mask) = Inputs(2, 4, 2, 3, 5, 6, true, 83);
+        var (q, k, v, mask) = Inputs(2, 4, 2, 70, 72, 6, true, 83);
         q.RequiresGrad = true;
         var withGrad = F.ScaledDotProductAttention(q, k, v, causal: true, mask);
         Assert.True(withGrad.RequiresGrad);
@@ -122,6 +123,13 @@ public class FunctionalAttentionTests
         Assert.Equal(
             F.ScaledDotProductAttention(q.Contiguous(), k.Contiguous(), v.Contiguous(), causal: true).ToArray(),
             F.ScaledDotProductAttention(q, k, v, causal: true).ToArray());
+    }
+
+    [Fact]
+    public void LongCaseSpansSeveralCausalRowBlocks()
+    {
+        // The T = 70 case above only tests block boundaries if a block is shorter than that.
+        Assert.InRange(F.CausalRowBlock, 1, 34);
     }
 
     [Fact]
