@@ -26,7 +26,7 @@ public static partial class F
         var mask = keyPaddingMask?.ToArray();
         bool keep = GradMode.IsEnabled && (q.RequiresGrad || k.RequiresGrad || v.RequiresGrad);
         var o = new float[bn * hn * tq * dv];
-        var p = keep ? new float[bn * hn * tq * tk] : null;
+        var p = keep ? Uninit(bn * hn * tq * tk) : null;
         if (o.Length > 0 && tk > 0)
         {
             var qm = HeadMatrices.Of(q);
