@@ -5,6 +5,7 @@ using RlhfSharp.Bench;
 var verbs = new SortedDictionary<string, Func<BenchArgs, int>>(StringComparer.Ordinal)
 {
     ["gemm"] = GemmBench.Run,
+    ["ops"] = a => OpsBench.Run(a.RawArgs),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" || !verbs.TryGetValue(args[0], out var verb))

@@ -1,0 +1,126 @@
+using System.Numerics.Tensors;
+
+namespace RlhfSharp.Tensors;
+
+public static partial class F
+{
+    /// <summary>
+    /// Layer normalisation (Ba et al. 2016) over the last dim: y = (x − mean)·rstd ⊙ w + b with the
+    /// biased variance, rstd = 1/√(var + eps), as in PyTorch. One fused row kernel; saved for
+    /// backward: a reference to x (and w) and mean, rstd per row.
+    /// x [.., C], weight [C]?, bias [C]? -> [.., C]
+    /// </summary>
+    public static Tensor LayerNorm(Tensor x, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
+    {
+        int c = CheckNormParams("LayerNorm", x, weight, bias);
+        var rows = RowLayout.Of(x);
+        int n = rows.Count;
+        var w = weight?.Float().Contiguous().Span.ToArray();
+        var b = bias?.Float().Contiguous().Span.ToArray();
+        var mean = new float[n];
+        var rstd = new float[n];
+        var y = Uninit(n * c);
+        Partition.For(n, 5L * c, (_, start, end) =>
+        {
+            for (int r = start; r < end; r++)
+            {
+                var row = rows.Row(r);
+                var dst = y.AsSpan(r * c, c);
+                float mu = TensorPrimitives.Sum(row) / c;
+                TensorPrimitives.Subtract(row, mu, dst);
+                float var = TensorPrimitives.SumOfSquares(dst) / c;
+                float rs = 1f / MathF.Sqrt(var + eps);
+                mean[r] = mu;
+                rstd[r] = rs;
+                TensorPrimitives.Multiply(dst, rs, dst);
+                if (w is not null)
+                    TensorPrimitives.Multiply(dst, w, dst);
+                if (b is not null)
+                    TensorPrimitives.Add(dst, b, dst);
+            }
+        });
+        var result = Tensor.Wrap(y, x.Shape);
+        Tensor[] inputs = [x, .. weight is null ? Array.Empty<Tensor>() : [weight], .. bias is null ? Array.Empty<Tensor>() : [bias]];
+        return Tensor.Record(result, "layer_norm", inputs, g =>
+        {
+            var gd = Dense(g);
+            bool needW = weight is { RequiresGrad: true }, needB = bias is { RequiresGrad: true };
+            var grads = NormBackward(rows, gd, w, mean, rstd, x.RequiresGrad, needW, needB, centered: true);
+            var list = new List<Tensor?> { grads.Dx is null ? null : Tensor.Wrap(grads.Dx, x.Shape) };
+            if (weight is not null)
+                list.Add(grads.Dw is null ? null : Tensor.Wrap(grads.Dw, c));
+            if (bias is not null)
+                list.Add(grads.Db is null ? null : Tensor.Wrap(grads.Db, c));
+            return [.. list];
+        });
+    }
+
+    private static int CheckNormParams(string op, Tensor x, Tensor? weight, Tensor? bias)
+    {
+        if (x.Rank < 1)
+            throw new ShapeMismatchException(op, "input must have a feature dim [.., C], got a scalar");
+        int c = x.ShapeArr[^1];
+        foreach (var (p, name) in new[] { (weight, "weight"), (bias, "bias") })
+        {
+            if (p is not null && (p.Rank != 1 || p.ShapeArr[0] != c))
+                throw new ShapeMismatchException(op, $"{name} shape {ShapeUtil.Format(p.ShapeArr)} must be [{c}] for input of shape {ShapeUtil.Format(x.ShapeArr)}");
+        }
+        return c;
+    }
+
+    /// <summary>
+    /// Shared LayerNorm / RMSNorm backward with x̂ = (x − mean)·rstd (mean = 0 for RMSNorm):
+    /// dx̂ = g ⊙ w; dx = rstd·(dx̂ − [mean(dx̂) if centered] − x̂·mean(dx̂ ⊙ x̂)); dw = Σ g ⊙ x̂; db = Σ g.
+    /// dw and db are summed per fixed chunk of rows and the chunks combined in order (deterministic
+    /// for a given thread count).
+    /// </summary>
+    private static (float[]? Dx, float[]? Dw, float[]? Db) NormBackward(RowLayout rows, float[] gd, float[]? w, float[] mean, float[] rstd,
+        bool needX, bool needW, bool needB, bool centered)
+    {
+        int n = rows.Count, c = rows.Width;
+        var dx = needX ? Uninit(n * c) : null;
+        int chunks = Partition.Chunks(n, 8L * c);
+        var dwParts = needW ? new float[chunks][] : null;
+        var dbParts = needB ? new float[chunks][] : null;
+        Partition.For(n, 8L * c, (chunk, start, end) =>
+        {
+            var xhat = new float[c];
+            var dxhat = new float[c];
+            var dw = needW ? dwParts![chunk] = new float[c] : null;
+            var db = needB ? dbParts![chunk] = new float[c] : null;
+            for (int r = start; r < end; r++)
+            {
+                var gr = gd.AsSpan(r * c, c);
+                TensorPrimitives.Subtract(rows.Row(r), mean[r], xhat);
+                TensorPrimitives.Multiply(xhat, rstd[r], xhat);
+                if (dw is not null)
+                    TensorPrimitives.MultiplyAdd(gr, xhat, dw, dw);
+                if (db is not null)
+                    TensorPrimitives.Add(gr, db, db);
+                if (dx is null)
+                    continue;
+                if (w is not null)
+                    TensorPrimitives.Multiply(gr, w, dxhat);
+                else
+                    gr.CopyTo(dxhat);
+                float meanDxhat = centered ? TensorPrimitives.Sum(dxhat) / c : 0f;
+                float meanDot = TensorPrimitives.Dot(dxhat, xhat) / c;
+                var dr = dx.AsSpan(r * c, c);
+                TensorPrimitives.MultiplyAdd(xhat, -meanDot, dxhat, dr);
+                TensorPrimitives.Add(dr, -meanDxhat, dr);
+                TensorPrimitives.Multiply(dr, rstd[r], dr);
+            }
+        });
+        return (dx, Combine(dwParts), Combine(dbParts));
+    }
+
+    private static float[]? Combine(float[][]? parts)
+    {
+        if (parts is null)
+            return null;
+        var total = parts[0];
+        for (int i = 1; i < parts.Length; i++)
+            TensorPrimitives.Add(total, parts[i], total);
+        return total;
+    }
+}

@@ -1,0 +1,43 @@
+using System.Numerics.Tensors;
+
+namespace RlhfSharp.Tensors;
+
+public static partial class F
+{
+    /// <summary>
+    /// RMS normalisation (Zhang and Sennrich 2019), Llama's form: y = x · rsqrt(mean(x²) + eps) ⊙ w,
+    /// computed in fp32. One fused row kernel; saved for backward: a reference to x (and w) and rstd
+    /// per row. x [.., C], weight [C]? -> [.., C]
+    /// </summary>
+    public static Tensor RmsNorm(Tensor x, Tensor? weight = null, float eps = 1e-6f)
+    {
+        int c = CheckNormParams("RmsNorm", x, weight, null);
+        var rows = RowLayout.Of(x);
+        int n = rows.Count;
+        var w = weight?.Float().Contiguous().Span.ToArray();
+        var mean = new float[n]; // all zero: RMSNorm does not centre
+        var rstd = new float[n];
+        var y = Uninit(n * c);
+        Partition.For(n, 3L * c, (_, start, end) =>
+        {
+            for (int r = start; r < end; r++)
+            {
+                var row = rows.Row(r);
+                var dst = y.AsSpan(r * c, c);
+                float rs = 1f / MathF.Sqrt((TensorPrimitives.SumOfSquares(row) / c) + eps);
+                rstd[r] = rs;
+                TensorPrimitives.Multiply(row, rs, dst);
+                if (w is not null)
+                    TensorPrimitives.Multiply(dst, w, dst);
+            }
+        });
+        var result = Tensor.Wrap(y, x.Shape);
+        Tensor[] inputs = weight is null ? [x] : [x, weight];
+        return Tensor.Record(result, "rms_norm", inputs, g =>
+        {
+            var grads = NormBackward(rows, Dense(g), w, mean, rstd, x.RequiresGrad, weight is { RequiresGrad: true }, false, centered: false);
+            var dx = grads.Dx is null ? null : Tensor.Wrap(grads.Dx, x.Shape);
+            return weight is null ? [dx] : [dx, grads.Dw is null ? null : Tensor.Wrap(grads.Dw, c)];
+        });
+    }
+}
