@@ -17,6 +17,7 @@ public sealed class BenchArgs
     public BenchArgs(string verb, string[] args)
     {
         Verb = verb;
+        RawArgs = args;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -39,6 +40,9 @@ public sealed class BenchArgs
     }
 
     public string Verb { get; }
+
+    /// <summary>The arguments after the verb, for verbs that parse their own options.</summary>
+    public string[] RawArgs { get; }
 
     public bool Help => Flag("help");
 

@@ -26,13 +26,14 @@ public static partial class F
         var mask = keyPaddingMask?.ToArray();
         bool keep = GradMode.IsEnabled && (q.RequiresGrad || k.RequiresGrad || v.RequiresGrad);
         var o = new float[bn * hn * tq * dv];
-        var p = keep ? new float[bn * hn * tq * tk] : null;
+        var p = keep ? Uninit(bn * hn * tq * tk) : null;
         if (o.Length > 0 && tk > 0)
         {
             var qm = HeadMatrices.Of(q);
             var km = HeadMatrices.Of(k);
             var vm = HeadMatrices.Of(v);
             int group = hn / hkv;
+            int block = AttentionRowBlock(causal, tq);
             Partition.For(bn * hn, 2L * tq * tk * (d + dv), (_, start, end) =>
             {
                 var scratch = p is null ? new float[tq * tk] : null;
@@ -40,9 +41,21 @@ public static partial class F
                 {
                     int b = bh / hn, kvh = bh % hn / group;
                     var s = p is null ? scratch.AsSpan() : p.AsSpan(bh * tq * tk, tq * tk);
-                    Gemm.Sgemm(false, true, tq, tk, d, sc, qm.Span(b, bh % hn), qm.Ld, km.Span(b, kvh), km.Ld, 0f, s, tk);
+                    var qh = qm.Span(b, bh % hn);
+                    // Causal: each block of query rows only multiplies the keys it may see.
+                    for (int i0 = 0; i0 < tq; i0 += block)
+                    {
+                        int m = Math.Min(block, tq - i0), cols = VisibleKeys(causal, tq, tk, i0 + m);
+                        if (cols > 0)
+                            Gemm.Sgemm(false, true, m, cols, d, sc, qh[(i0 * qm.Ld)..], qm.Ld, km.Span(b, kvh), km.Ld, 0f, s[(i0 * tk)..], tk);
+                    }
                     MaskedSoftmaxRows(s, tq, tk, causal, mask, b);
-                    Gemm.Sgemm(false, false, tq, dv, tk, 1f, s, tk, vm.Span(b, kvh), vm.Ld, 0f, o.AsSpan(bh * tq * dv, tq * dv), dv);
+                    for (int i0 = 0; i0 < tq; i0 += block)
+                    {
+                        int m = Math.Min(block, tq - i0), cols = VisibleKeys(causal, tq, tk, i0 + m);
+                        if (cols > 0)
+                            Gemm.Sgemm(false, false, m, dv, cols, 1f, s[(i0 * tk)..], tk, vm.Span(b, kvh), vm.Ld, 0f, o.AsSpan(((bh * tq) + i0) * dv, m * dv), dv);
+                    }
                 }
             });
         }
@@ -50,8 +63,16 @@ public static partial class F
         if (p is null)
             return result;
         return Tensor.Record(result, "scaled_dot_product_attention", [q, k, v], g =>
-            AttentionBackward(Dense(g), q, k, v, p, o, (bn, hn, hkv, tq, tk, d, dv), sc));
+            AttentionBackward(Dense(g), q, k, v, p, o, (bn, hn, hkv, tq, tk, d, dv), sc, causal));
     }
+
+    /// <summary>Rows per causal block: query rows are processed in blocks so masked keys are skipped.</summary>
+    internal const int CausalRowBlock = 32;
+
+    private static int AttentionRowBlock(bool causal, int tq) => causal ? CausalRowBlock : Math.Max(tq, 1);
+
+    /// <summary>How many leading keys rows before <paramref name="rowEnd"/> may see (end-aligned causal rule).</summary>
+    private static int VisibleKeys(bool causal, int tq, int tk, int rowEnd) => causal ? Math.Clamp(tk - tq + rowEnd, 0, tk) : tk;
 
     /// <summary>
     /// Row i of the [Tq, Tk] scores: keys past the causal limit Tk − Tq + i or padded are excluded;

@@ -30,6 +30,9 @@ public static partial class F
         return values;
     }
 
+    /// <summary>An output buffer the kernel overwrites completely (skips zeroing large arrays).</summary>
+    private static float[] Uninit(int length) => GC.AllocateUninitializedArray<float>(length);
+
     /// <summary>The values of a gradient handed to a backward closure, row-major from index 0.</summary>
     private static float[] Dense(Tensor g)
     {

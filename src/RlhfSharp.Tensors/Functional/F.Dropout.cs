@@ -17,7 +17,7 @@ public static partial class F
         var src = x.Float().Contiguous().Detach().Span;
         float scale = p == 1f ? 0f : 1f / (1f - p);
         var keep = new bool[src.Length];
-        var y = new float[src.Length];
+        var y = Uninit(src.Length);
         for (int i = 0; i < y.Length; i++)
         {
             keep[i] = rng.NextFloat() >= p;
@@ -27,7 +27,7 @@ public static partial class F
         return Tensor.Record(result, "dropout", [x], g =>
         {
             var gd = Dense(g);
-            var dx = new float[keep.Length];
+            var dx = Uninit(keep.Length);
             for (int i = 0; i < dx.Length; i++)
                 dx[i] = keep[i] ? gd[i] * scale : 0f;
             return [Tensor.Wrap(dx, x.Shape)];

@@ -23,7 +23,7 @@ public static partial class F
                 throw new IndexOutOfRangeException($"Embedding: id {idx[i]} at flat position {i} is out of range for a vocabulary of {v} rows (valid ids: 0..{v - 1})");
         }
         var w = weight.Contiguous().Detach();
-        var y = new float[idx.Length * c];
+        var y = Uninit(idx.Length * c);
         if (w.Dtype == DType.BFloat16)
         {
             var h = w.HalfSpan;

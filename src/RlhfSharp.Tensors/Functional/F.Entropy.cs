@@ -32,7 +32,7 @@ public static partial class F
         return Tensor.Record(result, "entropy", [logits], g =>
         {
             var gd = Dense(g);
-            var dx = new float[n * v];
+            var dx = Uninit(n * v);
             Partition.For(n, 3L * v, (_, start, end) =>
             {
                 for (int r = start; r < end; r++)

@@ -19,7 +19,7 @@ public static partial class F
         var b = bias?.Float().Contiguous().Span.ToArray();
         var mean = new float[n];
         var rstd = new float[n];
-        var y = new float[n * c];
+        var y = Uninit(n * c);
         Partition.For(n, 5L * c, (_, start, end) =>
         {
             for (int r = start; r < end; r++)
@@ -78,7 +78,7 @@ public static partial class F
         bool needX, bool needW, bool needB, bool centered)
     {
         int n = rows.Count, c = rows.Width;
-        var dx = needX ? new float[n * c] : null;
+        var dx = needX ? Uninit(n * c) : null;
         int chunks = Partition.Chunks(n, 8L * c);
         var dwParts = needW ? new float[chunks][] : null;
         var dbParts = needB ? new float[chunks][] : null;

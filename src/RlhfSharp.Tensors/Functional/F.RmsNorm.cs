@@ -17,7 +17,7 @@ public static partial class F
         var w = weight?.Float().Contiguous().Span.ToArray();
         var mean = new float[n]; // all zero: RMSNorm does not centre
         var rstd = new float[n];
-        var y = new float[n * c];
+        var y = Uninit(n * c);
         Partition.For(n, 3L * c, (_, start, end) =>
         {
             for (int r = start; r < end; r++)

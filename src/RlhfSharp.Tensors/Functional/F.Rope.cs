@@ -62,13 +62,13 @@ public static partial class F
         if (src.StridesArr[3] != 1 && src.ShapeArr[3] > 1)
             src = src.Contiguous();
         int bn = src.ShapeArr[0], hn = src.ShapeArr[1], tn = src.ShapeArr[2], d = src.ShapeArr[3];
-        var y = new float[src.Numel];
+        var y = Uninit(src.Numel);
         Rotate(src.F!, src.Offset, src.StridesArr, y, bn, hn, tn, d, tableRow, perBatch, cos, sin, rd, 1f);
         var result = Tensor.Wrap(y, bn, hn, tn, d);
         return Tensor.Record(result, "rope", [x], g =>
         {
             var gd = Dense(g);
-            var dx = new float[gd.Length];
+            var dx = Uninit(gd.Length);
             Rotate(gd, 0, [hn * tn * d, tn * d, d, 1], dx, bn, hn, tn, d, tableRow, perBatch, cos, sin, rd, -1f);
             return [Tensor.Wrap(dx, bn, hn, tn, d)];
         });

@@ -15,7 +15,7 @@ public static partial class F
             return Softmax(x.Transpose(d, -1), -1).Transpose(d, -1);
         var rows = RowLayout.Of(x);
         int c = rows.Width;
-        var y = new float[rows.Count * c];
+        var y = Uninit(rows.Count * c);
         Partition.For(rows.Count, 4L * c, (_, start, end) =>
         {
             for (int r = start; r < end; r++)
@@ -31,7 +31,7 @@ public static partial class F
         return Tensor.Record(result, "softmax", [x], g =>
         {
             var gd = Dense(g);
-            var dx = new float[y.Length];
+            var dx = Uninit(y.Length);
             Partition.For(rows.Count, 3L * c, (_, start, end) =>
             {
                 for (int r = start; r < end; r++)
@@ -58,7 +58,7 @@ public static partial class F
             return LogSoftmax(x.Transpose(d, -1), -1).Transpose(d, -1);
         var rows = RowLayout.Of(x);
         int c = rows.Width;
-        var y = new float[rows.Count * c];
+        var y = Uninit(rows.Count * c);
         Partition.For(rows.Count, 3L * c, (_, start, end) =>
         {
             for (int r = start; r < end; r++)
@@ -73,7 +73,7 @@ public static partial class F
         return Tensor.Record(result, "log_softmax", [x], g =>
         {
             var gd = Dense(g);
-            var dx = new float[y.Length];
+            var dx = Uninit(y.Length);
             Partition.For(rows.Count, 3L * c, (_, start, end) =>
             {
                 for (int r = start; r < end; r++)

@@ -30,7 +30,7 @@ public static partial class F
         return Tensor.Record(result, "token_log_probs", [logits], g =>
         {
             var gd = Dense(g);
-            var dx = new float[n * v];
+            var dx = Uninit(n * v);
             Partition.For(n, 2L * v, (_, start, end) =>
             {
                 for (int r = start; r < end; r++)
