@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace RlhfSharp.Text.Json;
@@ -110,5 +111,8 @@ internal readonly struct JsonFields
         _ => "nothing",
     };
 
-    public static string Quote(string s) => JsonSerializer.Serialize(s.Length > 60 ? s[..60] + "…" : s);
+    private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A string as a readable JSON literal, cut after 60 characters.</summary>
+    public static string Quote(string s) => JsonSerializer.Serialize(s.Length > 60 ? s[..60] + "…" : s, QuoteOptions);
 }
