@@ -84,11 +84,13 @@ internal readonly struct JsonFields
         return e.GetString()!;
     }
 
+    /// <summary>Ids above this are refused: they would only make id tables huge (real vocabularies stay far below).</summary>
+    public const int MaxId = (1 << 24) - 1;
+
     public int AsInt(JsonElement e, string path)
     {
-        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int v))
-            throw Error(path, $"expected an integer id (0 to {int.MaxValue}) but found {Describe(e)}");
-        if (v < 0) throw Error(path, $"expected a non-negative integer id but found {v}");
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int v) || v < 0 || v > MaxId)
+            throw Error(path, $"expected an integer id from 0 to {MaxId} but found {Describe(e)}");
         return v;
     }
 
