@@ -28,4 +28,23 @@ public class FixtureEncodingTests
         Assert.Equal(c.Text, Fixtures.Gpt2.Decode(c.Gpt2));
         Assert.Equal(c.Text, Fixtures.Qwen3.Decode(c.Qwen3));
     }
+
+    [Fact]
+    public void Random_strings_match_the_reference_implementation()
+    {
+        int n = 0;
+        foreach (var line in File.ReadLines(Fixtures.PathOf("random_reference.jsonl")))
+        {
+            if (line.Length == 0) continue;
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            var r = doc.RootElement;
+            string text = r.GetProperty("text").GetString()!;
+            int[] gpt2 = [.. r.GetProperty("gpt2").EnumerateArray().Select(e => e.GetInt32())];
+            int[] qwen3 = [.. r.GetProperty("qwen3").EnumerateArray().Select(e => e.GetInt32())];
+            Assert.Equal(gpt2, Fixtures.Gpt2.Encode(text));
+            Assert.Equal(qwen3, Fixtures.Qwen3.Encode(text));
+            n++;
+        }
+        Assert.Equal(303, n);
+    }
 }
