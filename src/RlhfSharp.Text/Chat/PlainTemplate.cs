@@ -1,0 +1,31 @@
+namespace RlhfSharp.Text.Chat;
+
+/// <summary>
+/// Plain text for models without chat markup: <c>User: content\n</c>, <c>Assistant: content\n</c>,
+/// <c>System: content\n</c> (other roles capitalised the same way). The generation prompt is
+/// <c>Assistant:</c>; the space after the colon belongs to the assistant span, as GPT-2-style
+/// vocabularies spell words with their leading space (" Hello"). The end marker is the newline.
+/// </summary>
+internal sealed class PlainTemplate : ChatTemplate
+{
+    public override string Name => "plain";
+
+    public override string EndOfTurn => "\n";
+
+    private static string Label(string role)
+        => role.Length == 0 ? role : char.ToUpperInvariant(role[0]) + role[1..].ToLowerInvariant();
+
+    protected override void AppendPieces(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, List<ChatPiece> pieces)
+    {
+        foreach (var m in messages)
+        {
+            if (m.IsAssistant)
+            {
+                pieces.Add(new ChatPiece("Assistant:", false));
+                pieces.Add(new ChatPiece(" " + m.Content + EndOfTurn, true));
+            }
+            else pieces.Add(new ChatPiece($"{Label(m.Role)}: {m.Content}{EndOfTurn}", false));
+        }
+        if (addGenerationPrompt) pieces.Add(new ChatPiece("Assistant:", false));
+    }
+}
