@@ -117,7 +117,7 @@ public abstract class Module
                 continue;
             if (!t.Shape.SequenceEqual(p.Shape))
                 throw new InvalidDataException($"parameter '{name}': the state has shape [{string.Join(", ", t.Shape)}] but the model expects [{string.Join(", ", p.Shape)}]");
-            p.Value = p.Value.Dtype == DType.BFloat16 ? t.ToBFloat16() : t.Float().Contiguous().Clone().Detach();
+            p.Assign(t);
         }
     }
 }

@@ -31,6 +31,23 @@ public sealed class Parameter
         }
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> into the current fp32 tensor in place, so optimizers that
+    /// hold the tensor keep updating the model; a bf16 slot gets a new bf16 tensor instead.
+    /// </summary>
+    public void Assign(Tensor source)
+    {
+        if (!source.Shape.SequenceEqual(_value.Shape))
+            throw new InvalidDataException($"cannot assign a tensor of shape [{string.Join(", ", source.Shape)}] to a parameter of shape [{string.Join(", ", _value.Shape)}]");
+        if (_value.Dtype == DType.BFloat16)
+        {
+            _value = source.ToBFloat16();
+            return;
+        }
+        using var _ = Tensors.Autograd.GradMode.NoGrad();
+        _value.CopyInPlace(source);
+    }
+
     public bool RequiresGrad
     {
         get => _value.RequiresGrad;

@@ -73,12 +73,15 @@ public static class PretrainedIO
                 t = t.Float().T.Contiguous();
             if (!t.Shape.SequenceEqual(p.Shape))
                 throw new InvalidDataException($"{directory}: tensor '{file}' has shape [{string.Join(", ", t.Shape)}] but the model built from config.json expects [{string.Join(", ", p.Shape)}]");
-            bool trainable = p.RequiresGrad;
-            p.Value = bf16Storage ? t.ToBFloat16() : t.Float();
             if (bf16Storage)
+            {
+                p.Value = t.ToBFloat16();
                 p.RequiresGrad = false;
+            }
             else
-                p.RequiresGrad = trainable;
+            {
+                p.Assign(t);
+            }
         }
         if (missing.Count > 0)
             throw new InvalidDataException($"{directory}: the checkpoint lacks {missing.Count} tensor(s) the model needs: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}");

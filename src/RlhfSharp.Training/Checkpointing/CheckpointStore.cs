@@ -1,0 +1,101 @@
+using System.Globalization;
+using RlhfSharp.Models.IO;
+using RlhfSharp.Models.Modules;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors.Optim;
+
+namespace RlhfSharp.Training.Checkpointing;
+
+/// <summary>
+/// Checkpoints of a run folder: <c>checkpoint-&lt;step&gt;/</c> holding each model as an HF folder
+/// (fp32, so a resume is exact), <c>optimizer.bin</c> and <c>trainer_state.json</c>. A checkpoint
+/// is assembled in a temporary folder and renamed into place only when complete, so a run killed
+/// at any moment leaves either the whole checkpoint or none of it.
+/// </summary>
+public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
+{
+    public const string Prefix = "checkpoint-";
+    public const string StateFile = "trainer_state.json";
+    public const string OptimizerFile = "optimizer.bin";
+
+    public string RunDirectory { get; } = runDirectory;
+
+    public string Save(TrainerState state, IReadOnlyDictionary<string, Module> models, Optimizer? optimizer)
+    {
+        Directory.CreateDirectory(RunDirectory);
+        string final = Path.Combine(RunDirectory, Prefix + state.Step.ToString(CultureInfo.InvariantCulture));
+        string tmp = Path.Combine(RunDirectory, $".{Prefix}{state.Step}.{Environment.ProcessId}.tmp");
+        if (Directory.Exists(tmp))
+            Directory.Delete(tmp, recursive: true);
+        Directory.CreateDirectory(tmp);
+        foreach (var (name, model) in models)
+            PretrainedIO.Save(model, Path.Combine(tmp, name));
+        if (optimizer is not null)
+            AtomicFile.Write(Path.Combine(tmp, OptimizerFile), optimizer.Save);
+        // The state file goes last: its presence marks the checkpoint complete.
+        AtomicFile.WriteAllText(Path.Combine(tmp, StateFile), state.ToJson());
+        if (Directory.Exists(final))
+            Directory.Delete(final, recursive: true);
+        Directory.Move(tmp, final);
+        Prune();
+        return final;
+    }
+
+    /// <summary>Complete checkpoints, oldest first.</summary>
+    public IReadOnlyList<(long Step, string Path)> List()
+    {
+        if (!Directory.Exists(RunDirectory))
+            return [];
+        var result = new List<(long, string)>();
+        foreach (var dir in Directory.GetDirectories(RunDirectory, Prefix + "*"))
+        {
+            var name = Path.GetFileName(dir);
+            if (long.TryParse(name.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var step) && File.Exists(Path.Combine(dir, StateFile)))
+                result.Add((step, dir));
+        }
+        return result.OrderBy(r => r.Item1).ToList();
+    }
+
+    public (long Step, string Path)? Latest() => List() is { Count: > 0 } all ? all[^1] : null;
+
+    /// <summary>Reads a checkpoint's state and loads its weights and optimizer moments in place.</summary>
+    public TrainerState Load(string checkpoint, IReadOnlyDictionary<string, Module> models, Optimizer? optimizer)
+    {
+        var statePath = Path.Combine(checkpoint, StateFile);
+        if (!File.Exists(statePath))
+            throw new InvalidDataException($"{checkpoint}: not a complete checkpoint (no {StateFile})");
+        var state = TrainerState.Parse(File.ReadAllText(statePath), statePath);
+        foreach (var (name, model) in models)
+        {
+            var dir = Path.Combine(checkpoint, name);
+            var trainable = model.NamedParameters().ToDictionary(p => p.Name, p => p.Param.RequiresGrad);
+            PretrainedIO.LoadWeights(model, dir);
+            foreach (var (pname, p) in model.NamedParameters())
+                p.RequiresGrad = trainable[pname];
+        }
+        if (optimizer is not null)
+        {
+            using var fs = File.OpenRead(Path.Combine(checkpoint, OptimizerFile));
+            optimizer.Load(fs);
+        }
+        return state;
+    }
+
+    private void Prune()
+    {
+        var all = List();
+        for (int i = 0; i < all.Count - keepLast; i++)
+            Directory.Delete(all[i].Path, recursive: true);
+        foreach (var stale in Directory.GetDirectories(RunDirectory, $".{Prefix}*.tmp"))
+        {
+            try
+            {
+                Directory.Delete(stale, recursive: true);
+            }
+            catch (IOException)
+            {
+                // another process may own it; it is never read, so leaving it is harmless
+            }
+        }
+    }
+}
