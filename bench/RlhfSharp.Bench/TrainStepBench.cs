@@ -1,0 +1,71 @@
+using RlhfSharp.Models.Config;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Kernels;
+using RlhfSharp.Tensors.Optim;
+
+namespace RlhfSharp.Bench;
+
+/// <summary>
+/// Milliseconds per language-model training step (forward, cross-entropy, backward, AdamW) on a
+/// Llama-shaped model with random weights and random token batches.
+/// </summary>
+public static class TrainStepBench
+{
+    public static int Run(BenchArgs args)
+    {
+        if (args.Help)
+        {
+            Console.Error.WriteLine("train-step [--hidden 128] [--layers 4] [--heads 4] [--vocab 512] [--batch 32] [--seq 48] [--threads T] [--checkpointing]");
+            return 0;
+        }
+        int hidden = args.Ints("hidden")?[0] ?? 128;
+        int layers = args.Ints("layers")?[0] ?? 4;
+        int heads = args.Ints("heads")?[0] ?? 4;
+        int vocab = args.Ints("vocab")?[0] ?? 512;
+        int batch = args.Ints("batch")?[0] ?? 32;
+        int seq = args.Ints("seq")?[0] ?? 48;
+        int threads = args.Ints("threads")?[0] ?? Engine.Threads;
+        bool checkpointing = args.Flag("checkpointing");
+        args.RejectUnknown();
+        Engine.Threads = threads;
+
+        var cfg = new ModelConfig
+        {
+            ModelType = "llama",
+            VocabSize = vocab,
+            HiddenSize = hidden,
+            NumLayers = layers,
+            NumHeads = heads,
+            NumKeyValueHeads = Math.Max(1, heads / 2),
+            IntermediateSize = hidden * 3,
+            MaxPositions = seq,
+            TieWordEmbeddings = true,
+        };
+        var model = new CausalLM(cfg, new Generator(1));
+        model.Body.GradientCheckpointing = checkpointing;
+        var opt = new AdamW(model.TrainableParameters(), lr: 1e-3f);
+        var rng = new Generator(2);
+        var ids = rng.Uniform([batch, seq], 0, vocab - 1).ToInt32();
+        void StepOnce()
+        {
+            opt.ZeroGrad();
+            var logits = model.Forward(ids);
+            F.CrossEntropy(logits.Narrow(1, 0, seq - 1).Reshape(-1, vocab), ids.Narrow(1, 1, seq - 1).Contiguous().Reshape(-1)).Backward();
+            opt.Step();
+        }
+        var t = Timings.Measure(StepOnce, minRuns: 5, maxRuns: 30, targetSeconds: 3);
+        long tokens = (long)batch * seq;
+        new JsonLine()
+            .Add("case", "train_step")
+            .Add("params", model.ParameterCount())
+            .Add("batch", batch)
+            .Add("seq", seq)
+            .Add("threads", threads)
+            .Add("checkpointing", checkpointing)
+            .Add("ms", t.MedianMs)
+            .Add("tokens_per_s", tokens / (t.MedianMs / 1000))
+            .WriteLine();
+        return 0;
+    }
+}
