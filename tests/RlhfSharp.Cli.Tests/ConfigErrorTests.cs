@@ -168,9 +168,16 @@ public sealed class ConfigErrorTests
         public DateTime When { get; set; }
     }
 
+    private sealed class SelfNestedConfig
+    {
+        [ConfigKey("child")]
+        public SelfNestedConfig? Child { get; set; }
+    }
+
     [Fact]
     public void BadConfigClassesAreProgrammingErrors()
     {
+        Assert.Throws<InvalidOperationException>(() => ConfigBinder.LoadFromText<SelfNestedConfig>("", "x"));
         Assert.Throws<InvalidOperationException>(() => ConfigBinder.LoadFromText<BadKeyConfig>("", "x"));
         Assert.Throws<InvalidOperationException>(() => ConfigBinder.LoadFromText<UnsupportedTypeConfig>("", "x"));
     }

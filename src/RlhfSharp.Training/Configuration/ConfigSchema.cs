@@ -13,6 +13,9 @@ internal sealed partial class ConfigSchema
 {
     private static readonly ConcurrentDictionary<Type, ConfigSchema> Cache = new();
 
+    [ThreadStatic]
+    private static HashSet<Type>? _building;
+
     private readonly Dictionary<string, ConfigField> _byKey;
 
     private ConfigSchema(Type type, IReadOnlyList<ConfigField> fields)
@@ -33,7 +36,26 @@ internal sealed partial class ConfigSchema
 
     public bool TryGetField(string key, out ConfigField field) => _byKey.TryGetValue(key, out field!);
 
-    public static ConfigSchema For(Type type) => Cache.GetOrAdd(type, Build);
+    public static ConfigSchema For(Type type)
+    {
+        if (Cache.TryGetValue(type, out ConfigSchema? schema))
+        {
+            return schema;
+        }
+        _building ??= [];
+        if (!_building.Add(type))
+        {
+            throw new InvalidOperationException($"Config class {type.FullName} contains itself as a section.");
+        }
+        try
+        {
+            return Cache.GetOrAdd(type, Build(type));
+        }
+        finally
+        {
+            _building.Remove(type);
+        }
+    }
 
     /// <summary>Creates an instance with its declared defaults (the class needs a public parameterless constructor).</summary>
     public object CreateInstance() => Activator.CreateInstance(Type)
