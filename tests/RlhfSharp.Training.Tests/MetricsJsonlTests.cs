@@ -77,6 +77,17 @@ public class MetricsJsonlTests
     }
 
     [Fact]
+    public void NonAsciiText_IsWrittenUnescaped()
+    {
+        using var dir = new TempDir();
+        using (var sink = new JsonlMetricSink(dir.Path))
+            sink.LogText(1, "samples/x", "héllo 你好 \"q\"");
+        var raw = File.ReadAllText(Path.Combine(dir.Path, "samples.jsonl"), System.Text.Encoding.UTF8);
+        Assert.Contains("héllo 你好 \\\"q\\\"", raw);
+        Assert.Equal("héllo 你好 \"q\"", ReadLines(Path.Combine(dir.Path, "samples.jsonl")).Single().GetProperty("text").GetString());
+    }
+
+    [Fact]
     public void Lines_AreInTheFileWithoutDispose()
     {
         using var dir = new TempDir();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace RlhfSharp.Training.Metrics;
@@ -55,7 +56,8 @@ public sealed class JsonlMetricSink : IMetricSink
             _metrics.Dispose();
             throw;
         }
-        _json = new Utf8JsonWriter(_line);
+        // Non-ASCII text (accents, CJK) stays readable; only what JSON requires is escaped.
+        _json = new Utf8JsonWriter(_line, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 
     public string MetricsPath { get; }
