@@ -49,13 +49,15 @@ public class MetricsTensorBoardTests
         }
 
         var events = EventFileReader.ReadEvents(path);
-        Assert.Equal(1 + steps.Length, events.Count);
+        Assert.Equal(2 + steps.Length, events.Count);
         Assert.Equal("brain.Event:2", events[0].FileVersion);
         Assert.Equal(1_763_755_515.25, events[0].WallTime);
         Assert.Empty(events[0].Values);
+        Assert.Equal(1, events[1].SessionStatus); // SessionLog.START at step 0 for a fresh run
+        Assert.Equal(0, events[1].Step);
         for (var i = 0; i < steps.Length; i++)
         {
-            var e = events[i + 1];
+            var e = events[i + 2];
             Assert.Null(e.FileVersion);
             Assert.Equal(steps[i].Step, e.Step);
             Assert.Equal(1_763_755_515.25 + i + 1, e.WallTime);
@@ -64,8 +66,8 @@ public class MetricsTensorBoardTests
                 Assert.Equal((float)steps[i].Scalars[v.Tag], v.SimpleValue);
         }
         // 1e39 overflows float32; the documented result is +Inf
-        Assert.Equal(float.PositiveInfinity, events[3].Values[2].SimpleValue);
-        Assert.True(float.IsNaN(events[3].Values[0].SimpleValue!.Value));
+        Assert.Equal(float.PositiveInfinity, events[4].Values[2].SimpleValue);
+        Assert.True(float.IsNaN(events[4].Values[0].SimpleValue!.Value));
     }
 
     [Fact]
@@ -78,7 +80,7 @@ public class MetricsTensorBoardTests
             path = sink.FilePath;
             sink.Log(3, new Dictionary<string, double>());
         }
-        Assert.Single(EventFileReader.ReadEvents(path));
+        Assert.Equal(2, EventFileReader.ReadEvents(path).Count); // file_version and session start only
     }
 
     [Fact]
@@ -91,7 +93,7 @@ public class MetricsTensorBoardTests
             path = sink.FilePath;
             sink.LogText(4, "samples/generation", "Q: 2+2?\nA: 4 ✓");
         }
-        var e = EventFileReader.ReadEvents(path)[1];
+        var e = EventFileReader.ReadEvents(path)[2];
         Assert.Equal(4, e.Step);
         var v = Assert.Single(e.Values);
         Assert.Equal("samples/generation", v.Tag);
@@ -131,7 +133,7 @@ public class MetricsTensorBoardTests
         using var reader = new FileStream(sink.FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         var bytes = new byte[reader.Length];
         reader.ReadExactly(bytes);
-        Assert.Equal(3, EventFileReader.ReadRecords(bytes).Count);
+        Assert.Equal(4, EventFileReader.ReadRecords(bytes).Count);
     }
 
     [Fact]
@@ -146,7 +148,7 @@ public class MetricsTensorBoardTests
             sink.LogText(1, "samples/text", "hello");
         }
         var original = File.ReadAllBytes(path);
-        Assert.Equal(3, EventFileReader.ReadRecords(original).Count);
+        Assert.Equal(4, EventFileReader.ReadRecords(original).Count);
         for (var i = 0; i < original.Length; i++)
         {
             var corrupt = (byte[])original.Clone();

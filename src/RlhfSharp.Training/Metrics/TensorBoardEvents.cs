@@ -46,9 +46,9 @@ internal static class TensorBoardEvents
         new ProtoWriter().Double(EventWallTime, wallTime).String(EventFileVersion, FileVersion);
 
     /// <summary>
-    /// <c>Event{wall_time, step, session_log{status: START}}</c>: a restart marker. TensorBoard's event
-    /// loader drops points at or after <paramref name="step"/> read from earlier files of the same run
-    /// (the mechanism behind PyTorch's <c>purge_step</c>), so a resumed run does not draw steps twice.
+    /// <c>Event{wall_time, step, session_log{status: START}}</c>, written at the start of every file. TensorBoard's
+    /// Python event accumulator treats every START after a run's first as a restart and drops the points it
+    /// has read at or after <paramref name="step"/>; its Rust data server drops them anyway when a step repeats.
     /// </summary>
     public static ProtoWriter SessionStartEvent(double wallTime, long step) =>
         new ProtoWriter().Double(EventWallTime, wallTime).Int64(EventStep, step)

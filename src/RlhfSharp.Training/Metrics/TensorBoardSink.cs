@@ -18,8 +18,9 @@ public sealed class TensorBoardSink : IMetricSink
     private bool _disposed;
 
     /// <param name="logDirectory">Folder for the event file; created if missing.</param>
-    /// <param name="resumeFromStep">When resuming from the checkpoint at this step, writes a restart marker
-    /// so TensorBoard hides points after this step that earlier event files in the folder hold.</param>
+    /// <param name="resumeFromStep">When resuming from the checkpoint at this step: the file's session-start
+    /// marker carries step <c>resumeFromStep + 1</c>, so TensorBoard hides the points after this step that
+    /// earlier event files in the folder hold (fresh runs mark step 0).</param>
     /// <param name="clock">Source of <c>wall_time</c> and the file name's time; the system clock when null.</param>
     /// <param name="hostName">Host name in the file name; <see cref="Environment.MachineName"/> when null.</param>
     public TensorBoardSink(string logDirectory, long? resumeFromStep = null, TimeProvider? clock = null, string? hostName = null)
@@ -35,8 +36,9 @@ public sealed class TensorBoardSink : IMetricSink
         {
             var wallTime = MetricJson.ToUnixSeconds(now);
             TfRecordWriter.Write(_file, TensorBoardEvents.FileVersionEvent(wallTime).WrittenSpan);
-            if (resumeFromStep is { } step)
-                TfRecordWriter.Write(_file, TensorBoardEvents.SessionStartEvent(wallTime, step + 1).WrittenSpan);
+            // Every file starts a session so that the START of a resumed run is recognised as a restart
+            // (TensorBoard's Python loader ignores the first START it sees in a run).
+            TfRecordWriter.Write(_file, TensorBoardEvents.SessionStartEvent(wallTime, (resumeFromStep + 1) ?? 0).WrittenSpan);
             _file.Flush(flushToDisk: false);
         }
         catch
