@@ -1,0 +1,14 @@
+namespace RlhfSharp.Cli;
+
+/// <summary>The exit codes of <c>rlhf</c>.</summary>
+public static class ExitCodes
+{
+    /// <summary>The command did what was asked.</summary>
+    public const int Success = 0;
+
+    /// <summary>An unexpected failure: a bug or an environment problem; the full exception is printed.</summary>
+    public const int Failure = 1;
+
+    /// <summary>A usage or config error (bad flag, bad config file, bad value): the message alone is printed.</summary>
+    public const int UsageError = 2;
+}

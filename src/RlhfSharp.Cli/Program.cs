@@ -1,0 +1,3 @@
+using RlhfSharp.Cli;
+
+return RlhfCli.Run(args);

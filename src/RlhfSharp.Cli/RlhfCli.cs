@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using RlhfSharp.Cli.Verbs;
+using RlhfSharp.Training;
+using RlhfSharp.Training.Configuration;
+
+namespace RlhfSharp.Cli;
+
+/// <summary>
+/// The <c>rlhf</c> root command: the verbs found by <see cref="VerbRegistry"/>, <c>--help</c> and
+/// <c>--version</c>. <see cref="Run"/> maps outcomes to <see cref="ExitCodes"/>: parse errors and
+/// <see cref="IUserError"/> exceptions print their message alone on standard error and return 2;
+/// any other exception prints in full and returns 1.
+/// </summary>
+public static class RlhfCli
+{
+    /// <summary>The root command with the product verbs and then <paramref name="extraVerbs"/>.</summary>
+    public static RootCommand CreateRootCommand(IEnumerable<IVerb>? extraVerbs = null)
+    {
+        var root = new RootCommand(
+            "rlhf: post-train decoder-only language models (SFT, reward models, PPO, DPO) in .NET.");
+        foreach (IVerb verb in VerbRegistry.Product().Concat(extraVerbs ?? []))
+        {
+            root.Add(verb.CreateCommand());
+        }
+        root.SetAction(parseResult =>
+        {
+            new HelpAction().Invoke(parseResult); // `rlhf` alone shows help
+            return ExitCodes.Success;
+        });
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter? output = null, TextWriter? error = null,
+        IEnumerable<IVerb>? extraVerbs = null)
+    {
+        output ??= Console.Out;
+        error ??= Console.Error;
+        var invocation = new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+            EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            ParseResult parseResult = CreateRootCommand(extraVerbs).Parse(args);
+            if (parseResult.Action is ParseErrorAction)
+            {
+                ReportParseErrors(parseResult, error);
+                return ExitCodes.UsageError;
+            }
+            return parseResult.Invoke(invocation);
+        }
+        catch (Exception e) when (e is IUserError)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.UsageError;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"error: unexpected failure: {e}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static void ReportParseErrors(ParseResult parseResult, TextWriter error)
+    {
+        foreach (ParseError parseError in parseResult.Errors)
+        {
+            error.WriteLine($"error: {parseError.Message}");
+        }
+        Command command = parseResult.CommandResult.Command;
+        string[] known = [.. command.Options.SelectMany(o => o.Aliases.Prepend(o.Name))
+            .Concat(command.Subcommands.Select(c => c.Name))];
+        foreach (string token in parseResult.UnmatchedTokens)
+        {
+            string? suggestion = KeySuggestions.Closest(token, known);
+            if (suggestion is not null)
+            {
+                error.WriteLine($"Did you mean '{suggestion}'?");
+            }
+        }
+        string verb = command is RootCommand ? "rlhf" : $"rlhf {command.Name}";
+        error.WriteLine($"Run '{verb} --help' for usage.");
+    }
+}
