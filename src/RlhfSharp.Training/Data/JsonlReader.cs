@@ -72,7 +72,7 @@ internal static class JsonlReader
             int bytePos = (int)Math.Clamp(e.BytePositionInLine ?? 0, 0, bytes.Length);
             int column = Encoding.UTF8.GetCharCount(bytes, 0, bytePos) + 1;
             throw context.Error(DataErrorKind.InvalidJson, null,
-                $"invalid JSON at column {column}: {Reason(e)} Each line must be one complete JSON object, e.g. {{\"prompt\": \"...\", \"completion\": \"...\"}}.");
+                $"invalid JSON at column {column}: {Reason(e)} Each line must be one complete JSON object ({{...}}) on a single line.");
         }
         using (document)
         {
