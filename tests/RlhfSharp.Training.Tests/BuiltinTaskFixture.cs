@@ -7,7 +7,7 @@ public sealed class BuiltinTaskFixture : IDisposable
 {
     public BuiltinTaskFixture()
     {
-        Dir = TempDir.Create("builtin");
+        Dir = TempFolders.Create("builtin");
         Data = BuiltinTaskGenerator.Write(Dir, new BuiltinTaskOptions());
     }
 
@@ -15,10 +15,10 @@ public sealed class BuiltinTaskFixture : IDisposable
 
     public BuiltinTaskData Data { get; }
 
-    public void Dispose() => TempDir.Delete(Dir);
+    public void Dispose() => TempFolders.Delete(Dir);
 }
 
-internal static class TempDir
+internal static class TempFolders
 {
     public static string Create(string prefix)
     {

@@ -27,7 +27,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
     [Fact]
     public void SameSeedGivesByteIdenticalFiles()
     {
-        string other = TempDir.Create("builtin-again");
+        string other = TempFolders.Create("builtin-again");
         try
         {
             BuiltinTaskGenerator.Write(other, new BuiltinTaskOptions());
@@ -38,7 +38,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
         }
         finally
         {
-            TempDir.Delete(other);
+            TempFolders.Delete(other);
         }
     }
 
@@ -160,7 +160,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
     public void TryCreateRecognisesTheFolder()
     {
         Assert.Same(GoldScorer.Default, GoldScorer.TryCreate(fx.Dir));
-        string other = TempDir.Create("not-builtin");
+        string other = TempFolders.Create("not-builtin");
         try
         {
             Assert.Null(GoldScorer.TryCreate(other));
@@ -172,7 +172,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
         }
         finally
         {
-            TempDir.Delete(other);
+            TempFolders.Delete(other);
         }
     }
 

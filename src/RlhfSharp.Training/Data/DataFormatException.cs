@@ -6,7 +6,7 @@ namespace RlhfSharp.Training.Data;
 /// be right; <see cref="Line"/> is 0 for problems with the whole file and <see cref="Field"/> is
 /// null where no single field is at fault (invalid JSON, empty file).
 /// </summary>
-public sealed class DataFormatException : Exception
+public sealed class DataFormatException : Exception, IUserError
 {
     public DataFormatException(DataErrorKind kind, string file, int line, string? field, string problem, Exception? inner = null)
         : base(Format(file, line, field, problem), inner)
