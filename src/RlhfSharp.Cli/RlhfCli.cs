@@ -55,7 +55,7 @@ public static class RlhfCli
             }
             return parseResult.Invoke(invocation);
         }
-        catch (Exception e) when (e is IUserError)
+        catch (Exception e) when (IsUserError(e))
         {
             error.WriteLine($"error: {e.Message}");
             return ExitCodes.UsageError;
@@ -66,6 +66,15 @@ public static class RlhfCli
             return ExitCodes.Failure;
         }
     }
+
+    // Bad files and settings a user can fix: the message says what and where, a stack trace would not help.
+    private static bool IsUserError(Exception e) => e is IUserError
+        or RlhfSharp.Text.TokenizerFormatException
+        or RlhfSharp.Models.SafeTensors.SafeTensorsFormatException
+        or RlhfSharp.Models.Config.ModelConfigException
+        or FileNotFoundException
+        or DirectoryNotFoundException
+        or InvalidDataException;
 
     private static void ReportParseErrors(ParseResult parseResult, TextWriter error)
     {

@@ -1,0 +1,58 @@
+using RlhfSharp.Models.Generation;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Text;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Rewards;
+
+namespace RlhfSharp.Training.Evaluation;
+
+/// <summary>A policy's responses to held-out prompts, with gold scores when a gold scorer exists.</summary>
+public sealed record EvalResult(IReadOnlyList<string> Prompts, IReadOnlyList<string> Responses, double[]? Gold)
+{
+    public double MeanGold => Gold is { Length: > 0 } g ? g.Average() : double.NaN;
+}
+
+/// <summary>
+/// Generates responses for held-out prompts in batches (greedy by default, so evaluations are
+/// reproducible) and scores them; compares two policies by gold-judged win rate.
+/// </summary>
+public sealed class PolicyEvaluator(BpeTokenizer tokenizer, PromptCollator collator, int batchSize = 32)
+{
+    public EvalResult Evaluate(CausalLM policy, IReadOnlyList<PromptExample> prompts, GenerationOptions options, IRewardSource? gold, ulong seed)
+    {
+        var rng = new Generator(seed);
+        var texts = new List<string>();
+        var responses = new List<string>();
+        for (int start = 0; start < prompts.Count; start += batchSize)
+        {
+            var chunk = prompts.Skip(start).Take(batchSize).ToList();
+            var batch = collator.Collate(chunk);
+            var result = Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rng);
+            var ids = result.ResponseIds.ToIntArray();
+            int n = result.ResponseIds.Size(1);
+            for (int r = 0; r < chunk.Count; r++)
+            {
+                var row = ids.AsSpan(r * n, result.ResponseLengths[r]).ToArray();
+                responses.Add(tokenizer.Decode(row, skipSpecialTokens: true).Trim());
+                texts.Add(PromptText(chunk[r]));
+            }
+        }
+        return new EvalResult(texts, responses, gold?.Score(texts, responses));
+    }
+
+    /// <summary>The text of the last user turn (what a task's scorer reads).</summary>
+    public static string PromptText(PromptExample example) =>
+        example.Messages.LastOrDefault(m => m.Role == "user")?.Content ?? example.Messages[^1].Content;
+
+    /// <summary>Fraction of prompts where <paramref name="policy"/> scores higher than <paramref name="reference"/>; ties count half.</summary>
+    public static double WinRate(IReadOnlyList<double> policy, IReadOnlyList<double> reference)
+    {
+        if (policy.Count != reference.Count || policy.Count == 0)
+            throw new ArgumentException($"win rate needs two equally long, non-empty score lists, got {policy.Count} and {reference.Count}");
+        double wins = 0;
+        for (int i = 0; i < policy.Count; i++)
+            wins += policy[i] > reference[i] ? 1 : policy[i] == reference[i] ? 0.5 : 0;
+        return wins / policy.Count;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlhfSharp.Alignment.Preference;
+using RlhfSharp.Models.Modules;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Autograd;
+using RlhfSharp.Tensors.Optim;
+using RlhfSharp.Training.Checkpointing;
+using RlhfSharp.Training.Data;
+
+namespace RlhfSharp.Training.Trainers;
+
+/// <summary>
+/// Reward modelling (step 2 of Ouyang et al. 2022): a transformer with a scalar head, read at the
+/// last real token, trained so that chosen responses score above rejected ones under the
+/// Bradley–Terry loss. Saves the model as an HF sequence-classification folder.
+/// </summary>
+public sealed class RewardTrainer
+{
+    private const string ModelName = "reward_model";
+
+    public static JsonObject Run(RewardConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
+    {
+        TrainerSetup.ApplyThreads(cfg);
+        var trainFile = TrainerSetup.DataFile(cfg.TrainFile, cfg.Data, "prefs_train.jsonl", "train_file", required: true)!;
+        var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
+        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
+        var template = TrainerSetup.Template(cfg.ChatTemplate);
+        var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
+        var train = PreferenceDataset.Load(trainFile, loadOptions);
+        var evalSet = evalFile is null ? null : PreferenceDataset.Load(evalFile, loadOptions);
+
+        var model = LoadModel(cfg, tokenizer);
+        model.Body.GradientCheckpointing = cfg.GradientCheckpointing;
+        model.Train();
+        var collator = new PreferenceCollator(tokenizer, template, new CollatorOptions
+        {
+            MaxLength = Math.Min(cfg.MaxLength, model.Config.MaxPositions),
+            MaxPromptLength = cfg.MaxPromptLength,
+            PadTokenId = tokenizer.PadTokenId,
+        });
+        var optimizer = TrainerSetup.Optimizer(model, cfg);
+        var schedule = TrainerSetup.Schedule(cfg);
+        var loader = new DataLoader<PreferenceExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
+        var models = new Dictionary<string, Module> { [ModelName] = model };
+
+        using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
+        session.Progress.Begin("rm", cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
+        long step = 0;
+        if (session.ResumeFrom is not null)
+        {
+            var state = session.LoadCheckpoint(models, optimizer);
+            step = state.Step;
+            loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
+        }
+        else if (evalSet is { Count: > 0 })
+        {
+            session.Log(0, Evaluate(model, collator, evalSet, cfg));
+        }
+
+        while (step < cfg.MaxSteps)
+        {
+            step++;
+            schedule.Apply(optimizer, (int)step - 1);
+            optimizer.ZeroGrad();
+            double loss = 0, accuracy = 0, chosenMean = 0, rejectedMean = 0;
+            for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+            {
+                var batch = collator.Collate(loader.NextBatch());
+                var (chosen, rejected) = Scores(model, batch);
+                var l = BradleyTerry.Loss(chosen, rejected, cfg.Margin > 0 ? Tensor.Full(cfg.Margin, chosen.Size(0)) : null);
+                loss += l.Item() / cfg.GradientAccumulationSteps;
+                var c = chosen.ToArray().Select(v => (double)v).ToArray();
+                var r = rejected.ToArray().Select(v => (double)v).ToArray();
+                accuracy += BradleyTerry.Accuracy(c, r) / cfg.GradientAccumulationSteps;
+                chosenMean += c.Average() / cfg.GradientAccumulationSteps;
+                rejectedMean += r.Average() / cfg.GradientAccumulationSteps;
+                l.Mul(1f / cfg.GradientAccumulationSteps).Backward();
+            }
+            float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
+            optimizer.Step();
+
+            if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
+            {
+                session.Log(step, new Dictionary<string, double>
+                {
+                    ["train/loss"] = loss,
+                    ["train/accuracy"] = accuracy,
+                    ["rewards/chosen"] = chosenMean,
+                    ["rewards/rejected"] = rejectedMean,
+                    ["rewards/margins"] = chosenMean - rejectedMean,
+                    ["train/learning_rate"] = optimizer.ParamGroups[0].Lr,
+                    ["train/grad_norm"] = gradNorm,
+                });
+            }
+            bool last = step == cfg.MaxSteps;
+            if (evalSet is { Count: > 0 } && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)))
+                session.Log(step, Evaluate(model, collator, evalSet, cfg));
+            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
+            {
+                var state = new TrainerState(step);
+                state.Set("data", JsonSerializer.Serialize(loader.GetState()));
+                session.SaveCheckpoint(state, models, optimizer);
+            }
+        }
+        session.Progress.End();
+
+        var summary = new JsonObject { ["stage"] = "rm", ["steps"] = step, ["parameters"] = model.ParameterCount() };
+        if (evalSet is { Count: > 0 })
+        {
+            foreach (var (k, v) in Evaluate(model, collator, evalSet, cfg))
+                summary[k] = v;
+        }
+        var modelDir = Path.Combine(session.Folder.Path, "model");
+        PretrainedIO.Save(model, modelDir);
+        TrainerSetup.SaveTokenizer(tokenizer, modelDir);
+        summary["model"] = modelDir;
+        summary["data/truncated_examples"] = collator.Stats.TruncatedExamples;
+        session.WriteSummary(summary);
+        return summary;
+    }
+
+    private static SequenceScorer LoadModel(RewardConfig cfg, Text.BpeTokenizer tokenizer)
+    {
+        SequenceScorer model;
+        if (cfg.Model is not null)
+            model = PretrainedIO.LoadScorer(cfg.Model, allowNewHead: true);
+        else
+            model = new SequenceScorer(cfg.ModelInit.ToModelConfig(tokenizer), new Generator((ulong)cfg.Seed));
+        // A head new to this model (an SFT or base folder has none) starts small and random, as HF initialises it.
+        if (model.Score.Weight.Value.ToArray().All(v => v == 0))
+            model.Score.Weight.Assign(new Generator((ulong)cfg.Seed + 1).Normal(model.Score.Weight.Shape, 0f, 0.02f));
+        return model;
+    }
+
+    // Rewards of both sides in one forward pass. -> (chosen [B], rejected [B])
+    private static (Tensor Chosen, Tensor Rejected) Scores(SequenceScorer model, PreferenceBatch batch)
+    {
+        int b = batch.Chosen.InputIds.Size(0);
+        var ids = Tensor.Cat([batch.Chosen.InputIds, batch.Rejected.InputIds], 0);
+        var mask = Tensor.Cat([batch.Chosen.AttentionMask, batch.Rejected.AttentionMask], 0);
+        var scores = model.Forward(ids, mask);                                          // [2B]
+        return (scores.Narrow(0, 0, b), scores.Narrow(0, b, b));
+    }
+
+    private static Dictionary<string, double> Evaluate(SequenceScorer model, PreferenceCollator collator, PreferenceDataset evalSet, RewardConfig cfg)
+    {
+        using var _ = GradMode.NoGrad();
+        model.Eval();
+        var chosen = new List<double>();
+        var rejected = new List<double>();
+        for (int start = 0; start < evalSet.Count; start += cfg.BatchSize)
+        {
+            var (c, r) = Scores(model, collator.Collate(evalSet.Skip(start).Take(cfg.BatchSize).ToList()));
+            chosen.AddRange(c.ToArray().Select(v => (double)v));
+            rejected.AddRange(r.ToArray().Select(v => (double)v));
+        }
+        model.Train();
+        double Std(List<double> x)
+        {
+            double m = x.Average();
+            return Math.Sqrt(x.Sum(v => (v - m) * (v - m)) / x.Count);
+        }
+        return new Dictionary<string, double>
+        {
+            ["eval/loss"] = BradleyTerry.Loss(chosen.ToArray(), rejected.ToArray()),
+            ["eval/accuracy"] = BradleyTerry.Accuracy(chosen.ToArray(), rejected.ToArray()),
+            ["eval/rewards_chosen_mean"] = chosen.Average(),
+            ["eval/rewards_chosen_std"] = Std(chosen),
+            ["eval/rewards_rejected_mean"] = rejected.Average(),
+            ["eval/rewards_rejected_std"] = Std(rejected),
+        };
+    }
+}

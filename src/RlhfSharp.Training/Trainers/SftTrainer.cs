@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlhfSharp.Models.Modules;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Autograd;
+using RlhfSharp.Tensors.Optim;
+using RlhfSharp.Text;
+using RlhfSharp.Training.Checkpointing;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Evaluation;
+
+namespace RlhfSharp.Training.Trainers;
+
+/// <summary>
+/// Supervised fine-tuning (step 1 of Ouyang et al. 2022): next-token cross-entropy on the
+/// completion tokens of demonstrations. Logs train/eval loss and perplexity, answers held-out
+/// prompts at each evaluation (gold-scored when the data has a gold scorer), checkpoints every
+/// save_every steps and resumes exactly.
+/// </summary>
+public sealed class SftTrainer
+{
+    private const string PolicyName = "policy";
+
+    public static JsonObject Run(SftConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
+    {
+        TrainerSetup.ApplyThreads(cfg);
+        var trainFile = TrainerSetup.DataFile(cfg.TrainFile, cfg.Data, "sft_train.jsonl", "train_file", required: true)!;
+        var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "sft_eval.jsonl", "eval_file", required: false);
+        var promptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
+        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
+        var template = TrainerSetup.Template(cfg.ChatTemplate);
+        var gold = TrainerSetup.Gold(cfg.Data);
+
+        var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
+        var train = SftDataset.Load(trainFile, loadOptions);
+        var evalSet = evalFile is null ? null : SftDataset.Load(evalFile, loadOptions);
+        var prompts = promptsFile is null ? null : PromptDataset.Load(promptsFile, loadOptions);
+        var evalPrompts = prompts is null ? [] : (cfg.EvalPrompts == 0 ? prompts.ToList() : prompts.Take(cfg.EvalPrompts).ToList());
+
+        var model = cfg.Model is not null
+            ? PretrainedIO.LoadCausalLM(cfg.Model)
+            : new CausalLM(cfg.ModelInit.ToModelConfig(tokenizer), new Generator((ulong)cfg.Seed));
+        model.Body.GradientCheckpointing = cfg.GradientCheckpointing;
+        model.Train();
+        var collator = new SftCollator(tokenizer, template, new SftCollatorOptions
+        {
+            MaxLength = Math.Min(cfg.MaxLength, model.Config.MaxPositions),
+            MaxPromptLength = cfg.MaxPromptLength,
+            Truncation = cfg.Truncation,
+            CompletionOnlyLoss = cfg.CompletionOnlyLoss,
+            PadTokenId = tokenizer.PadTokenId,
+        });
+        var promptCollator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
+        var evaluator = new PolicyEvaluator(tokenizer, promptCollator);
+        var genOptions = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.EvalTemperature, tokenizer);
+
+        var optimizer = TrainerSetup.Optimizer(model, cfg);
+        var schedule = TrainerSetup.Schedule(cfg);
+        var loader = new DataLoader<SftExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
+        var models = new Dictionary<string, Module> { [PolicyName] = model };
+
+        using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
+        long step = 0;
+        EvalResult? reference;
+        session.Progress.Begin("sft", cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
+        if (session.ResumeFrom is not null)
+        {
+            var state = session.LoadCheckpoint(models, optimizer);
+            step = state.Step;
+            loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
+            reference = TrainerSetup.LoadReference(session.Folder.Path);
+        }
+        else
+        {
+            reference = evalPrompts.Count > 0 ? evaluator.Evaluate(model, evalPrompts, genOptions, gold, (ulong)cfg.Seed) : null;
+            if (reference is not null)
+                TrainerSetup.SaveReference(session.Folder.Path, reference);
+            var initial = Evaluate(model, collator, evalSet, cfg, reference);
+            session.Log(0, initial);
+        }
+
+        session.Logger.LogText(step, "config/parameters", $"{model.ParameterCount():N0} parameters ({model.ParameterCount(trainableOnly: true):N0} trainable)");
+        while (step < cfg.MaxSteps)
+        {
+            step++;
+            schedule.Apply(optimizer, (int)step - 1);
+            optimizer.ZeroGrad();
+            double lossSum = 0;
+            long tokens = 0;
+            for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+            {
+                var batch = collator.Collate(loader.NextBatch());
+                var loss = Loss(model, batch);
+                lossSum += loss.Item();
+                tokens += (long)batch.LossMask.Sum().Item();
+                loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
+            }
+            float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
+            optimizer.Step();
+
+            if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
+            {
+                session.Log(step, new Dictionary<string, double>
+                {
+                    ["train/loss"] = lossSum / cfg.GradientAccumulationSteps,
+                    ["train/learning_rate"] = optimizer.ParamGroups[0].Lr,
+                    ["train/grad_norm"] = gradNorm,
+                    ["train/epoch"] = loader.Epoch + ((double)loader.IndexInEpoch / Math.Max(train.Count, 1)),
+                    ["train/tokens"] = tokens,
+                });
+            }
+            bool last = step == cfg.MaxSteps;
+            if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
+            {
+                var metrics = Evaluate(model, collator, evalSet, cfg, reference, evaluator, evalPrompts, genOptions, gold, session, step);
+                session.Log(step, metrics);
+            }
+            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
+            {
+                var state = new TrainerState(step);
+                state.Set("data", JsonSerializer.Serialize(loader.GetState()));
+                session.SaveCheckpoint(state, models, optimizer);
+            }
+        }
+        session.Progress.End();
+
+        var finalMetrics = Evaluate(model, collator, evalSet, cfg, reference, evaluator, evalPrompts, genOptions, gold, null, step);
+        var modelDir = Path.Combine(session.Folder.Path, "model");
+        PretrainedIO.Save(model, modelDir);
+        TrainerSetup.SaveTokenizer(tokenizer, modelDir);
+        var summary = new JsonObject { ["stage"] = "sft", ["steps"] = step, ["model"] = modelDir, ["parameters"] = model.ParameterCount() };
+        foreach (var (k, v) in finalMetrics)
+            summary[k] = v;
+        if (reference?.Gold is not null)
+            summary["eval/gold_score_ref"] = reference.MeanGold;
+        summary["data/truncated_examples"] = collator.Stats.TruncatedExamples;
+        session.WriteSummary(summary);
+        return summary;
+    }
+
+    // Mean cross-entropy over trained target tokens. logits [B, T, V] predict ids[:, 1:].
+    internal static Tensor Loss(CausalLM model, SftBatch batch)
+    {
+        int t = batch.InputIds.Size(1);
+        var logits = model.Forward(batch.InputIds, batch.AttentionMask);
+        var v = logits.Size(2);
+        return F.CrossEntropy(logits.Narrow(1, 0, t - 1).Reshape(-1, v), batch.Labels.Narrow(1, 1, t - 1).Contiguous().Reshape(-1));
+    }
+
+    private static Dictionary<string, double> Evaluate(CausalLM model, SftCollator collator, SftDataset? evalSet, SftConfig cfg, EvalResult? reference,
+        PolicyEvaluator? evaluator = null, IReadOnlyList<PromptExample>? prompts = null, Models.Generation.GenerationOptions? gen = null,
+        Rewards.IRewardSource? gold = null, TrainingSession? session = null, long step = 0)
+    {
+        var metrics = new Dictionary<string, double>();
+        if (evalSet is { Count: > 0 })
+        {
+            double loss = EvalLoss(model, collator, evalSet, cfg.BatchSize);
+            metrics["eval/loss"] = loss;
+            metrics["eval/perplexity"] = Math.Exp(loss);
+        }
+        if (evaluator is null && reference?.Gold is not null)
+            metrics["eval/gold_score"] = reference.MeanGold;
+        if (evaluator is not null && prompts is { Count: > 0 })
+        {
+            var result = evaluator.Evaluate(model, prompts, gen!, gold, (ulong)cfg.Seed);
+            if (result.Gold is { } g)
+            {
+                metrics["eval/gold_score"] = result.MeanGold;
+                if (reference?.Gold is { } r)
+                    metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
+            }
+            if (session is not null)
+            {
+                for (int i = 0; i < Math.Min(4, result.Prompts.Count); i++)
+                    session.Logger.LogText(step, "samples", $"{result.Prompts[i]} => {result.Responses[i]}" + (result.Gold is { } gg ? string.Create(CultureInfo.InvariantCulture, $"  [gold {gg[i]:F2}]") : ""));
+            }
+        }
+        model.Train();
+        return metrics;
+    }
+
+    private static double EvalLoss(CausalLM model, SftCollator collator, SftDataset evalSet, int batchSize)
+    {
+        using var _ = GradMode.NoGrad();
+        model.Eval();
+        double total = 0, count = 0;
+        for (int start = 0; start < evalSet.Count; start += batchSize)
+        {
+            var batch = collator.Collate(evalSet.Skip(start).Take(batchSize).ToList());
+            int t = batch.InputIds.Size(1);
+            var logits = model.Forward(batch.InputIds, batch.AttentionMask);
+            var v = logits.Size(2);
+            total += F.CrossEntropy(logits.Narrow(1, 0, t - 1).Reshape(-1, v), batch.Labels.Narrow(1, 1, t - 1).Contiguous().Reshape(-1), reduction: Reduction.Sum).Item();
+            count += batch.LossMask.Sum().Item();
+        }
+        model.Train();
+        return total / Math.Max(count, 1);
+    }
+}

@@ -1,0 +1,73 @@
+using RlhfSharp.Training.Configuration;
+
+namespace RlhfSharp.Training.Trainers;
+
+/// <summary>Optimisation settings every trainer shares (TRL's names where they exist).</summary>
+public abstract class TrainLoopConfig : IValidatableConfig
+{
+    [ConfigKey("seed", "Seed of initialisation, data order and sampling")]
+    public int Seed { get; set; } = 1;
+
+    [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
+    public int Threads { get; set; }
+
+    [ConfigKey("batch_size", "Examples per micro-batch")]
+    public int BatchSize { get; set; } = 32;
+
+    [ConfigKey("gradient_accumulation_steps", "Micro-batches per optimizer step")]
+    public int GradientAccumulationSteps { get; set; } = 1;
+
+    [ConfigKey("max_steps", "Optimizer steps")]
+    public int MaxSteps { get; set; } = 300;
+
+    [ConfigKey("learning_rate", "Peak learning rate")]
+    public float LearningRate { get; set; } = 1e-3f;
+
+    [ConfigKey("lr_scheduler", "constant, linear or cosine (after warm-up)")]
+    public string LrScheduler { get; set; } = "cosine";
+
+    [ConfigKey("warmup_steps", "Linear warm-up steps")]
+    public int WarmupSteps { get; set; } = 20;
+
+    [ConfigKey("min_lr_ratio", "Floor of the decay, as a fraction of the peak")]
+    public float MinLrRatio { get; set; } = 0.1f;
+
+    [ConfigKey("weight_decay", "AdamW decoupled weight decay (not applied to norms and biases)")]
+    public float WeightDecay { get; set; }
+
+    [ConfigKey("max_grad_norm", "Global gradient-norm clip (0 = off)")]
+    public float MaxGradNorm { get; set; } = 1f;
+
+    [ConfigKey("log_every", "Log training metrics every N steps")]
+    public int LogEvery { get; set; } = 10;
+
+    [ConfigKey("eval_every", "Evaluate on held-out data every N steps (0 = only at the end)")]
+    public int EvalEvery { get; set; } = 100;
+
+    [ConfigKey("save_every", "Write a checkpoint every N steps (0 = only at the end)")]
+    public int SaveEvery { get; set; } = 100;
+
+    [ConfigKey("keep_checkpoints", "Checkpoints kept on disk")]
+    public int KeepCheckpoints { get; set; } = 2;
+
+    [ConfigKey("gradient_checkpointing", "Recompute each block in backward to save activation memory")]
+    public bool GradientCheckpointing { get; set; }
+
+    public virtual IEnumerable<string> Validate()
+    {
+        if (BatchSize <= 0)
+            yield return $"batch_size must be positive, got {BatchSize}";
+        if (GradientAccumulationSteps <= 0)
+            yield return $"gradient_accumulation_steps must be positive, got {GradientAccumulationSteps}";
+        if (MaxSteps < 0)
+            yield return $"max_steps must be >= 0, got {MaxSteps}";
+        if (!(LearningRate > 0))
+            yield return $"learning_rate must be positive, got {LearningRate}";
+        if (LrScheduler is not ("constant" or "linear" or "cosine"))
+            yield return $"lr_scheduler must be constant, linear or cosine, got '{LrScheduler}'";
+        if (WarmupSteps < 0 || LogEvery <= 0 || EvalEvery < 0 || SaveEvery < 0 || KeepCheckpoints <= 0 || Threads < 0)
+            yield return "warmup_steps, eval_every, save_every and threads must be >= 0; log_every and keep_checkpoints positive";
+        if (MinLrRatio is < 0 or > 1)
+            yield return $"min_lr_ratio must be in [0, 1], got {MinLrRatio}";
+    }
+}

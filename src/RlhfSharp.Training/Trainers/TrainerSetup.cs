@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlhfSharp.Models.Generation;
+using RlhfSharp.Models.IO;
+using RlhfSharp.Models.Modules;
+using RlhfSharp.Tensors.Kernels;
+using RlhfSharp.Tensors.Optim;
+using RlhfSharp.Text;
+using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.BuiltinTask;
+using RlhfSharp.Training.Evaluation;
+using RlhfSharp.Training.Rewards;
+
+namespace RlhfSharp.Training.Trainers;
+
+/// <summary>Resolution of files, tokenizer, gold scorer, optimizer and schedule that the trainers share.</summary>
+internal static class TrainerSetup
+{
+    public const string EvalReferenceFile = "eval_reference.jsonl";
+
+    public static void ApplyThreads(TrainLoopConfig cfg)
+    {
+        if (cfg.Threads > 0)
+            Engine.Threads = cfg.Threads;
+    }
+
+    /// <summary>An explicit file, else the named file of the data folder; it must exist.</summary>
+    public static string? DataFile(string? explicitPath, string? dataDir, string fileName, string key, bool required)
+    {
+        var path = explicitPath ?? (dataDir is null ? null : Path.Combine(dataDir, fileName));
+        if (path is null || File.Exists(path))
+            return path;
+        if (!required && explicitPath is null)
+            return null;
+        throw new TrainingSetupException($"{path}: file not found (config key '{key}'{(explicitPath is null ? $", looked for {fileName} in the data folder" : "")})");
+    }
+
+    public static BpeTokenizer LoadTokenizer(string? tokenizerDir, string? modelDir, string? dataDir)
+    {
+        var dir = tokenizerDir
+            ?? (modelDir is not null && File.Exists(Path.Combine(modelDir, "tokenizer.json")) ? modelDir : null)
+            ?? (dataDir is not null ? Path.Combine(dataDir, BuiltinTaskGenerator.TokenizerFolderName) : null)
+            ?? throw new TrainingSetupException("no tokenizer: set 'tokenizer', or give a model folder or data folder that contains one");
+        if (!Directory.Exists(dir))
+            throw new TrainingSetupException($"{dir}: tokenizer folder not found (config key 'tokenizer')");
+        return BpeTokenizer.FromDirectory(dir);
+    }
+
+    public static ChatTemplate Template(string name)
+    {
+        try
+        {
+            return ChatTemplate.Get(name);
+        }
+        catch (ArgumentException)
+        {
+            throw new TrainingSetupException($"chat_template '{name}' is unknown; use one of {string.Join(", ", ChatTemplate.Names)}");
+        }
+    }
+
+    public static IRewardSource? Gold(string? dataDir) =>
+        dataDir is not null && GoldScorer.TryCreate(dataDir) is { } scorer ? new GoldRewardSource(scorer) : null;
+
+    public static AdamW Optimizer(Module model, TrainLoopConfig cfg) =>
+        new(ParamGroups.DecayAndNoDecay(model.NamedParameters().Where(p => p.Param.RequiresGrad).Select(p => (p.Name, p.Param.Value)), cfg.WeightDecay), lr: cfg.LearningRate, weightDecay: cfg.WeightDecay);
+
+    public static LrSchedule Schedule(TrainLoopConfig cfg) => cfg.LrScheduler switch
+    {
+        "constant" => new ConstantWithWarmupSchedule(cfg.WarmupSteps),
+        "linear" => new LinearWithWarmupSchedule(cfg.WarmupSteps, Math.Max(cfg.MaxSteps, 1), cfg.MinLrRatio),
+        _ => new CosineWithWarmupSchedule(cfg.WarmupSteps, Math.Max(cfg.MaxSteps, 1), cfg.MinLrRatio),
+    };
+
+    public static GenerationOptions EvalGeneration(int maxNewTokens, float temperature, BpeTokenizer tokenizer) => new()
+    {
+        MaxNewTokens = maxNewTokens,
+        DoSample = temperature > 0,
+        Temperature = temperature > 0 ? temperature : 1f,
+        EosTokenIds = tokenizer.EosTokenId is int eos ? [eos] : [],
+        PadTokenId = tokenizer.PadTokenId ?? 0,
+    };
+
+    /// <summary>Stores the starting policy's evaluation, so the final win rate survives a resume.</summary>
+    public static void SaveReference(string runDir, EvalResult result)
+    {
+        var lines = new List<string>();
+        for (int i = 0; i < result.Prompts.Count; i++)
+        {
+            var o = new JsonObject { ["prompt"] = result.Prompts[i], ["response"] = result.Responses[i] };
+            if (result.Gold is { } g)
+                o["gold"] = g[i];
+            lines.Add(o.ToJsonString());
+        }
+        AtomicFile.WriteAllText(Path.Combine(runDir, EvalReferenceFile), string.Join("\n", lines) + "\n");
+    }
+
+    public static EvalResult? LoadReference(string runDir)
+    {
+        var path = Path.Combine(runDir, EvalReferenceFile);
+        if (!File.Exists(path))
+            return null;
+        var prompts = new List<string>();
+        var responses = new List<string>();
+        var gold = new List<double>();
+        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
+        {
+            var o = JsonNode.Parse(line)!.AsObject();
+            prompts.Add(o["prompt"]!.GetValue<string>());
+            responses.Add(o["response"]!.GetValue<string>());
+            if (o["gold"] is JsonValue v)
+                gold.Add(v.GetValue<double>());
+        }
+        return new EvalResult(prompts, responses, gold.Count == prompts.Count && gold.Count > 0 ? gold.ToArray() : null);
+    }
+
+    /// <summary>Copies tokenizer files next to a saved model so the folder is self-contained.</summary>
+    public static void SaveTokenizer(BpeTokenizer tokenizer, string modelDir) => tokenizer.Save(modelDir);
+
+    public static JsonSerializerOptions Indented { get; } = new() { WriteIndented = true };
+}
