@@ -67,6 +67,8 @@ public abstract class TrainLoopConfig : IValidatableConfig
             yield return $"lr_scheduler must be constant, linear or cosine, got '{LrScheduler}'";
         if (WarmupSteps < 0 || LogEvery <= 0 || EvalEvery < 0 || SaveEvery < 0 || KeepCheckpoints <= 0 || Threads < 0)
             yield return "warmup_steps, eval_every, save_every and threads must be >= 0; log_every and keep_checkpoints positive";
+        if (WarmupSteps > MaxSteps && MaxSteps > 0)
+            yield return $"warmup_steps ({WarmupSteps}) must not exceed max_steps ({MaxSteps})";
         if (MinLrRatio is < 0 or > 1)
             yield return $"min_lr_ratio must be in [0, 1], got {MinLrRatio}";
     }

@@ -64,11 +64,13 @@ public sealed class TrainingSession : IDisposable
         }
         if (!resume || !File.Exists(folder.ConfigPath))
             folder.WriteConfig(resolvedConfigYaml);
-        long? keepUpTo = resume ? latest?.Step ?? 0 : null;
+        // Resuming keeps the metrics logged up to the checkpoint; with no checkpoint yet the run starts over.
+        bool continuing = resume && latest is not null;
+        long? keepUpTo = continuing ? latest!.Value.Step : null;
         var logger = new MetricLogger(
-            new JsonlMetricSink(folder.Path, append: resume, resumeFromStep: keepUpTo),
+            new JsonlMetricSink(folder.Path, append: continuing, resumeFromStep: keepUpTo),
             new TensorBoardSink(Path.Combine(folder.Path, "tensorboard"), resumeFromStep: keepUpTo));
-        return new TrainingSession(folder, store, logger, progress ?? NullProgress.Instance, resume ? latest : null, previous);
+        return new TrainingSession(folder, store, logger, progress ?? NullProgress.Instance, continuing ? latest : null, previous);
     }
 
     public void Log(long step, IReadOnlyDictionary<string, double> metrics)
