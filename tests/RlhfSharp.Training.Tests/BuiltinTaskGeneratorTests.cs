@@ -21,7 +21,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
     {
         using var doc = JsonDocument.Parse(line);
         Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
-        return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetRawText() : p.Value.GetString()!);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
     [Fact]
     public void EveryLineHasExactlyTheExpectedFields()
     {
-        string[][] fields = [["prompt", "completion"], ["prompt", "completion"], ["prompt", "chosen", "rejected"], ["prompt", "chosen", "rejected"], ["prompt"], ["prompt"]];
+        string[][] fields = [["prompt", "completion"], ["prompt", "completion"], ["prompt", "chosen", "rejected"], ["prompt", "chosen", "rejected", "gold_chosen", "gold_rejected"], ["prompt"], ["prompt"]];
         int[] counts = [2000, 200, 2000, 200, 2000, 200];
         for (int f = 0; f < DataFiles.Length; f++)
         {
@@ -69,6 +69,18 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
         }
         Assert.Contains("What is", File.ReadAllText(Path.Combine(fx.Dir, BuiltinTaskGenerator.PromptsTrainFileName)));
         Assert.DoesNotContain("\\u", File.ReadAllText(Path.Combine(fx.Dir, BuiltinTaskGenerator.SftTrainFileName))); // + and ' written plainly
+    }
+
+    [Fact]
+    public void HeldOutPairsHaveAClearGoldPreference()
+    {
+        foreach (var line in Read(BuiltinTaskGenerator.PrefsEvalFileName))
+        {
+            double chosen = double.Parse(line["gold_chosen"], System.Globalization.CultureInfo.InvariantCulture);
+            double rejected = double.Parse(line["gold_rejected"], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(chosen - rejected >= new BuiltinTaskOptions().EvalPairMinGap - 1e-9, $"{chosen} vs {rejected}");
+            Assert.Equal(GoldScorer.Default.Score(line["prompt"], line["chosen"]), chosen, 9);
+        }
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public static class BuiltinTaskGenerator
         WriteLines(outDir, SftTrainFileName, data.SftTrain.Select(d => JsonLines.Line(("prompt", d.Prompt), ("completion", d.Completion))));
         WriteLines(outDir, SftEvalFileName, data.SftEval.Select(d => JsonLines.Line(("prompt", d.Prompt), ("completion", d.Completion))));
         WriteLines(outDir, PrefsTrainFileName, data.PrefsTrain.Select(PairLine));
-        WriteLines(outDir, PrefsEvalFileName, data.PrefsEval.Select(PairLine));
+        WriteLines(outDir, PrefsEvalFileName, data.PrefsEval.Select(EvalPairLine));
         WriteLines(outDir, PromptsTrainFileName, data.TrainPrompts.Select(p => JsonLines.Line(("prompt", p))));
         WriteLines(outDir, PromptsEvalFileName, data.EvalPrompts.Select(p => JsonLines.Line(("prompt", p))));
 
@@ -75,9 +75,9 @@ public static class BuiltinTaskGenerator
         pairRng.Shuffle(pairPrompts);
         int ties = 0;
         var prefsTrain = new List<PreferencePair>(options.PreferencePairs);
-        foreach (var prompt in pairPrompts.Take(options.PreferencePairs))
+        foreach (var prompt in Enumerable.Range(0, options.PreferencePairs).Select(i => pairPrompts[i % pairPrompts.Count]))
         {
-            if (DrawPair(prompt, options, pairRng, ref ties) is not var (a, ga, b, gb)) continue;
+            if (DrawPair(prompt, options, pairRng, ref ties, minGap: 0) is not var (a, ga, b, gb)) continue;
             // Bradley–Terry labeller: P(a preferred) = σ((g_a − g_b)/τ).
             double pA = 1 / (1 + Math.Exp(-(ga - gb) / options.Tau));
             prefsTrain.Add(pairRng.NextDouble() < pA ? new(prompt, a, b, ga, gb) : new(prompt, b, a, gb, ga));
@@ -88,7 +88,7 @@ public static class BuiltinTaskGenerator
         var prefsEval = new List<PreferencePair>(eval.Count);
         foreach (var prompt in eval)
         {
-            if (DrawPair(prompt, options, evalPairRng, ref evalTies) is not var (a, ga, b, gb)) continue;
+            if (DrawPair(prompt, options, evalPairRng, ref evalTies, options.EvalPairMinGap) is not var (a, ga, b, gb)) continue;
             prefsEval.Add(ga > gb ? new(prompt, a, b, ga, gb) : new(prompt, b, a, gb, ga));
         }
         return new BuiltinTaskData(options, train, eval, sftTrain, sftEval, prefsTrain, prefsEval, ties);
@@ -119,7 +119,7 @@ public static class BuiltinTaskGenerator
         return result;
     }
 
-    private static (string A, double GoldA, string B, double GoldB)? DrawPair(string prompt, BuiltinTaskOptions options, Generator rng, ref int ties)
+    private static (string A, double GoldA, string B, double GoldB)? DrawPair(string prompt, BuiltinTaskOptions options, Generator rng, ref int ties, double minGap)
     {
         var problem = TaskPrompts.Parse(prompt);
         for (int attempt = 0; attempt < MaxPairDraws; attempt++)
@@ -133,6 +133,8 @@ public static class BuiltinTaskGenerator
                 ties++;
                 continue;
             }
+            if (Math.Abs(ga - gb) < minGap)
+                continue;
             return (a, ga, b, gb);
         }
         return null;
@@ -154,6 +156,10 @@ public static class BuiltinTaskGenerator
 
     private static string PairLine(PreferencePair p)
         => JsonLines.Line(("prompt", p.Prompt), ("chosen", p.Chosen), ("rejected", p.Rejected));
+
+    // Held-out pairs also carry their gold scores (extra fields the trainers ignore) for analysis.
+    private static string EvalPairLine(PreferencePair p)
+        => PairLine(p)[..^1] + string.Create(System.Globalization.CultureInfo.InvariantCulture, $",\"gold_chosen\":{p.GoldChosen:R},\"gold_rejected\":{p.GoldRejected:R}}}");
 
     private static void WriteLines(string dir, string name, IEnumerable<string> lines)
         => AtomicFile.WriteAllText(Path.Combine(dir, name), string.Concat(lines.Select(l => l + "\n")));

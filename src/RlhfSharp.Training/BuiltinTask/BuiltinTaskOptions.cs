@@ -15,6 +15,14 @@ public sealed record BuiltinTaskOptions
     /// <summary>Noisy preference pairs for reward-model training, each on a different train prompt (at most <see cref="TrainPrompts"/>).</summary>
     public int PreferencePairs { get; init; } = 2000;
 
+    /// <summary>
+    /// Smallest gold-score gap of a held-out preference pair. Pairs closer than this (say one
+    /// extra filler word, 0.05) are coin flips for any labeller; the held-out set keeps the pairs
+    /// with a clear preference, the training set keeps every pair. More pairs than training
+    /// prompts reuse the prompts in turn with fresh responses.
+    /// </summary>
+    public double EvalPairMinGap { get; init; } = 0.5;
+
     /// <summary>Share of demonstrations and preference responses that are concise and correct.</summary>
     public double IdealFraction { get; init; } = 0.50;
 
@@ -47,8 +55,10 @@ public sealed record BuiltinTaskOptions
     {
         if (TrainPrompts < 1) throw new ArgumentException($"TrainPrompts must be at least 1 (got {TrainPrompts}).");
         if (EvalPrompts < 1) throw new ArgumentException($"EvalPrompts must be at least 1 (got {EvalPrompts}).");
-        if (PreferencePairs < 0 || PreferencePairs > TrainPrompts)
-            throw new ArgumentException($"PreferencePairs must be between 0 and TrainPrompts ({TrainPrompts}) (got {PreferencePairs}).");
+        if (PreferencePairs < 0)
+            throw new ArgumentException($"PreferencePairs must be at least 0 (got {PreferencePairs}).");
+        if (!(EvalPairMinGap >= 0) || EvalPairMinGap > 2)
+            throw new ArgumentException($"EvalPairMinGap must be in [0, 2] (got {EvalPairMinGap}).");
         var f = StyleFractions;
         if (f.Any(x => x < 0 || double.IsNaN(x)) || Math.Abs(f.Sum() - 1) > 1e-9)
             throw new ArgumentException($"The style fractions must be non-negative and sum to 1 (got ideal {IdealFraction}, verbose {VerboseFraction}, rude {RudeFraction}, wrong {WrongFraction}).");
