@@ -48,7 +48,13 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public void ProductShipsNoVerbsYet() => Assert.Empty(VerbRegistry.Product());
+    public void ProductVerbsAreTheTopLevelCommands()
+    {
+        var names = VerbRegistry.Product().Select(v => v.CreateCommand().Name).Order().ToList();
+        Assert.Equal(["data", "rm", "sft"], names);
+        var data = VerbRegistry.Product().Single(v => v.CreateCommand().Name == "data").CreateCommand();
+        Assert.Contains(data.Subcommands, c => c.Name == "builtin");
+    }
 
     [Fact]
     public void VerbHelpListsTheGeneratedFlags()
