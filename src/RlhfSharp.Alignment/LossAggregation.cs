@@ -42,7 +42,8 @@ public static class LossAggregator
         if (perToken.Rank != 2 || !perToken.Shape.AsSpan().SequenceEqual(mask.Shape))
             throw new ShapeMismatchException("Aggregate", $"perToken [{string.Join(", ", perToken.Shape)}] and mask [{string.Join(", ", mask.Shape)}] must both be [B, T]");
         var m = mask.Float().Detach();
-        var masked = perToken.Mul(m);
+        // Zeroed rather than multiplied: padding may hold −∞ or NaN (log-probs of pad tokens).
+        var masked = Masked.Zeroed(perToken, m);
         switch (mode)
         {
             case LossAggregation.TokenMean:
