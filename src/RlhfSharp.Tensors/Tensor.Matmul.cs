@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Tensors.Kernels;
 
 namespace RlhfSharp.Tensors;
@@ -46,7 +47,7 @@ public sealed partial class Tensor
         int batch = ShapeUtil.Numel(batchShape);
         var (ta, lda, sa, A) = MatrixLayout(a, batchShape);
         var (tb, ldb, sb, B) = MatrixLayout(b, batchShape);
-        var c = new float[batch * m * n];
+        var c = k == 0 ? GradBuffers.RentZeroed(batch * m * n) : GradBuffers.Rent(batch * m * n);
         var outShape = batchShape.Append(m).Append(n).ToArray();
         if (c.Length == 0)
             return new Tensor(c, outShape);

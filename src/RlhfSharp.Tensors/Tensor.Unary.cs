@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 
 namespace RlhfSharp.Tensors;
 
@@ -20,7 +21,7 @@ public sealed partial class Tensor
     private (Tensor Y, Tensor X) UnaryForward(SpanMap f)
     {
         var x = Float().Detach().Contiguous();
-        var y = new float[Numel];
+        var y = GradBuffers.Rent(Numel);
         f(x.Span, y);
         return (new Tensor(y, (int[])ShapeArr.Clone()), x);
     }
@@ -28,7 +29,7 @@ public sealed partial class Tensor
     /// <summary>g ⊙ f'(saved) for a unary op: the local derivative is computed span-wise from a saved input or output.</summary>
     private static Tensor ChainGrad(Tensor g, Tensor saved, SpanMap derivative)
     {
-        var d = new float[saved.Numel];
+        var d = GradBuffers.Rent(saved.Numel);
         derivative(saved.Span, d);
         TensorPrimitives.Multiply(g.Float().Contiguous().Span, d, d);
         return new Tensor(d, (int[])saved.ShapeArr.Clone());

@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 namespace RlhfSharp.Tensors;
 
 public sealed partial class Tensor
@@ -12,7 +13,7 @@ public sealed partial class Tensor
         switch (Dtype)
         {
             case DType.Float32:
-                var f = new float[Numel];
+                var f = GradBuffers.Rent(Numel);
                 StridedCopy.Copy(F!, Offset, ShapeArr, StridesArr, f);
                 result = new Tensor(f, (int[])ShapeArr.Clone());
                 break;

@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 namespace RlhfSharp.Tensors;
 
 public static partial class F
@@ -54,7 +55,7 @@ public static partial class F
         {
             var gd = Dense(g);
             float meanScale = reduction == Reduction.Mean ? 1f / count : 1f;
-            var dx = new float[n * v];
+            var dx = GradBuffers.RentZeroed(n * v);
             Partition.For(n, 2L * v, (_, start, end) =>
             {
                 for (int r = start; r < end; r++)
