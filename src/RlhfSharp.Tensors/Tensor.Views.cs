@@ -254,6 +254,12 @@ public sealed partial class Tensor
         var s = src.Dtype == DType.Float32 ? src : src.Float();
         if (!ShapeUtil.SameShape(s.ShapeArr, ShapeArr))
             s = s.Expand(ShapeArr);
+        if (!ReferenceEquals(s.F, F))
+        {
+            // Separate storage: copy view to view directly.
+            StridedCopy.CopyStrided(s.F!, s.Offset, s.StridesArr, F!, Offset, StridesArr, ShapeArr);
+            return;
+        }
         var values = new float[Numel];
         StridedCopy.Copy(s.F!, s.Offset, s.ShapeArr, s.StridesArr, values);
         ScatterInto(values);
