@@ -157,7 +157,13 @@ public sealed partial class Tensor
         var inShape = ShapeArr;
         return Record(ViewOf(shape, StridesArr, Offset + (start * StridesArr[d])), "narrow", [this], g =>
         {
-            var full = Zeros(inShape);
+            // Only the slices outside [start, start + length) are zeroed; the rest is g.
+            var full = new Tensor(GradBuffers.Rent(ShapeUtil.Numel(inShape)), (int[])inShape.Clone());
+            var zero = Scalar(0f);
+            if (start > 0)
+                full.NarrowNoGrad(d, 0, start).CopyFrom(zero);
+            if (start + length < inShape[d])
+                full.NarrowNoGrad(d, start + length, inShape[d] - start - length).CopyFrom(zero);
             full.NarrowNoGrad(d, start, length).CopyFrom(g);
             return [full];
         });
