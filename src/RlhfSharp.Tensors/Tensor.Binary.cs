@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 
 namespace RlhfSharp.Tensors;
 
@@ -131,7 +132,7 @@ public sealed partial class Tensor
         a = a.Dtype == DType.Float32 ? a : a.Float();
         b = b.Dtype == DType.Float32 ? b : b.Float();
         var outShape = ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);
-        var result = new float[ShapeUtil.Numel(outShape)];
+        var result = GradBuffers.Rent(ShapeUtil.Numel(outShape));
         if (result.Length == 0)
             return new Tensor(result, outShape);
         if (a.IsContiguous && b.IsContiguous && ShapeUtil.SameShape(a.ShapeArr, b.ShapeArr))

@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Tensors.Kernels;
 
 namespace RlhfSharp.Tensors;
@@ -33,8 +34,19 @@ public sealed partial class Tensor
         return Record(result, "matmul", [a, b], g =>
         [
             a.RequiresGrad ? g.Matmul(b.Transpose(-1, -2)).SumToShape(a.ShapeArr) : null,
-            b.RequiresGrad ? a.Transpose(-1, -2).Matmul(g).SumToShape(b.ShapeArr) : null,
+            b.RequiresGrad ? MatmulGradB(a, b, g) : null,
         ]);
+    }
+
+    // dL/db = aᵀ·g. When b is a transposed 2-D view (a weight used as w.T), gᵀ·a is formed instead
+    // and handed back transposed, so the gradient reaches w as a contiguous [n, k] array rather than
+    // a transposed view to be copied element by element. Each element is the same K-ordered sum of
+    // the same products either way, so the values are bit-identical.
+    private static Tensor MatmulGradB(Tensor a, Tensor b, Tensor g)
+    {
+        if (b.Rank == 2 && a.Rank == 2 && b.StridesArr[0] == 1 && b.ShapeArr[0] > 1 && b.ShapeArr[1] > 1)
+            return g.Transpose(-1, -2).Matmul(a).Transpose(-1, -2);
+        return a.Transpose(-1, -2).Matmul(g).SumToShape(b.ShapeArr);
     }
 
     private static Tensor MatmulForward(Tensor a, Tensor b, int[] batchShape, int m, int n, int k)
@@ -46,7 +58,7 @@ public sealed partial class Tensor
         int batch = ShapeUtil.Numel(batchShape);
         var (ta, lda, sa, A) = MatrixLayout(a, batchShape);
         var (tb, ldb, sb, B) = MatrixLayout(b, batchShape);
-        var c = new float[batch * m * n];
+        var c = k == 0 ? GradBuffers.RentZeroed(batch * m * n) : GradBuffers.Rent(batch * m * n);
         var outShape = batchShape.Append(m).Append(n).ToArray();
         if (c.Length == 0)
             return new Tensor(c, outShape);

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 
 namespace RlhfSharp.Tensors;
 
@@ -20,7 +21,7 @@ public sealed partial class Tensor
     private (Tensor Y, Tensor X) UnaryForward(SpanMap f)
     {
         var x = Float().Detach().Contiguous();
-        var y = new float[Numel];
+        var y = GradBuffers.Rent(Numel);
         f(x.Span, y);
         return (new Tensor(y, (int[])ShapeArr.Clone()), x);
     }
@@ -28,7 +29,7 @@ public sealed partial class Tensor
     /// <summary>g ⊙ f'(saved) for a unary op: the local derivative is computed span-wise from a saved input or output.</summary>
     private static Tensor ChainGrad(Tensor g, Tensor saved, SpanMap derivative)
     {
-        var d = new float[saved.Numel];
+        var d = GradBuffers.Rent(saved.Numel);
         derivative(saved.Span, d);
         TensorPrimitives.Multiply(g.Float().Contiguous().Span, d, d);
         return new Tensor(d, (int[])saved.ShapeArr.Clone());
@@ -143,21 +144,17 @@ public sealed partial class Tensor
         })]);
     }
 
-    /// <summary>x·σ(x) (SiLU / swish), used by SwiGLU.</summary>
+    /// <summary>x·σ(x) (SiLU / swish), used by SwiGLU; one fused pass each way (<see cref="SiluKernels"/>).</summary>
     public Tensor Silu()
     {
-        var (y, x) = UnaryForward(static (s, d) =>
-        {
-            TensorPrimitives.Sigmoid(s, d);
-            TensorPrimitives.Multiply(s, d, d);
-        });
+        var (y, x) = UnaryForward(static (s, d) => SiluKernels.Silu(s, d));
         // d/dx xσ(x) = σ(x)·(1 + x·(1 − σ(x)))
-        return Record(y, "silu", [this], g => [ChainGrad(g, x, static (v, d) =>
+        return Record(y, "silu", [this], g =>
         {
-            TensorPrimitives.Sigmoid(v, d);
-            for (int i = 0; i < v.Length; i++)
-                d[i] *= 1f + (v[i] * (1f - d[i]));
-        })]);
+            var d = GradBuffers.Rent(x.Numel);
+            SiluKernels.SiluBackward(x.Span, g.Float().Contiguous().Span, d);
+            return [new Tensor(d, (int[])x.ShapeArr.Clone())];
+        });
     }
 
     /// <summary>log(1 + eˣ), computed stably for any x.</summary>

@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 namespace RlhfSharp.Tensors;
 
 public sealed partial class Tensor
@@ -12,7 +13,7 @@ public sealed partial class Tensor
         switch (Dtype)
         {
             case DType.Float32:
-                var f = new float[Numel];
+                var f = GradBuffers.Rent(Numel);
                 StridedCopy.Copy(F!, Offset, ShapeArr, StridesArr, f);
                 result = new Tensor(f, (int[])ShapeArr.Clone());
                 break;
@@ -156,7 +157,13 @@ public sealed partial class Tensor
         var inShape = ShapeArr;
         return Record(ViewOf(shape, StridesArr, Offset + (start * StridesArr[d])), "narrow", [this], g =>
         {
-            var full = Zeros(inShape);
+            // Only the slices outside [start, start + length) are zeroed; the rest is g.
+            var full = new Tensor(GradBuffers.Rent(ShapeUtil.Numel(inShape)), (int[])inShape.Clone());
+            var zero = Scalar(0f);
+            if (start > 0)
+                full.NarrowNoGrad(d, 0, start).CopyFrom(zero);
+            if (start + length < inShape[d])
+                full.NarrowNoGrad(d, start + length, inShape[d] - start - length).CopyFrom(zero);
             full.NarrowNoGrad(d, start, length).CopyFrom(g);
             return [full];
         });
@@ -253,6 +260,12 @@ public sealed partial class Tensor
         var s = src.Dtype == DType.Float32 ? src : src.Float();
         if (!ShapeUtil.SameShape(s.ShapeArr, ShapeArr))
             s = s.Expand(ShapeArr);
+        if (!ReferenceEquals(s.F, F))
+        {
+            // Separate storage: copy view to view directly.
+            StridedCopy.CopyStrided(s.F!, s.Offset, s.StridesArr, F!, Offset, StridesArr, ShapeArr);
+            return;
+        }
         var values = new float[Numel];
         StridedCopy.Copy(s.F!, s.Offset, s.ShapeArr, s.StridesArr, values);
         ScatterInto(values);

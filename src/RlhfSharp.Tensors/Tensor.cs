@@ -148,7 +148,7 @@ public sealed partial class Tensor
 
     // ---- creation ---------------------------------------------------------------------------
 
-    public static Tensor Zeros(params int[] shape) => new(new float[ShapeUtil.Numel(shape)], (int[])shape.Clone());
+    public static Tensor Zeros(params int[] shape) => new(GradBuffers.RentZeroed(ShapeUtil.Numel(shape)), (int[])shape.Clone());
 
     public static Tensor Ones(params int[] shape) => Full(1f, shape);
 

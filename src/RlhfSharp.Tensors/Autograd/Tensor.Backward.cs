@@ -60,6 +60,7 @@ public sealed partial class Tensor
         }
 
         using var _ = GradMode.NoGrad();
+        using var buffers = GradBuffers.Begin();
         if (GradFn is null)
         {
             AccumulateLeaf(this, gradient);
@@ -88,17 +89,48 @@ public sealed partial class Tensor
                 if (input.GradFn is null)
                 {
                     AccumulateLeaf(input, gi);
+                    ReleaseIfDead(gi.F, grads, i + 1, pending);
                 }
                 else
                 {
                     if (input.GradFn.Freed)
                         throw FreedGraph(input.GradFn);
-                    pending[input.GradFn] = pending.TryGetValue(input.GradFn, out var prev) ? prev.Add(gi) : gi;
+                    if (pending.TryGetValue(input.GradFn, out var prev))
+                    {
+                        pending[input.GradFn] = prev.Add(gi);
+                        ReleaseIfDead(prev.F, grads, i + 1, pending);
+                        ReleaseIfDead(gi.F, grads, i + 1, pending);
+                    }
+                    else
+                    {
+                        pending[input.GradFn] = gi;
+                    }
                 }
             }
+            // This node's incoming gradient has been used; recycle it unless a result shares it.
+            ReleaseIfDead(g.F, grads, 0, pending);
             if (!retainGraph)
                 node.Free();
         }
+    }
+
+    // Returns storage rented during this backward pass to the pool when no gradient still waiting
+    // to be used (grads[from..] or a pending one) shares it.
+    private static void ReleaseIfDead(float[]? storage, Tensor?[] grads, int from, Dictionary<Node, Tensor> pending)
+    {
+        if (!Autograd.GradBuffers.Owns(storage))
+            return;
+        for (int j = from; j < grads.Length; j++)
+        {
+            if (grads[j] is { } other && ReferenceEquals(other.F, storage))
+                return;
+        }
+        foreach (var other in pending.Values)
+        {
+            if (ReferenceEquals(other.F, storage))
+                return;
+        }
+        Autograd.GradBuffers.Release(storage);
     }
 
     private static InvalidOperationException FreedGraph(Node node) => new(
@@ -109,7 +141,10 @@ public sealed partial class Tensor
     {
         if (leaf.Grad is null)
         {
-            leaf.Grad = g.Clone();
+            // Fresh storage (not rented): the leaf keeps this gradient after backward returns.
+            var data = new float[g.Numel];
+            StridedCopy.Copy(g.F!, g.Offset, g.ShapeArr, g.StridesArr, data);
+            leaf.Grad = new Tensor(data, (int[])g.ShapeArr.Clone());
         }
         else
         {

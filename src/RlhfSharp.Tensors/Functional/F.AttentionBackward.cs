@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Tensors.Kernels;
 
 namespace RlhfSharp.Tensors;
@@ -14,9 +15,9 @@ public static partial class F
         (int B, int H, int Hkv, int Tq, int Tk, int D, int Dv) s, float scale, bool causal)
     {
         var (bn, hn, hkv, tq, tk, d, dv) = s;
-        var dq = q.RequiresGrad ? new float[bn * hn * tq * d] : null;
-        var dk = k.RequiresGrad ? new float[bn * hkv * tk * d] : null;
-        var dvv = v.RequiresGrad ? new float[bn * hkv * tk * dv] : null;
+        var dq = q.RequiresGrad ? GradBuffers.RentZeroed(bn * hn * tq * d) : null;
+        var dk = k.RequiresGrad ? GradBuffers.RentZeroed(bn * hkv * tk * d) : null;
+        var dvv = v.RequiresGrad ? GradBuffers.RentZeroed(bn * hkv * tk * dv) : null;
         if (o.Length > 0 && tk > 0)
         {
             var qm = HeadMatrices.Of(q);

@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 namespace RlhfSharp.Tensors;
 
 /// <summary>Functional ops (PyTorch's <c>torch.nn.functional</c>): fused forward and backward kernels.</summary>
@@ -31,7 +32,7 @@ public static partial class F
     }
 
     /// <summary>An output buffer the kernel overwrites completely (skips zeroing large arrays).</summary>
-    private static float[] Uninit(int length) => GC.AllocateUninitializedArray<float>(length);
+    private static float[] Uninit(int length) => GradBuffers.Rent(length);
 
     /// <summary>The values of a gradient handed to a backward closure, row-major from index 0.</summary>
     private static float[] Dense(Tensor g)

@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 namespace RlhfSharp.Tensors;
 
 public static partial class F
@@ -54,16 +55,19 @@ public static partial class F
         {
             var gd = Dense(g);
             float meanScale = reduction == Reduction.Mean ? 1f / count : 1f;
-            var dx = new float[n * v];
+            var dx = GradBuffers.Rent(n * v); // every row is written: the gradient row or zeros
             Partition.For(n, 2L * v, (_, start, end) =>
             {
                 for (int r = start; r < end; r++)
                 {
                     int t = ids[r];
-                    if (t == ignoreIndex)
-                        continue;
-                    float gr = reduction == Reduction.None ? gd[r] : gd[0] * meanScale;
                     var dr = dx.AsSpan(r * v, v);
+                    if (t == ignoreIndex)
+                    {
+                        dr.Clear();
+                        continue;
+                    }
+                    float gr = reduction == Reduction.None ? gd[r] : gd[0] * meanScale;
                     RowKernels.ExpShiftScale(rows.Row(r), max[r], gr / sum[r], dr);
                     dr[t] -= gr;
                 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 
 namespace RlhfSharp.Tensors;
 
@@ -40,7 +41,7 @@ public static partial class F
         return Tensor.Record(result, "embedding", [weight], g =>
         {
             var gd = Dense(g);
-            var dw = new float[v * c];
+            var dw = GradBuffers.RentZeroed(v * c);
             // Sequential in id order: repeated ids accumulate in a fixed order.
             for (int i = 0; i < idx.Length; i++)
             {

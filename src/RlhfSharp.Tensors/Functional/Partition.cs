@@ -31,11 +31,15 @@ internal static class Partition
                 body(0, 0, items);
             return;
         }
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
+        // One chunk per ParallelFor index, on its persistent workers (no thread-pool hop).
+        ParallelFor.RunChunks(chunks, chunks, (c0, c1) =>
         {
-            int start = (int)((long)items * c / chunks);
-            int end = (int)((long)items * (c + 1) / chunks);
-            body(c, start, end);
+            for (int c = c0; c < c1; c++)
+            {
+                int start = (int)((long)items * c / chunks);
+                int end = (int)((long)items * (c + 1) / chunks);
+                body(c, start, end);
+            }
         });
     }
 }

@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics;
 namespace RlhfSharp.Tensors;
 
 /// <summary>
-/// Fused single-pass row kernels for the softmax family (one read of the row, no temporaries).
+/// Fused single-pass row kernels for the softmax family (one read of the row, no temporaries),
+/// with the all-float <see cref="FastExp"/> on every path.
 /// Each has a Vector512, a Vector256 and a scalar path; <c>maxWidth</c> (512, 256 or 0) caps the
 /// width so tests can compare every path the machine has against the scalar one.
 /// </summary>
@@ -29,7 +30,7 @@ internal static class RowKernels
                     var acc = Vector512<float>.Zero;
                     var s = Vector512.Create(shift);
                     for (; i <= n - 16; i += 16)
-                        acc += Vector512.Exp(Vector512.LoadUnsafe(ref src, (nuint)i) - s);
+                        acc += FastExp.Exp(Vector512.LoadUnsafe(ref src, (nuint)i) - s);
                     sum = Vector512.Sum(acc);
                     break;
                 }
@@ -38,13 +39,13 @@ internal static class RowKernels
                     var acc = Vector256<float>.Zero;
                     var s = Vector256.Create(shift);
                     for (; i <= n - 8; i += 8)
-                        acc += Vector256.Exp(Vector256.LoadUnsafe(ref src, (nuint)i) - s);
+                        acc += FastExp.Exp(Vector256.LoadUnsafe(ref src, (nuint)i) - s);
                     sum = Vector256.Sum(acc);
                     break;
                 }
         }
         for (; i < n; i++)
-            sum += MathF.Exp(Unsafe.Add(ref src, i) - shift);
+            sum += FastExp.Exp(Unsafe.Add(ref src, i) - shift);
         return sum;
     }
 
@@ -66,7 +67,7 @@ internal static class RowKernels
                     for (; i <= n - 16; i += 16)
                     {
                         var d = Vector512.LoadUnsafe(ref src, (nuint)i) - s;
-                        var e = Vector512.Exp(d);
+                        var e = FastExp.Exp(d);
                         acc += e;
                         accW += Vector512.ConditionalSelect(Vector512.Equals(e, Vector512<float>.Zero), Vector512<float>.Zero, e * d);
                     }
@@ -80,7 +81,7 @@ internal static class RowKernels
                     for (; i <= n - 8; i += 8)
                     {
                         var d = Vector256.LoadUnsafe(ref src, (nuint)i) - s;
-                        var e = Vector256.Exp(d);
+                        var e = FastExp.Exp(d);
                         acc += e;
                         accW += Vector256.ConditionalSelect(Vector256.Equals(e, Vector256<float>.Zero), Vector256<float>.Zero, e * d);
                     }
@@ -91,7 +92,7 @@ internal static class RowKernels
         for (; i < n; i++)
         {
             float d = Unsafe.Add(ref src, i) - shift;
-            float e = MathF.Exp(d);
+            float e = FastExp.Exp(d);
             sum += e;
             weighted += e == 0 ? 0 : e * d;
         }
@@ -111,7 +112,7 @@ internal static class RowKernels
                     var s = Vector512.Create(shift);
                     var k = Vector512.Create(scale);
                     for (; i <= n - 16; i += 16)
-                        (Vector512.Exp(Vector512.LoadUnsafe(ref src, (nuint)i) - s) * k).StoreUnsafe(ref dstRef, (nuint)i);
+                        (FastExp.Exp(Vector512.LoadUnsafe(ref src, (nuint)i) - s) * k).StoreUnsafe(ref dstRef, (nuint)i);
                     break;
                 }
             case 256:
@@ -119,12 +120,12 @@ internal static class RowKernels
                     var s = Vector256.Create(shift);
                     var k = Vector256.Create(scale);
                     for (; i <= n - 8; i += 8)
-                        (Vector256.Exp(Vector256.LoadUnsafe(ref src, (nuint)i) - s) * k).StoreUnsafe(ref dstRef, (nuint)i);
+                        (FastExp.Exp(Vector256.LoadUnsafe(ref src, (nuint)i) - s) * k).StoreUnsafe(ref dstRef, (nuint)i);
                     break;
                 }
         }
         for (; i < n; i++)
-            Unsafe.Add(ref dstRef, i) = scale * MathF.Exp(Unsafe.Add(ref src, i) - shift);
+            Unsafe.Add(ref dstRef, i) = scale * FastExp.Exp(Unsafe.Add(ref src, i) - shift);
     }
 
     /// <summary>
@@ -147,7 +148,7 @@ internal static class RowKernels
                     for (; i <= n - 16; i += 16)
                     {
                         var d = Vector512.LoadUnsafe(ref src, (nuint)i) - m - l;
-                        var p = Vector512.Exp(d);
+                        var p = FastExp.Exp(d);
                         var r = ng * p * (d + h);
                         Vector512.ConditionalSelect(Vector512.Equals(p, Vector512<float>.Zero), Vector512<float>.Zero, r).StoreUnsafe(ref dstRef, (nuint)i);
                     }
@@ -162,7 +163,7 @@ internal static class RowKernels
                     for (; i <= n - 8; i += 8)
                     {
                         var d = Vector256.LoadUnsafe(ref src, (nuint)i) - m - l;
-                        var p = Vector256.Exp(d);
+                        var p = FastExp.Exp(d);
                         var r = ng * p * (d + h);
                         Vector256.ConditionalSelect(Vector256.Equals(p, Vector256<float>.Zero), Vector256<float>.Zero, r).StoreUnsafe(ref dstRef, (nuint)i);
                     }
@@ -172,7 +173,7 @@ internal static class RowKernels
         for (; i < n; i++)
         {
             float d = Unsafe.Add(ref src, i) - max - logSum;
-            float p = MathF.Exp(d);
+            float p = FastExp.Exp(d);
             Unsafe.Add(ref dstRef, i) = p == 0 ? 0 : -g * p * (d + entropy);
         }
     }
