@@ -22,10 +22,23 @@ public sealed class ResumeAfterKillTests : IDisposable
 
     private static readonly string[] TinyModel =
     [
-        "--max_steps", "40", "--warmup_steps", "2", "--save_every", "3", "--eval_every", "10", "--log_every", "2", "--batch_size", "8",
+        "--max_steps", "48", "--warmup_steps", "2", "--save_every", "3", "--eval_every", "10", "--log_every", "2", "--batch_size", "8",
         "--model_init.hidden_size", "32", "--model_init.num_layers", "2", "--model_init.num_heads", "2",
         "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64",
     ];
+
+    private static long LatestCheckpoint(string runDir)
+    {
+        if (!Directory.Exists(runDir))
+            return -1;
+        long best = -1;
+        foreach (var d in Directory.GetDirectories(runDir, "checkpoint-*"))
+        {
+            if (long.TryParse(Path.GetFileName(d)["checkpoint-".Length..], out var step) && File.Exists(Path.Combine(d, "trainer_state.json")))
+                best = Math.Max(best, step);
+        }
+        return best;
+    }
 
     [Theory]
     [InlineData("sft")]
@@ -40,27 +53,25 @@ public sealed class ResumeAfterKillTests : IDisposable
 
         var killed = Path.Combine(_dir, "killed");
         var rng = new Random(verb.Length * 7919);
-        int kills = 0, killsAfterCheckpoint = 0;
-        for (int attempt = 0; attempt < 12; attempt++)
+        int kills = 0;
+        // Kill once each run has written a checkpoint at or past these steps (plus a random few
+        // milliseconds, so the kill lands anywhere in the following steps or checkpoint writes).
+        foreach (int target in new[] { 6, 21, 39 })
         {
             bool started = File.Exists(Path.Combine(killed, "config.resolved.yaml"));
-            string[] args = started ? [verb, "--resume", killed] : Args(killed);
-            using var p = RlhfProcess.Start(args);
-            if (kills < 4 && !p.WaitForExit(TimeSpan.FromMilliseconds(400 + rng.Next(1200))))
-            {
-                p.Kill(entireProcessTree: true); // SIGKILL: no cleanup code runs
-                p.WaitForExit();
-                kills++;
-                if (Directory.GetDirectories(killed, "checkpoint-*").Length > 0)
-                    killsAfterCheckpoint++;
+            using var p = RlhfProcess.Start(started ? [verb, "--resume", killed] : Args(killed));
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (!p.HasExited && LatestCheckpoint(killed) < target && watch.Elapsed < Limit)
+                Thread.Sleep(2);
+            if (p.HasExited)
                 continue;
-            }
-            Assert.True(p.WaitForExit(Limit), "the resumed run did not finish");
-            if (p.ExitCode == 0 && File.Exists(Path.Combine(killed, "summary.json")))
-                break;
-            Assert.Equal(0, p.ExitCode);
+            Thread.Sleep(rng.Next(40));
+            p.Kill(entireProcessTree: true); // SIGKILL: no cleanup code runs
+            p.WaitForExit();
+            kills++;
         }
-        Assert.True(killsAfterCheckpoint >= 1, $"{kills} kills, none after a checkpoint existed; the test proves nothing");
+        Assert.True(kills >= 2, $"only {kills} of 3 runs were still going when their checkpoint appeared; the test proves too little");
+        Assert.Equal(0, RlhfProcess.Run(Limit, verb, "--resume", killed));
         Assert.True(File.Exists(Path.Combine(killed, "summary.json")), "the interrupted run never completed");
         var a = File.ReadAllBytes(Path.Combine(straight, "model", "model.safetensors"));
         var b = File.ReadAllBytes(Path.Combine(killed, "model", "model.safetensors"));
