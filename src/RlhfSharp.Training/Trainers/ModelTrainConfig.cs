@@ -1,0 +1,47 @@
+using RlhfSharp.Training.Configuration;
+
+namespace RlhfSharp.Training.Trainers;
+
+/// <summary>Where a trainer's data, tokenizer and starting model come from, and how sequences are cut.</summary>
+public abstract class ModelTrainConfig : TrainLoopConfig
+{
+    [ConfigKey("data", "A data folder laid out as `rlhf data builtin` writes it; supplies default files, the tokenizer and the gold scorer")]
+    public string? Data { get; set; }
+
+    [ConfigKey("train_file", "Training data (JSONL); default: the verb's file in the data folder")]
+    public string? TrainFile { get; set; }
+
+    [ConfigKey("eval_file", "Held-out data (JSONL); default: the verb's held-out file in the data folder")]
+    public string? EvalFile { get; set; }
+
+    [ConfigKey("model", "HF model folder to start from; empty = a new model shaped by model_init")]
+    public string? Model { get; set; }
+
+    [ConfigKey("tokenizer", "Tokenizer folder; default the model folder, else <data>/tokenizer")]
+    public string? Tokenizer { get; set; }
+
+    [ConfigKey("chat_template", "chatml, llama3 or plain")]
+    public string ChatTemplate { get; set; } = "chatml";
+
+    [ConfigKey("model_init", "Shape of a model trained from scratch")]
+    public ModelInitSection ModelInit { get; set; } = new();
+
+    [ConfigKey("max_length", "Tokens per sequence after truncation (prompt + response)")]
+    public int MaxLength { get; set; } = 64;
+
+    [ConfigKey("max_prompt_length", "Prompt tokens kept (from the end)")]
+    public int MaxPromptLength { get; set; } = 32;
+
+    [ConfigKey("skip_bad_lines", "Count and skip malformed data lines instead of stopping")]
+    public bool SkipBadLines { get; set; }
+
+    public override IEnumerable<string> Validate()
+    {
+        foreach (var p in base.Validate())
+            yield return p;
+        if (Data is null && TrainFile is null)
+            yield return "give a data folder (data) or a train_file";
+        if (MaxLength <= 1 || MaxPromptLength <= 0)
+            yield return "max_length must be > 1 and max_prompt_length > 0";
+    }
+}
