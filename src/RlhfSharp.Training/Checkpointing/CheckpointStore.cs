@@ -3,6 +3,7 @@ using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors.Optim;
+using RlhfSharp.Training.Metrics;
 
 namespace RlhfSharp.Training.Checkpointing;
 
@@ -14,7 +15,7 @@ namespace RlhfSharp.Training.Checkpointing;
 /// </summary>
 public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
 {
-    public const string Prefix = "checkpoint-";
+    public const string Prefix = RunFolder.CheckpointPrefix;
     public const string StateFile = "trainer_state.json";
     public const string OptimizerFile = "optimizer.bin";
 
@@ -41,19 +42,15 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
         return final;
     }
 
-    /// <summary>Complete checkpoints, oldest first.</summary>
+    /// <summary>Complete checkpoints (those whose trainer_state.json was written), oldest first.</summary>
     public IReadOnlyList<(long Step, string Path)> List()
     {
         if (!Directory.Exists(RunDirectory))
             return [];
-        var result = new List<(long, string)>();
-        foreach (var dir in Directory.GetDirectories(RunDirectory, Prefix + "*"))
-        {
-            var name = Path.GetFileName(dir);
-            if (long.TryParse(name.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var step) && File.Exists(Path.Combine(dir, StateFile)))
-                result.Add((step, dir));
-        }
-        return result.OrderBy(r => r.Item1).ToList();
+        return RunFolder.Open(RunDirectory).ListCheckpoints()
+            .Where(c => File.Exists(Path.Combine(c.Path, StateFile)))
+            .Select(c => (c.Step, c.Path))
+            .ToList();
     }
 
     public (long Step, string Path)? Latest() => List() is { Count: > 0 } all ? all[^1] : null;
