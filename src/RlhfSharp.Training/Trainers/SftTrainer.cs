@@ -77,7 +77,9 @@ public sealed class SftTrainer
             reference = evalPrompts.Count > 0 ? evaluator.Evaluate(model, evalPrompts, genOptions, gold, (ulong)cfg.Seed) : null;
             if (reference is not null)
                 TrainerSetup.SaveReference(session.Folder.Path, reference);
-            var initial = Evaluate(model, collator, evalSet, cfg, reference);
+            var initial = LossMetrics(model, collator, evalSet, cfg.BatchSize);
+            if (reference?.Gold is not null)
+                initial["eval/gold_score"] = reference.MeanGold; // the starting policy is the reference
             session.Log(0, initial);
         }
 
@@ -114,7 +116,8 @@ public sealed class SftTrainer
             bool last = step == cfg.MaxSteps;
             if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
             {
-                var metrics = Evaluate(model, collator, evalSet, cfg, reference, evaluator, evalPrompts, genOptions, gold, session, step);
+                var metrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
+                AddGenerationMetrics(metrics, model, evaluator, evalPrompts, genOptions, gold, reference, (ulong)cfg.Seed, session, step);
                 session.Log(step, metrics);
             }
             if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
@@ -126,7 +129,8 @@ public sealed class SftTrainer
         }
         session.Progress.End();
 
-        var finalMetrics = Evaluate(model, collator, evalSet, cfg, reference, evaluator, evalPrompts, genOptions, gold, null, step);
+        var finalMetrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
+        AddGenerationMetrics(finalMetrics, model, evaluator, evalPrompts, genOptions, gold, reference, (ulong)cfg.Seed, null, step);
         var modelDir = Path.Combine(session.Folder.Path, "model");
         PretrainedIO.Save(model, modelDir);
         TrainerSetup.SaveTokenizer(tokenizer, modelDir);
@@ -149,36 +153,37 @@ public sealed class SftTrainer
         return F.CrossEntropy(logits.Narrow(1, 0, t - 1).Reshape(-1, v), batch.Labels.Narrow(1, 1, t - 1).Contiguous().Reshape(-1));
     }
 
-    private static Dictionary<string, double> Evaluate(CausalLM model, SftCollator collator, SftDataset? evalSet, SftConfig cfg, EvalResult? reference,
-        PolicyEvaluator? evaluator = null, IReadOnlyList<PromptExample>? prompts = null, Models.Generation.GenerationOptions? gen = null,
-        Rewards.IRewardSource? gold = null, TrainingSession? session = null, long step = 0)
+    // eval/loss and eval/perplexity on held-out demonstrations (empty when there are none).
+    private static Dictionary<string, double> LossMetrics(CausalLM model, SftCollator collator, SftDataset? evalSet, int batchSize)
     {
         var metrics = new Dictionary<string, double>();
         if (evalSet is { Count: > 0 })
         {
-            double loss = EvalLoss(model, collator, evalSet, cfg.BatchSize);
+            double loss = EvalLoss(model, collator, evalSet, batchSize);
             metrics["eval/loss"] = loss;
             metrics["eval/perplexity"] = Math.Exp(loss);
         }
-        if (evaluator is null && reference?.Gold is not null)
-            metrics["eval/gold_score"] = reference.MeanGold;
-        if (evaluator is not null && prompts is { Count: > 0 })
-        {
-            var result = evaluator.Evaluate(model, prompts, gen!, gold, (ulong)cfg.Seed);
-            if (result.Gold is { } g)
-            {
-                metrics["eval/gold_score"] = result.MeanGold;
-                if (reference?.Gold is { } r)
-                    metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
-            }
-            if (session is not null)
-            {
-                for (int i = 0; i < Math.Min(4, result.Prompts.Count); i++)
-                    session.Logger.LogText(step, "samples", $"{result.Prompts[i]} => {result.Responses[i]}" + (result.Gold is { } gg ? string.Create(CultureInfo.InvariantCulture, $"  [gold {gg[i]:F2}]") : ""));
-            }
-        }
-        model.Train();
         return metrics;
+    }
+
+    // Adds eval/gold_score and eval/win_rate_vs_ref from the policy's answers to held-out prompts,
+    // and logs a few samples when a session is given.
+    private static void AddGenerationMetrics(Dictionary<string, double> metrics, CausalLM model, PolicyEvaluator evaluator, IReadOnlyList<PromptExample> prompts,
+        Models.Generation.GenerationOptions gen, Rewards.IRewardSource? gold, EvalResult? reference, ulong seed, TrainingSession? session, long step)
+    {
+        if (prompts.Count == 0)
+            return;
+        var result = evaluator.Evaluate(model, prompts, gen, gold, seed);
+        if (result.Gold is { } g)
+        {
+            metrics["eval/gold_score"] = result.MeanGold;
+            if (reference?.Gold is { } r)
+                metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
+        }
+        if (session is null)
+            return;
+        for (int i = 0; i < Math.Min(4, result.Prompts.Count); i++)
+            session.Logger.LogText(step, "samples", $"{result.Prompts[i]} => {result.Responses[i]}" + (result.Gold is { } gg ? string.Create(CultureInfo.InvariantCulture, $"  [gold {gg[i]:F2}]") : ""));
     }
 
     private static double EvalLoss(CausalLM model, SftCollator collator, SftDataset evalSet, int batchSize)
