@@ -29,7 +29,7 @@ public static class BpeTrainer
         if (options.MinFrequency < 1)
             throw new ArgumentOutOfRangeException(nameof(options), options.MinFrequency, "MinFrequency must be at least 1");
 
-        var preTokenizer = new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true);
+        var preTokenizer = options.PreTokenizer ?? new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true);
         var addedTokens = specials.Select((s, i) => new AddedToken(i, s, Special: true, Normalized: false)).ToList();
         var wordCounts = CountWords(corpus, preTokenizer, new AddedTokenMatcher(addedTokens));
 

@@ -1,3 +1,5 @@
+using RlhfSharp.Text.PreTokenization;
+
 namespace RlhfSharp.Text;
 
 /// <summary>Settings for <see cref="BpeTrainer"/> (names as in tokenizers' <c>BpeTrainer</c>).</summary>
@@ -23,6 +25,12 @@ public sealed record BpeTrainerOptions
 
     /// <summary>The padding token (added to <see cref="SpecialTokens"/> if missing), or null.</summary>
     public string? PadToken { get; init; }
+
+    /// <summary>
+    /// How text is cut into pieces before merging (merges never cross a piece boundary); null: the
+    /// GPT-2 byte-level pre-tokenizer. The trained tokenizer keeps it, and tokenizer.json records it.
+    /// </summary>
+    public PreTokenizer? PreTokenizer { get; init; }
 
     /// <summary>Capacity of the trained tokenizer's merge cache (pieces).</summary>
     public int CacheCapacity { get; init; } = 10_000;

@@ -1,5 +1,6 @@
 using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
+using RlhfSharp.Text.PreTokenization;
 
 namespace RlhfSharp.Training.BuiltinTask;
 
@@ -32,6 +33,18 @@ public static class BuiltinTaskTokenizer
     public static string Render(string prompt, string response)
         => Template.Render([ChatMessage.User(prompt), ChatMessage.Assistant(response)]).Text;
 
+    /// <summary>
+    /// Every digit is a piece of its own (as in Llama and Qwen tokenizers), then GPT-2's byte-level
+    /// split. Numbers are then written digit by digit, so 46 and 96 share their last token and a
+    /// small model can compare, add and test parity place by place instead of learning a separate
+    /// token for each number.
+    /// </summary>
+    public static PreTokenizer PreTokenizer => new SequencePreTokenizer(
+    [
+        new SplitPreTokenizer(@"\p{N}", isRegex: true, SplitBehavior.Isolated, invert: false),
+        new ByteLevelPreTokenizer(addPrefixSpace: false, useRegex: true),
+    ]);
+
     /// <summary>Trains the vocabulary on the rendered conversations (pairs occurring fewer than twice are never merged).</summary>
     public static BpeTokenizer Train(IEnumerable<(string Prompt, string Response)> conversations, int vocabSize)
     {
@@ -44,6 +57,7 @@ public static class BuiltinTaskTokenizer
             BosToken = BosToken,
             EosToken = EosToken,
             PadToken = PadToken,
+            PreTokenizer = PreTokenizer,
         };
         return BpeTrainer.Train(conversations.Select(c => Render(c.Prompt, c.Response)), options);
     }

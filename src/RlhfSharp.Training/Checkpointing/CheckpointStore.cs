@@ -1,6 +1,8 @@
 using System.Globalization;
 using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
+using RlhfSharp.Models.SafeTensors;
+using RlhfSharp.Tensors;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Training.Metrics;
@@ -19,6 +21,9 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
     public const string StateFile = "trainer_state.json";
     public const string OptimizerFile = "optimizer.bin";
 
+    /// <summary>LoRA adapter weights of a model with adapters (the model folder itself holds only base weights).</summary>
+    public const string AdapterFile = "adapters.safetensors";
+
     public string RunDirectory { get; } = runDirectory;
 
     public string Save(TrainerState state, IReadOnlyDictionary<string, Module> models, Optimizer? optimizer)
@@ -30,7 +35,12 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
             Directory.Delete(tmp, recursive: true);
         Directory.CreateDirectory(tmp);
         foreach (var (name, model) in models)
+        {
             PretrainedIO.Save(model, Path.Combine(tmp, name));
+            var adapters = model.NamedParameters().Where(p => IsAdapter(p.Name)).Select(p => new KeyValuePair<string, Tensor>(p.Name, p.Param.Value.Detach())).ToList();
+            if (adapters.Count > 0)
+                SafeTensorsWriter.Save(Path.Combine(tmp, name, AdapterFile), adapters);
+        }
         if (optimizer is not null)
             AtomicFile.Write(Path.Combine(tmp, OptimizerFile), optimizer.Save);
         // The state file goes last: its presence marks the checkpoint complete.
@@ -67,6 +77,7 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
             var dir = Path.Combine(checkpoint, name);
             var trainable = model.NamedParameters().ToDictionary(p => p.Name, p => p.Param.RequiresGrad);
             PretrainedIO.LoadWeights(model, dir);
+            LoadAdapters(model, dir);
             foreach (var (pname, p) in model.NamedParameters())
                 p.RequiresGrad = trainable[pname];
         }
@@ -93,6 +104,27 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
             {
                 // another process may own it; it is never read, so leaving it is harmless
             }
+        }
+    }
+
+    private static bool IsAdapter(string name) => name.Contains(".lora_", StringComparison.Ordinal);
+
+    // Copies saved adapter weights into the model's own tensors, so optimizer state stays attached to them.
+    private static void LoadAdapters(Module model, string dir)
+    {
+        var expected = model.NamedParameters().Where(p => IsAdapter(p.Name)).ToList();
+        var path = Path.Combine(dir, AdapterFile);
+        if (expected.Count == 0)
+            return;
+        if (!File.Exists(path))
+            throw new InvalidDataException($"{dir}: the model has LoRA adapters but the checkpoint holds no {AdapterFile}");
+        using var file = SafeTensorsFile.Open(path);
+        foreach (var (name, p) in expected)
+        {
+            var t = file.Read(name);
+            if (!t.Shape.SequenceEqual(p.Shape))
+                throw new InvalidDataException($"{path}: '{name}' has shape [{string.Join(", ", t.Shape)}], the model expects [{string.Join(", ", p.Shape)}]");
+            p.Assign(t);
         }
     }
 }

@@ -1,3 +1,5 @@
+using RlhfSharp.Text.Chat;
+
 namespace RlhfSharp.Training.Rewards;
 
 /// <summary>
@@ -10,5 +12,23 @@ public interface IRewardSource
     /// <summary>The name metrics are logged under (e.g. "gold" gives <c>rewards/gold</c>).</summary>
     string Name { get; }
 
+    /// <summary>Scores responses to single-turn prompts given as the user's text.</summary>
     double[] Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses);
+
+    /// <summary>
+    /// Scores responses to whole prompt dialogues. Sources that read only the question (rules,
+    /// the gold scorer) get the text of the last user turn; a reward model overrides this to see
+    /// every turn through its chat template.
+    /// </summary>
+    double[] ScoreDialogues(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, IReadOnlyList<string> responses)
+        => Score([.. prompts.Select(LastUserText)], responses);
+
+    /// <summary>The content of the last user turn (the whole last turn when there is no user turn).</summary>
+    static string LastUserText(IReadOnlyList<ChatMessage> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+            throw new ArgumentException("a prompt dialogue needs at least one message", nameof(messages));
+        return messages.LastOrDefault(m => m.Role == "user")?.Content ?? messages[^1].Content;
+    }
 }

@@ -35,6 +35,10 @@ internal static class TrainerSetup
         throw new TrainingSetupException($"{path}: file not found (config key '{key}'{(explicitPath is null ? $", looked for {fileName} in the data folder" : "")})");
     }
 
+    /// <summary>A model folder named by config key <paramref name="key"/>; it must exist.</summary>
+    public static string RequireDir(string path, string key) =>
+        Directory.Exists(path) ? path : throw new TrainingSetupException($"{path}: model folder not found (config key '{key}')");
+
     public static BpeTokenizer LoadTokenizer(string? tokenizerDir, string? modelDir, string? dataDir)
     {
         var dir = tokenizerDir

@@ -1,0 +1,124 @@
+using RlhfSharp.Models.Generation;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Autograd;
+using RlhfSharp.Text;
+using RlhfSharp.Training.Data;
+
+namespace RlhfSharp.Training.Rl;
+
+/// <summary>
+/// A batch of sampled responses. Sequences are the left-padded prompt followed by the response,
+/// right-padded after EOS (P prompt columns, N response columns); response tensors are [B, N].
+/// </summary>
+/// <param name="Prompts">The prompts, in row order.</param>
+/// <param name="Sequences">int32 [B, P+N].</param>
+/// <param name="AttentionMask">float [B, P+N]: 1 on real prompt and response tokens.</param>
+/// <param name="PromptLength">P.</param>
+/// <param name="ResponseIds">int32 [B, N].</param>
+/// <param name="ResponseMask">float [B, N]: 1 on generated tokens (EOS included), 0 after the response ended.</param>
+/// <param name="Lengths">Generated tokens per row.</param>
+/// <param name="Ended">Whether the row generated EOS (false: cut at the length limit).</param>
+/// <param name="Texts">Each response decoded without special tokens.</param>
+public sealed record RolloutBatch(
+    IReadOnlyList<PromptExample> Prompts,
+    Tensor Sequences,
+    Tensor AttentionMask,
+    int PromptLength,
+    Tensor ResponseIds,
+    Tensor ResponseMask,
+    int[] Lengths,
+    bool[] Ended,
+    string[] Texts)
+{
+    public int Count => Prompts.Count;
+
+    public int ResponseColumns => ResponseIds.Size(1);
+
+    /// <summary>The rows <paramref name="rows"/> of this batch, in that order.</summary>
+    public RolloutBatch Select(IReadOnlyList<int> rows) => new(
+        [.. rows.Select(r => Prompts[r])],
+        Rollouts.Rows(Sequences, rows),
+        Rollouts.Rows(AttentionMask, rows),
+        PromptLength,
+        Rollouts.Rows(ResponseIds, rows),
+        Rollouts.Rows(ResponseMask, rows),
+        [.. rows.Select(r => Lengths[r])],
+        [.. rows.Select(r => Ended[r])],
+        [.. rows.Select(r => Texts[r])]);
+}
+
+/// <summary>Sampling and teacher-forced scoring of rollouts, shared by the RL trainers.</summary>
+public static class Rollouts
+{
+    /// <summary>Samples one response per prompt with the KV cache.</summary>
+    public static RolloutBatch Generate(CausalLM policy, PromptCollator collator, BpeTokenizer tokenizer, IReadOnlyList<PromptExample> prompts, GenerationOptions options, Generator rng)
+    {
+        var batch = collator.Collate(prompts);
+        var g = Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rng);
+        var ids = g.ResponseIds.ToIntArray();
+        int n = g.ResponseIds.Size(1);
+        var texts = new string[prompts.Count];
+        for (int r = 0; r < texts.Length; r++)
+            texts[r] = tokenizer.Decode(ids.AsSpan(r * n, g.ResponseLengths[r]).ToArray(), skipSpecialTokens: true).Trim();
+        return new RolloutBatch(prompts, g.Sequences, g.AttentionMask, g.PromptLength, g.ResponseIds, g.ResponseMask, g.ResponseLengths, g.Ended, texts);
+    }
+
+    /// <summary>
+    /// Response-token log-probs [B, N] and per-token entropies [B, N] of softmax(logits / T) in one
+    /// forward pass, with the graph when gradients are enabled. Padding columns hold garbage; mask them.
+    /// </summary>
+    public static (Tensor LogProbs, Tensor Entropy) LogProbsAndEntropy(CausalLM model, RolloutBatch batch, float temperature)
+    {
+        int p = batch.PromptLength, n = batch.ResponseColumns;
+        var logits = model.Forward(batch.Sequences, batch.AttentionMask);     // [B, P+N, V]
+        var pred = logits.Narrow(1, p - 1, n);                                 // position P-1+t predicts response token t
+        if (temperature != 1f)
+            pred = pred.Mul(1f / temperature);
+        return (F.TokenLogProbs(pred, batch.ResponseIds), F.Entropy(pred));
+    }
+
+    /// <summary>Response-token log-probs [B, N] without gradients, zero on padding.</summary>
+    public static Tensor LogProbs(CausalLM model, RolloutBatch batch, float temperature)
+    {
+        using var _ = GradMode.NoGrad();
+        bool training = model.Training;
+        model.Eval();
+        try
+        {
+            return TeacherForcing.ResponseLogProbs(model, batch.Sequences, batch.AttentionMask, batch.PromptLength, batch.ResponseMask, temperature);
+        }
+        finally
+        {
+            model.Train(training);
+        }
+    }
+
+    /// <summary>
+    /// The critic's value of the state before each response token: V_t is read at the position
+    /// that predicts token t (P−1+t). [B, N], with the graph when gradients are enabled.
+    /// </summary>
+    public static Tensor Values(SequenceScorer critic, RolloutBatch batch) =>
+        critic.ForwardAll(batch.Sequences, batch.AttentionMask).Narrow(1, batch.PromptLength - 1, batch.ResponseColumns);
+
+    /// <summary>Rows of a [B, …] tensor (float or int32), copied in the given order.</summary>
+    public static Tensor Rows(Tensor t, IReadOnlyList<int> rows)
+    {
+        var shape = t.Shape.ToArray();
+        int width = shape.Skip(1).Aggregate(1, (a, b) => a * b);
+        shape[0] = rows.Count;
+        if (t.Dtype == DType.Int32)
+        {
+            var src = t.ToIntArray();
+            var dst = new int[rows.Count * width];
+            for (int i = 0; i < rows.Count; i++)
+                src.AsSpan(rows[i] * width, width).CopyTo(dst.AsSpan(i * width));
+            return Tensor.FromArray(dst, shape);
+        }
+        var f = t.ToArray();
+        var d = new float[rows.Count * width];
+        for (int i = 0; i < rows.Count; i++)
+            f.AsSpan(rows[i] * width, width).CopyTo(d.AsSpan(i * width));
+        return Tensor.FromArray(d, shape);
+    }
+}

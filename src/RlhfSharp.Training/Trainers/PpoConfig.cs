@@ -1,0 +1,200 @@
+using RlhfSharp.Alignment.Kl;
+using RlhfSharp.Training.Configuration;
+
+namespace RlhfSharp.Training.Trainers;
+
+/// <summary>
+/// PPO with a learned critic (<c>rlhf ppo</c>), step 3 of Ouyang et al. 2022. One step = one
+/// rollout batch of <c>batch_size</c> prompts, scored, then <c>ppo_epochs</c> passes over it in
+/// minibatches. Key names follow TRL's PPOConfig where it has one.
+/// </summary>
+public sealed class PpoConfig : TrainLoopConfig
+{
+    public PpoConfig()
+    {
+        BatchSize = 64;
+        MaxSteps = 100;
+        LearningRate = 1e-5f;
+        LrScheduler = "constant";
+        WarmupSteps = 0;
+        EvalEvery = 25;
+        SaveEvery = 25;
+        LogEvery = 1;
+    }
+
+    [ConfigKey("data", "A data folder laid out as `rlhf data builtin` writes it; supplies default prompt files and the gold scorer")]
+    public string? Data { get; set; }
+
+    [ConfigKey("train_file", "Prompts to roll out (JSONL, {\"prompt\"} or {\"messages\"}); default <data>/prompts_train.jsonl")]
+    public string? TrainFile { get; set; }
+
+    [ConfigKey("eval_file", "Held-out prompts for evaluation; default <data>/prompts_eval.jsonl")]
+    public string? EvalFile { get; set; }
+
+    [ConfigKey("model", "The policy to start from (an SFT model folder); also the frozen reference")]
+    public string? Model { get; set; }
+
+    [ConfigKey("reward_model", "Reward model folder (from `rlhf rm`); its score is the reward")]
+    public string? RewardModel { get; set; }
+
+    [ConfigKey("reward_function", "A rule reward instead of or added to the reward model: gold (the built-in task's scorer) or none")]
+    public string RewardFunction { get; set; } = "none";
+
+    [ConfigKey("value_model", "Critic to start from (a reward-model or SFT folder; a new value head if it has none); default reward_model, else model")]
+    public string? ValueModel { get; set; }
+
+    [ConfigKey("tokenizer", "Tokenizer folder; default the model folder")]
+    public string? Tokenizer { get; set; }
+
+    [ConfigKey("chat_template", "chatml, llama3 or plain")]
+    public string ChatTemplate { get; set; } = "chatml";
+
+    [ConfigKey("max_prompt_length", "Prompt tokens kept (from the end)")]
+    public int MaxPromptLength { get; set; } = 32;
+
+    [ConfigKey("response_length", "Most tokens generated per response")]
+    public int ResponseLength { get; set; } = 24;
+
+    [ConfigKey("temperature", "Rollout sampling temperature; log-probs are taken under the same temperature")]
+    public float Temperature { get; set; } = 1f;
+
+    [ConfigKey("top_k", "Rollout top-k (0 = off). Changes the sampling distribution away from the one the log-probs assume: not recommended")]
+    public int TopK { get; set; }
+
+    [ConfigKey("top_p", "Rollout nucleus sampling (1 = off). Same caveat as top_k")]
+    public float TopP { get; set; } = 1f;
+
+    [ConfigKey("mini_batch_size", "Rollouts per optimizer step inside a PPO epoch (split further by gradient_accumulation_steps)")]
+    public int MiniBatchSize { get; set; } = 16;
+
+    [ConfigKey("ppo_epochs", "Passes over each rollout batch")]
+    public int PpoEpochs { get; set; } = 4;
+
+    [ConfigKey("cliprange", "Policy ratio clip ε")]
+    public float ClipRange { get; set; } = 0.2f;
+
+    [ConfigKey("cliprange_value", "Value clip around the rollout's values")]
+    public float ClipRangeValue { get; set; } = 0.2f;
+
+    [ConfigKey("vf_coef", "Weight of the value loss")]
+    public float VfCoef { get; set; } = 0.1f;
+
+    [ConfigKey("critic_learning_rate", "Critic learning rate (0 = learning_rate)")]
+    public float CriticLearningRate { get; set; }
+
+    [ConfigKey("gamma", "Discount γ of GAE")]
+    public float Gamma { get; set; } = 1f;
+
+    [ConfigKey("lam", "λ of GAE")]
+    public float Lam { get; set; } = 0.95f;
+
+    [ConfigKey("whiten_advantages", "Normalise advantages over the batch's real tokens")]
+    public bool WhitenAdvantages { get; set; } = true;
+
+    [ConfigKey("init_kl_coef", "Starting KL coefficient β")]
+    public float InitKlCoef { get; set; } = 0.1f;
+
+    [ConfigKey("adaptive_kl", "Move β towards kl_target (Ziegler et al. 2019); false keeps β fixed")]
+    public bool AdaptiveKl { get; set; } = true;
+
+    [ConfigKey("kl_target", "Target KL per response (nats, summed over tokens) of the adaptive controller")]
+    public float KlTarget { get; set; } = 1f;
+
+    [ConfigKey("kl_horizon", "Samples over which β may change by at most 20%")]
+    public float KlHorizon { get; set; } = 10000f;
+
+    [ConfigKey("kl_estimator", "Per-token KL in the reward: k1 (log ratio, as TRL), k2 or k3")]
+    public string KlEstimator { get; set; } = "k1";
+
+    [ConfigKey("entropy_coef", "Weight of the entropy bonus (0 = off)")]
+    public float EntropyCoef { get; set; }
+
+    [ConfigKey("target_kl", "Stop a step's remaining PPO epochs when the epoch's approx KL passes this (0 = never)")]
+    public float TargetKl { get; set; }
+
+    [ConfigKey("missing_eos_penalty", "Subtracted from the score of a response that never generated EOS (0 = none)")]
+    public float MissingEosPenalty { get; set; }
+
+    [ConfigKey("score_clip", "Clip scores to ±this after normalisation (0 = off)")]
+    public float ScoreClip { get; set; }
+
+    [ConfigKey("normalize_scores", "Divide scores by their running std after subtracting the running mean")]
+    public bool NormalizeScores { get; set; }
+
+    [ConfigKey("ptx_coef", "Weight of the pre-training (SFT) loss mixed into each update, PPO-ptx (0 = off)")]
+    public float PtxCoef { get; set; }
+
+    [ConfigKey("ptx_file", "Demonstrations for the ptx loss; default <data>/sft_train.jsonl")]
+    public string? PtxFile { get; set; }
+
+    [ConfigKey("ptx_max_length", "Tokens per ptx sequence")]
+    public int PtxMaxLength { get; set; } = 64;
+
+    [ConfigKey("ref_bf16", "Store the frozen reference and reward model weights in bfloat16 (half the memory)")]
+    public bool RefBf16 { get; set; }
+
+    [ConfigKey("lora_rank", "Train LoRA adapters of this rank instead of every weight (0 = full fine-tuning); the reference is then the policy with adapters off")]
+    public int LoraRank { get; set; }
+
+    [ConfigKey("lora_alpha", "LoRA scaling numerator (scale = alpha / rank)")]
+    public float LoraAlpha { get; set; } = 16f;
+
+    [ConfigKey("eval_prompts", "Held-out prompts answered at each evaluation (0 = all)")]
+    public int EvalPrompts { get; set; }
+
+    [ConfigKey("eval_temperature", "Sampling temperature at evaluation (0 = greedy); 1 compares the policies as they are sampled")]
+    public float EvalTemperature { get; set; } = 1f;
+
+    [ConfigKey("eval_samples", "Responses per held-out prompt at evaluation (sampled evaluation only)")]
+    public int EvalSamples { get; set; } = 1;
+
+    [ConfigKey("sample_rollouts", "Rollouts written as text to the logs at each evaluation")]
+    public int SampleRollouts { get; set; } = 4;
+
+    internal KlEstimator ParsedKlEstimator => KlEstimator switch
+    {
+        "k2" => Alignment.Kl.KlEstimator.K2,
+        "k3" => Alignment.Kl.KlEstimator.K3,
+        _ => Alignment.Kl.KlEstimator.K1,
+    };
+
+    public override IEnumerable<string> Validate()
+    {
+        foreach (var p in base.Validate())
+            yield return p;
+        if (Model is null)
+            yield return "model is required: the SFT model folder PPO starts from";
+        if (Data is null && TrainFile is null)
+            yield return "give a data folder (data) or a train_file of prompts";
+        if (RewardFunction is not ("none" or "gold"))
+            yield return $"reward_function must be gold or none, got '{RewardFunction}'";
+        if (RewardModel is null && RewardFunction == "none")
+            yield return "no reward: set reward_model (a folder from `rlhf rm`) and/or reward_function: gold";
+        if (MaxPromptLength <= 0 || ResponseLength <= 0 || PtxMaxLength <= 1)
+            yield return "max_prompt_length and response_length must be positive, ptx_max_length > 1";
+        if (!(Temperature > 0))
+            yield return $"temperature must be positive, got {Temperature}";
+        if (TopK < 0 || !(TopP > 0 && TopP <= 1))
+            yield return "top_k must be >= 0 and top_p in (0, 1]";
+        if (MiniBatchSize <= 0 || BatchSize % MiniBatchSize != 0)
+            yield return $"mini_batch_size ({MiniBatchSize}) must be positive and divide batch_size ({BatchSize})";
+        if (MiniBatchSize % GradientAccumulationSteps != 0)
+            yield return $"gradient_accumulation_steps ({GradientAccumulationSteps}) must divide mini_batch_size ({MiniBatchSize})";
+        if (PpoEpochs <= 0)
+            yield return $"ppo_epochs must be positive, got {PpoEpochs}";
+        if (!(ClipRange > 0 && ClipRange < 1) || !(ClipRangeValue > 0))
+            yield return "cliprange must be in (0, 1) and cliprange_value positive";
+        if (VfCoef < 0 || CriticLearningRate < 0 || EntropyCoef < 0 || TargetKl < 0 || MissingEosPenalty < 0 || ScoreClip < 0 || PtxCoef < 0)
+            yield return "vf_coef, critic_learning_rate, entropy_coef, target_kl, missing_eos_penalty, score_clip and ptx_coef must be >= 0";
+        if (Gamma is < 0 or > 1 || Lam is < 0 or > 1)
+            yield return "gamma and lam must be in [0, 1]";
+        if (InitKlCoef < 0 || !(KlTarget > 0) || !(KlHorizon > 0))
+            yield return "init_kl_coef must be >= 0, kl_target and kl_horizon positive";
+        if (KlEstimator is not ("k1" or "k2" or "k3"))
+            yield return $"kl_estimator must be k1, k2 or k3, got '{KlEstimator}'";
+        if (LoraRank < 0 || !(LoraAlpha > 0))
+            yield return "lora_rank must be >= 0 and lora_alpha positive";
+        if (EvalPrompts < 0 || EvalTemperature < 0 || EvalSamples <= 0 || SampleRollouts < 0)
+            yield return "eval_prompts, eval_temperature and sample_rollouts must be >= 0, eval_samples positive";
+    }
+}

@@ -1,0 +1,227 @@
+using System.Text.Json.Nodes;
+using RlhfSharp.Models.Config;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Optim;
+using RlhfSharp.Text;
+using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.BuiltinTask;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Rewards;
+using RlhfSharp.Training.Trainers;
+
+namespace RlhfSharp.Training.Tests;
+
+/// <summary>The PPO step and trainer on a small built-in task with tiny random models.</summary>
+public sealed class PpoTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ppo-").FullName;
+    private readonly BpeTokenizer _tokenizer;
+
+    public PpoTests()
+    {
+        BuiltinTaskGenerator.Write(DataDir, new BuiltinTaskOptions { TrainPrompts = 120, EvalPrompts = 12, PreferencePairs = 40, TokenizerVocabSize = 320 });
+        _tokenizer = BpeTokenizer.FromDirectory(Path.Combine(DataDir, "tokenizer"));
+        var cfg = TinyConfig(_tokenizer.VocabSize);
+        var sft = new CausalLM(cfg, new Generator(3));
+        PretrainedIO.Save(sft, SftDir);
+        _tokenizer.Save(SftDir);
+        var rm = new SequenceScorer(cfg, new Generator(4));
+        rm.Score.Weight.Assign(new Generator(5).Normal(rm.Score.Weight.Shape, 0f, 0.5f));
+        PretrainedIO.Save(rm, RmDir);
+        _tokenizer.Save(RmDir);
+    }
+
+    private string DataDir => Path.Combine(_dir, "data");
+
+    private string SftDir => Path.Combine(_dir, "sft");
+
+    private string RmDir => Path.Combine(_dir, "rm");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static ModelConfig TinyConfig(int vocab) => new()
+    {
+        ModelType = "llama",
+        VocabSize = vocab,
+        HiddenSize = 32,
+        NumLayers = 2,
+        NumHeads = 2,
+        NumKeyValueHeads = 1,
+        IntermediateSize = 48,
+        MaxPositions = 64,
+    };
+
+    private PpoConfig Config() => new()
+    {
+        Data = DataDir,
+        Model = SftDir,
+        RewardModel = RmDir,
+        BatchSize = 8,
+        MiniBatchSize = 4,
+        GradientAccumulationSteps = 2,
+        PpoEpochs = 2,
+        MaxSteps = 4,
+        ResponseLength = 8,
+        LearningRate = 1e-2f,
+        EvalEvery = 2,
+        SaveEvery = 2,
+        EvalPrompts = 6,
+        Threads = 1,
+    };
+
+    private PpoLearner Learner(PpoConfig cfg, CausalLM policy, Optimizer? optimizer = null)
+    {
+        var reference = PretrainedIO.LoadCausalLM(SftDir);
+        reference.Freeze();
+        var critic = PretrainedIO.LoadScorer(RmDir);
+        var reward = new GoldRewardSource();
+        var collator = new PromptCollator(_tokenizer, ChatTemplate.Get("chatml"), new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = _tokenizer.PadTokenId });
+        return new PpoLearner(cfg, policy, reference, critic, reward, _tokenizer, collator, reward, optimizer: optimizer);
+    }
+
+    private IReadOnlyList<PromptExample> Prompts(int n) => PromptDataset.Load(Path.Combine(DataDir, "prompts_train.jsonl"), new DataLoadOptions()).Take(n).ToList();
+
+    private static float[][] Weights(CausalLM m) => [.. m.NamedParameters().Select(p => p.Param.Value.ToArray())];
+
+    [Fact]
+    public void ANoOpUpdateLeavesThePolicyUnchangedWithRatioOneAndNoClipping()
+    {
+        var cfg = Config();
+        var policy = PretrainedIO.LoadCausalLM(SftDir);
+        var critic = PretrainedIO.LoadScorer(RmDir);
+        // A zero learning rate and no weight decay: the whole PPO machinery runs, nothing moves.
+        var noOp = new AdamW(policy.TrainableParameters().Concat(critic.TrainableParameters()), lr: 0f, weightDecay: 0f);
+        var learner = Learner(cfg, policy, noOp);
+        var before = Weights(policy);
+
+        var result = learner.Step(Prompts(8), 0);
+
+        Assert.Equal(before, Weights(policy));
+        // Every minibatch of both epochs recomputes exactly the log-probs the rollout was scored with.
+        Assert.Equal(1.0, result.Metrics["policy/ratio_mean"]);
+        Assert.Equal(1.0, result.Metrics["policy/ratio_max"]);
+        Assert.Equal(0.0, result.Metrics["policy/clipfrac"]);
+        Assert.Equal(0.0, result.Metrics["policy/approxkl"]);
+        Assert.Equal(2, result.Metrics["policy/epochs"]);
+        // The policy is the reference, so the sampled KL is exactly zero and the KL penalty adds nothing.
+        Assert.Equal(0.0, result.Metrics["objective/kl"]);
+        Assert.Equal(0.0, result.Metrics["objective/non_score_reward"]);
+    }
+
+    [Fact]
+    public void ARealStepMovesThePolicyAndReportsEveryMonitoringMetric()
+    {
+        var cfg = Config();
+        cfg.PpoEpochs = 3;
+        var policy = PretrainedIO.LoadCausalLM(SftDir);
+        var learner = Learner(cfg, policy);
+        var before = Weights(policy);
+
+        var result = learner.Step(Prompts(8), 0);
+
+        Assert.NotEqual(before, Weights(policy));
+        foreach (var key in new[]
+        {
+            "objective/scores", "objective/kl", "objective/kl_coef", "objective/entropy", "policy/approxkl", "policy/clipfrac",
+            "policy/ratio_mean", "policy/ratio_max", "val/vpred", "val/clipfrac", "val/explained_variance", "loss/policy",
+            "loss/value", "rollout/response_length", "time/generate", "time/score", "time/update", "objective/gold_score",
+        })
+        {
+            Assert.True(result.Metrics.ContainsKey(key), $"missing metric {key}");
+            Assert.False(double.IsNaN(result.Metrics[key]), $"{key} is NaN");
+        }
+        // After the first minibatch the policy has moved, so later minibatches see ratios away from 1.
+        Assert.True(result.Metrics["policy/ratio_max"] > 1.0);
+        Assert.True(result.Metrics["policy/approxkl"] > 0);
+        Assert.Equal(8, result.Rollouts.Count);
+        // The adaptive controller moved β after the step (KL was 0 < target, so β shrinks).
+        Assert.True(learner.Kl.Beta < cfg.InitKlCoef);
+    }
+
+    [Fact]
+    public void TargetKlStopsTheEpochsEarly()
+    {
+        var cfg = Config();
+        cfg.PpoEpochs = 4;
+        cfg.LearningRate = 5e-2f;
+        cfg.TargetKl = 1e-9f;
+        var learner = Learner(cfg, PretrainedIO.LoadCausalLM(SftDir));
+        var result = learner.Step(Prompts(8), 0);
+        Assert.True(result.Metrics["policy/epochs"] < 4, $"ran {result.Metrics["policy/epochs"]} epochs");
+    }
+
+    [Fact]
+    public void TheTrainerWritesARunFolderAndResumesBitIdentically()
+    {
+        var straight = Path.Combine(_dir, "straight");
+        var summary = PpoTrainer.Run(Config(), straight, resume: false);
+        foreach (var key in new[] { "time/total_s", "eval/gold_score", "eval/win_rate_vs_ref", "objective/kl", "objective/kl_coef", "model" })
+            Assert.True(summary.ContainsKey(key), $"summary.json lacks {key}");
+        var lines = File.ReadLines(Path.Combine(straight, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal(4, lines.Count(l => l.ContainsKey("objective/kl_coef")));
+        Assert.Contains(lines, l => l.ContainsKey("eval/win_rate_vs_ref"));
+
+        // Stop after the checkpoint at step 2, then resume to step 4.
+        var split = Path.Combine(_dir, "split");
+        var half = Config();
+        half.MaxSteps = 2;
+        PpoTrainer.Run(half, split, resume: false);
+        File.Delete(Path.Combine(split, "summary.json"));
+        PpoTrainer.Run(Config(), split, resume: true);
+
+        var a = PretrainedIO.LoadCausalLM(Path.Combine(straight, "model"));
+        var b = PretrainedIO.LoadCausalLM(Path.Combine(split, "model"));
+        Assert.Equal(Weights(a), Weights(b));
+        var ca = PretrainedIO.LoadScorer(Path.Combine(straight, "checkpoint-4", "critic"));
+        var cb = PretrainedIO.LoadScorer(Path.Combine(split, "checkpoint-4", "critic"));
+        Assert.Equal(ca.NamedParameters().Select(p => p.Param.Value.ToArray()), cb.NamedParameters().Select(p => p.Param.Value.ToArray()));
+    }
+
+    [Fact]
+    public void LoraPolicyUsesItselfWithAdaptersOffAsTheReferenceAndResumesExactly()
+    {
+        var cfg = Config();
+        cfg.LoraRank = 4;
+        cfg.MaxSteps = 2;
+        cfg.SaveEvery = 1;
+        cfg.EvalEvery = 0;
+        var straight = Path.Combine(_dir, "lora");
+        var summary = PpoTrainer.Run(cfg, straight, resume: false);
+        Assert.True(File.Exists(Path.Combine(straight, "adapter", "adapter_model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(straight, "checkpoint-2", "policy", "adapters.safetensors")));
+        var merged = PretrainedIO.LoadCausalLM(Path.Combine(straight, "model"));
+        var sft = PretrainedIO.LoadCausalLM(SftDir);
+        Assert.NotEqual(Weights(sft), Weights(merged));
+
+        var split = Path.Combine(_dir, "lora-split");
+        var first = Config();
+        first.LoraRank = 4;
+        first.MaxSteps = 1;
+        first.SaveEvery = 1;
+        first.EvalEvery = 0;
+        PpoTrainer.Run(first, split, resume: false);
+        File.Delete(Path.Combine(split, "summary.json"));
+        PpoTrainer.Run(cfg, split, resume: true);
+        Assert.Equal(Weights(merged), Weights(PretrainedIO.LoadCausalLM(Path.Combine(split, "model"))));
+        Assert.Equal("ppo", summary["stage"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void BadSettingsAreRejectedWithTheKeyName()
+    {
+        var cfg = Config();
+        cfg.MiniBatchSize = 3;
+        Assert.Contains(cfg.Validate(), p => p.Contains("mini_batch_size", StringComparison.Ordinal));
+        cfg = Config();
+        cfg.RewardModel = null;
+        Assert.Contains(cfg.Validate(), p => p.Contains("no reward", StringComparison.Ordinal));
+        cfg = Config();
+        cfg.KlEstimator = "k4";
+        Assert.Contains(cfg.Validate(), p => p.Contains("kl_estimator", StringComparison.Ordinal));
+        cfg = Config();
+        cfg.RewardModel = Path.Combine(_dir, "missing");
+        var ex = Assert.Throws<TrainingSetupException>(() => PpoTrainer.Run(cfg, Path.Combine(_dir, "bad"), resume: false));
+        Assert.Contains("reward_model", ex.Message);
+    }
+}
