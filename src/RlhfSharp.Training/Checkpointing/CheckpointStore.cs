@@ -2,8 +2,8 @@ using System.Globalization;
 using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
 using RlhfSharp.Models.SafeTensors;
-using RlhfSharp.Tensors;
 using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Training.Metrics;
 
