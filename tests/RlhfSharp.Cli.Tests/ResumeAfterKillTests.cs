@@ -1,3 +1,7 @@
+using RlhfSharp.Models.Config;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Text;
 using RlhfSharp.Training.BuiltinTask;
 
 namespace RlhfSharp.Cli.Tests;
@@ -40,15 +44,40 @@ public sealed class ResumeAfterKillTests : IDisposable
         return best;
     }
 
+    // PPO starts from saved models: a tiny random policy and reward model with the task's tokenizer.
+    private string[] PpoFlags(string data)
+    {
+        var tokenizer = BpeTokenizer.FromDirectory(Path.Combine(data, "tokenizer"));
+        var cfg = new ModelConfig { ModelType = "llama", VocabSize = tokenizer.VocabSize, HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 48, MaxPositions = 64 };
+        string sft = Path.Combine(_dir, "sft-model"), rm = Path.Combine(_dir, "rm-model");
+        PretrainedIO.Save(new CausalLM(cfg, new Generator(3)), sft);
+        tokenizer.Save(sft);
+        var scorer = new SequenceScorer(cfg, new Generator(4));
+        scorer.Score.Weight.Assign(new Generator(5).Normal(scorer.Score.Weight.Shape, 0f, 0.5f));
+        PretrainedIO.Save(scorer, rm);
+        tokenizer.Save(rm);
+        return
+        [
+            "--model", sft, "--reward_model", rm, "--max_steps", "45", "--save_every", "3", "--eval_every", "15", "--eval_prompts", "4",
+            "--log_every", "2", "--batch_size", "8", "--mini_batch_size", "4", "--response_length", "6", "--learning_rate", "0.003",
+        ];
+    }
+
     [Theory]
     [InlineData("sft")]
     [InlineData("rm")]
+    [InlineData("ppo")]
     public void KilledAndResumedRunEndsBitIdentical(string verb)
     {
         var data = WriteData();
         var straight = Path.Combine(_dir, "straight");
-        string[] evalFlags = verb == "sft" ? ["--eval_prompts", "4", "--max_new_tokens", "6"] : [];
-        string[] Args(string outDir) => [verb, "--data", data, "--out", outDir, .. TinyModel, .. evalFlags];
+        string[] flags = verb switch
+        {
+            "sft" => [.. TinyModel, "--eval_prompts", "4", "--max_new_tokens", "6"],
+            "ppo" => PpoFlags(data),
+            _ => TinyModel,
+        };
+        string[] Args(string outDir) => [verb, "--data", data, "--out", outDir, .. flags];
         Assert.Equal(0, RlhfProcess.Run(Limit, Args(straight)));
 
         var killed = Path.Combine(_dir, "killed");
