@@ -54,7 +54,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
     public void EveryLineHasExactlyTheExpectedFields()
     {
         string[][] fields = [["prompt", "completion"], ["prompt", "completion"], ["prompt", "chosen", "rejected"], ["prompt", "chosen", "rejected", "gold_chosen", "gold_rejected"], ["prompt"], ["prompt"]];
-        int[] counts = [2000, 200, 2000, 200, 2000, 200];
+        int[] counts = [6000, 200, 8000, 200, 6000, 200];
         for (int f = 0; f < DataFiles.Length; f++)
         {
             Assert.DoesNotContain('\r', File.ReadAllText(Path.Combine(fx.Dir, DataFiles[f])));
@@ -84,30 +84,46 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
     }
 
     [Fact]
-    public void SplitsShareNoPromptAndNoProblem()
+    public void SplitsShareNoPromptTextAndByDefaultSomeProblems()
     {
         var train = Read(BuiltinTaskGenerator.PromptsTrainFileName).Select(l => l["prompt"]).ToList();
         var eval = Read(BuiltinTaskGenerator.PromptsEvalFileName).Select(l => l["prompt"]).ToList();
         Assert.Equal(train.Count, train.Distinct().Count());
         Assert.Equal(eval.Count, eval.Distinct().Count());
+        Assert.Equal(eval.Count, eval.Select(p => TaskPrompts.Parse(p).Key).Distinct().Count()); // one prompt per held-out problem
         var trainKeys = train.Select(p => TaskPrompts.Parse(p).Key).ToHashSet();
-        Assert.DoesNotContain(eval, p => trainKeys.Contains(TaskPrompts.Parse(p).Key));
+        // By default a held-out prompt may rephrase a train problem (the facts are "pretraining" knowledge)…
+        Assert.Contains(eval, p => trainKeys.Contains(TaskPrompts.Parse(p).Key));
         Assert.Empty(train.Intersect(eval));
         Assert.Equal(train.Order(), Read(BuiltinTaskGenerator.SftTrainFileName).Select(l => l["prompt"]).Order());
         Assert.Equal(eval.Order(), Read(BuiltinTaskGenerator.SftEvalFileName).Select(l => l["prompt"]).Order());
         Assert.All(Read(BuiltinTaskGenerator.PrefsEvalFileName), l => Assert.Contains(l["prompt"], eval));
         Assert.All(Read(BuiltinTaskGenerator.PrefsTrainFileName), l => Assert.Contains(l["prompt"], train));
-        // every skill is in both splits in near-equal numbers
-        foreach (var split in new[] { train, eval })
-            foreach (var g in split.GroupBy(p => TaskPrompts.Parse(p).Skill))
-                Assert.InRange(g.Count(), split.Count / 6 - 1, split.Count / 6 + 1);
+        // Every skill is held out in near-equal numbers. In train, a skill whose distinct prompts run
+        // out (parity has 400 texts) leaves its turns to the others, which stay near-equal.
+        foreach (var g in eval.GroupBy(p => TaskPrompts.Parse(p).Skill))
+            Assert.InRange(g.Count(), eval.Count / 6 - 1, eval.Count / 6 + 1);
+        var perSkill = train.GroupBy(p => TaskPrompts.Parse(p).Skill).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(6, perSkill.Count);
+        Assert.True(perSkill[Skill.Parity] < train.Count / 6, "parity has fewer distinct prompts than an equal share");
+        // Comparison and sorting never run out, so they take the remaining turns in equal shares.
+        Assert.InRange(perSkill[Skill.Comparison] - perSkill[Skill.Sorting], -1, 1);
+    }
+
+    [Fact]
+    public void DisjointProblemsKeepEveryHeldOutProblemOutOfTrain()
+    {
+        var data = BuiltinTaskGenerator.Generate(new BuiltinTaskOptions { TrainPrompts = 600, EvalPrompts = 60, PreferencePairs = 10, DisjointProblems = true });
+        var trainKeys = data.TrainPrompts.Select(p => TaskPrompts.Parse(p).Key).ToHashSet();
+        Assert.DoesNotContain(data.EvalPrompts, p => trainKeys.Contains(TaskPrompts.Parse(p).Key));
+        Assert.Equal(600, data.TrainPrompts.Count);
     }
 
     [Fact]
     public void StyleFractionsAreTheStatedOnes()
     {
         var o = fx.Data.Options;
-        foreach (var (demos, n) in new[] { (fx.Data.SftTrain, 2000), (fx.Data.SftEval, 200) })
+        foreach (var (demos, n) in new[] { (fx.Data.SftTrain, 6000), (fx.Data.SftEval, 200) })
             foreach (var s in Enum.GetValues<ResponseStyle>())
                 Assert.InRange(demos.Count(d => d.Style == s) / (double)n, o.StyleFractions[(int)s] - 0.005, o.StyleFractions[(int)s] + 0.005);
         // the realised styles are what the gold scorer sees: the wrong ones are exactly the incorrect ones
@@ -158,13 +174,13 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
         Assert.Equal("chatml", root.GetProperty("chat_template").GetString());
         Assert.Equal(0.5, root.GetProperty("style_fractions").GetProperty("ideal").GetDouble());
         Assert.Equal(0.15, root.GetProperty("style_fractions").GetProperty("wrong").GetDouble());
-        Assert.Equal(1000, root.GetProperty("sft_train_style_counts").GetProperty("ideal").GetInt32());
+        Assert.Equal(3000, root.GetProperty("sft_train_style_counts").GetProperty("ideal").GetInt32());
         var prefs = root.GetProperty("preferences");
         Assert.Equal(fx.Data.Options.Tau, prefs.GetProperty("tau").GetDouble());
         Assert.Equal(Math.Round(fx.Data.MeasuredAgreement, 4), prefs.GetProperty("agreement_measured").GetDouble());
         Assert.Equal(1.0, root.GetProperty("average_gold_by_style").GetProperty("ideal").GetDouble());
         Assert.Equal(-1.0, root.GetProperty("average_gold_by_style").GetProperty("wrong").GetDouble());
-        Assert.Equal(2000, root.GetProperty("counts").GetProperty("prefs_train").GetInt32());
+        Assert.Equal(8000, root.GetProperty("counts").GetProperty("prefs_train").GetInt32());
         Assert.Contains("tokenizer.json", File.ReadAllText(Path.Combine(fx.Dir, BuiltinTaskGenerator.ReadmeFileName)));
     }
 

@@ -24,13 +24,16 @@ public sealed class BuiltinDataConfig : IValidatableConfig
     public int Seed { get; set; } = 1;
 
     [ConfigKey("train_prompts", "Training prompts (demonstrations and RL prompts)")]
-    public int TrainPrompts { get; set; } = 2000;
+    public int TrainPrompts { get; set; } = 6000;
 
     [ConfigKey("eval_prompts", "Held-out prompts")]
     public int EvalPrompts { get; set; } = 200;
 
     [ConfigKey("preference_pairs", "Labelled preference pairs for reward modelling")]
-    public int PreferencePairs { get; set; } = 2000;
+    public int PreferencePairs { get; set; } = 8000;
+
+    [ConfigKey("disjoint_problems", "Keep every problem of the held-out prompts out of train (not only their wording)")]
+    public bool DisjointProblems { get; set; }
 
     [ConfigKey("tau", "Bradley-Terry temperature of the simulated labeller (lower = more agreement with gold)")]
     public double Tau { get; set; } = 0.75;
@@ -69,6 +72,7 @@ public sealed class BuiltinDataCommand : ConfigVerb<BuiltinDataConfig>
             EvalPrompts = config.EvalPrompts,
             PreferencePairs = config.PreferencePairs,
             Tau = config.Tau,
+            DisjointProblems = config.DisjointProblems,
             TokenizerVocabSize = config.VocabSize,
         };
         var data = BuiltinTaskGenerator.Write(outDir, options);

@@ -4,8 +4,8 @@ namespace RlhfSharp.Training.BuiltinTask;
 /// <param name="Skill">The question family.</param>
 /// <param name="Key">
 /// The underlying problem regardless of phrasing ("add:5:7" for both "7 + 5" and "5 plus 7",
-/// "cmp:9:14" for larger and smaller alike). The train and held-out splits share no key, so no
-/// held-out answer can be learned from a rephrased train prompt.
+/// "cmp:9:14" for larger and smaller alike). With <see cref="BuiltinTaskOptions.DisjointProblems"/> the
+/// train and held-out splits share no key, so no held-out answer can be learned from a rephrased train prompt.
 /// </param>
 /// <param name="Answer">The canonical answer text: "12", "tac", "2 5 9", "yes" or "no".</param>
 /// <param name="PromptNumbers">The numbers written in the prompt, as decimal strings without leading zeros.</param>

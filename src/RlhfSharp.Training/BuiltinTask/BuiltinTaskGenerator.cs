@@ -12,7 +12,7 @@ namespace RlhfSharp.Training.BuiltinTask;
 /// Each stage draws from its own seeded stream, so e.g. changing <see cref="BuiltinTaskOptions.PreferencePairs"/>
 /// leaves the prompts and demonstrations unchanged.
 /// <list type="bullet">
-/// <item>Prompts: <see cref="PromptSampler"/>; train and held-out share no problem key.</item>
+/// <item>Prompts: <see cref="PromptSampler"/>; train and held-out share no prompt text (nor problem key with <see cref="BuiltinTaskOptions.DisjointProblems"/>).</item>
 /// <item>Demonstrations: one per prompt; the styles are assigned in exactly the stated proportions
 /// (largest-remainder rounding) and shuffled, so the realised fractions equal the options'.</item>
 /// <item>Train pairs: the first <see cref="BuiltinTaskOptions.PreferencePairs"/> train prompts of a fresh
@@ -66,7 +66,7 @@ public static class BuiltinTaskGenerator
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var (train, eval) = PromptSampler.Split(options.TrainPrompts, options.EvalPrompts, Stream(options.Seed, 1));
+        var (train, eval) = PromptSampler.Split(options.TrainPrompts, options.EvalPrompts, Stream(options.Seed, 1), options.DisjointProblems);
         var sftTrain = Demonstrations(train, options, Stream(options.Seed, 2));
         var sftEval = Demonstrations(eval, options, Stream(options.Seed, 3));
 

@@ -24,15 +24,16 @@ internal static class BuiltinTaskReadme
         L();
         L("| skill | example prompt | answer |");
         L("|---|---|---|");
-        L("| arithmetic (+ − on 0–20, × on 0–9) | What is 7 + 5? | 12 |");
+        L("| arithmetic (+ − on 0–10, × on 0–5) | What is 7 + 5? | 12 |");
         L("| reversal (120-word list) | Reverse the word cat. | tac |");
-        L("| comparison (0–99) | Which is larger, 14 or 9? | 14 |");
+        L("| comparison (0–30) | Which is larger, 14 or 9? | 14 |");
         L("| counting | How many times does the letter a appear in banana? | 3 |");
-        L("| sorting (3–4 numbers 0–20) | Sort these numbers: 5 2 9. | 2 5 9 |");
-        L("| parity (0–199) | Is 8 even? | yes |");
+        L("| sorting (3 numbers 0–9) | Sort these numbers: 5 2 9. | 2 5 9 |");
+        L("| parity (0–99) | Is 8 even? | yes |");
         L();
-        L("Four phrasings per skill. The train and held-out prompts share no underlying problem (7 + 5 and 5 plus 7");
-        L("are one problem; a held-out reversal word is never reversed in train), hence no prompt text.");
+        L("Four phrasings per skill. The train and held-out prompts share no prompt text. " + (data.Options.DisjointProblems
+            ? "They share no underlying problem either (7 + 5 and 5 plus 7 are one problem; a held-out reversal word is never reversed in train)."
+            : "A held-out prompt may ask, in other words, a problem the train prompts ask (7 + 5 and 5 plus 7 are one problem), as a pretrained model knows facts before it is aligned; `--disjoint_problems` keeps whole problems out of train."));
         L();
         L("## Responses and the gold score");
         L();
