@@ -208,6 +208,24 @@ public sealed class PpoTests : IDisposable
     }
 
     [Fact]
+    public void TheRewardModelSourceScoresTextsExactlyAsTheRewardModelSawItsTrainingPairs()
+    {
+        var template = ChatTemplate.Get("chatml");
+        var pairs = PreferenceDataset.Load(Path.Combine(DataDir, "prefs_train.jsonl"), new DataLoadOptions()).Take(5).ToList();
+        var batch = new PreferenceCollator(_tokenizer, template, new CollatorOptions { MaxLength = 64, MaxPromptLength = 32, PadTokenId = _tokenizer.PadTokenId }).Collate(pairs);
+        var scorer = PretrainedIO.LoadScorer(RmDir);
+        var expected = scorer.Forward(batch.Chosen.InputIds, batch.Chosen.AttentionMask).ToArray();
+
+        var source = RewardModelSource.Load(RmDir, template, maxLength: 64, maxPromptLength: 32, batchSize: 2);
+        var prompts = pairs.Select(p => p.ChosenDialogue.Take(p.ChosenDialogue.Count - 1).ToList()).Cast<IReadOnlyList<ChatMessage>>().ToList();
+        var got = source.ScoreDialogues(prompts, [.. pairs.Select(p => p.ChosenDialogue[^1].Content)]);
+        Assert.Equal(expected.Select(x => (double)x), got, (a, b) => Math.Abs(a - b) < 1e-5);
+        // Plain-text prompts are single user turns, the same thing here.
+        Assert.Equal(got, source.Score([.. prompts.Select(p => p[^1].Content)], [.. pairs.Select(p => p.ChosenDialogue[^1].Content)]));
+        Assert.Throws<ArgumentException>(() => source.Score(["one"], []));
+    }
+
+    [Fact]
     public void BadSettingsAreRejectedWithTheKeyName()
     {
         var cfg = Config();
