@@ -67,6 +67,7 @@ public sealed class ResumeAfterKillTests : IDisposable
     [InlineData("sft")]
     [InlineData("rm")]
     [InlineData("ppo")]
+    [InlineData("dpo")]
     public void KilledAndResumedRunEndsBitIdentical(string verb)
     {
         var data = WriteData();
@@ -75,6 +76,7 @@ public sealed class ResumeAfterKillTests : IDisposable
         {
             "sft" => [.. TinyModel, "--eval_prompts", "4", "--max_new_tokens", "6"],
             "ppo" => PpoFlags(data),
+            "dpo" => [.. PpoFlags(data).Take(2), "--max_steps", "45", "--save_every", "3", "--eval_every", "15", "--eval_prompts", "4", "--max_new_tokens", "6", "--batch_size", "8", "--log_every", "2", "--learning_rate", "0.003"],
             _ => TinyModel,
         };
         string[] Args(string outDir) => [verb, "--data", data, "--out", outDir, .. flags];

@@ -172,9 +172,9 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
         var root = doc.RootElement;
         Assert.Equal(GoldScorer.TaskMarker, root.GetProperty("task").GetString());
         Assert.Equal("chatml", root.GetProperty("chat_template").GetString());
-        Assert.Equal(0.5, root.GetProperty("style_fractions").GetProperty("ideal").GetDouble());
+        Assert.Equal(0.4, root.GetProperty("style_fractions").GetProperty("ideal").GetDouble());
         Assert.Equal(0.15, root.GetProperty("style_fractions").GetProperty("wrong").GetDouble());
-        Assert.Equal(3000, root.GetProperty("sft_train_style_counts").GetProperty("ideal").GetInt32());
+        Assert.Equal(2400, root.GetProperty("sft_train_style_counts").GetProperty("ideal").GetInt32());
         var prefs = root.GetProperty("preferences");
         Assert.Equal(fx.Data.Options.Tau, prefs.GetProperty("tau").GetDouble());
         Assert.Equal(Math.Round(fx.Data.MeasuredAgreement, 4), prefs.GetProperty("agreement_measured").GetDouble());

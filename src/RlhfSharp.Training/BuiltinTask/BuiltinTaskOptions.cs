@@ -34,13 +34,13 @@ public sealed record BuiltinTaskOptions
     public double EvalPairMinGap { get; init; } = 0.5;
 
     /// <summary>Share of demonstrations and preference responses that are concise and correct.</summary>
-    public double IdealFraction { get; init; } = 0.50;
+    public double IdealFraction { get; init; } = 0.40;
 
     /// <summary>Share that are correct but wrapped in filler.</summary>
     public double VerboseFraction { get; init; } = 0.20;
 
     /// <summary>Share that are correct but rude.</summary>
-    public double RudeFraction { get; init; } = 0.15;
+    public double RudeFraction { get; init; } = 0.25;
 
     /// <summary>Share that are concise but wrong.</summary>
     public double WrongFraction { get; init; } = 0.15;

@@ -1,0 +1,230 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlhfSharp.Alignment.Dpo;
+using RlhfSharp.Models.Modules;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Autograd;
+using RlhfSharp.Tensors.Optim;
+using RlhfSharp.Training.Checkpointing;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Evaluation;
+
+namespace RlhfSharp.Training.Trainers;
+
+/// <summary>
+/// Direct preference optimisation (Rafailov et al. 2023), IPO (Azar et al. 2023) and conservative
+/// DPO: the policy is trained on preference pairs against a frozen reference whose sequence
+/// log-probs are computed once, before training, for every train and held-out pair. Logs TRL's
+/// <c>rewards/*</c> and <c>logps/*</c>, evaluates held-out pairs and (with prompts) the policy's
+/// answers against the starting policy's, and resumes exactly.
+/// </summary>
+public static class DpoTrainer
+{
+    private const string PolicyName = "policy";
+
+    public static JsonObject Run(DpoConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
+    {
+        TrainerSetup.ApplyThreads(cfg);
+        var trainFile = TrainerSetup.DataFile(cfg.TrainFile, cfg.Data, "prefs_train.jsonl", "train_file", required: true)!;
+        var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
+        var promptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
+        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
+        var template = TrainerSetup.Template(cfg.ChatTemplate);
+        var gold = TrainerSetup.Gold(cfg.Data);
+        var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
+        var train = PreferenceDataset.Load(trainFile, loadOptions);
+        var evalSet = evalFile is null ? null : PreferenceDataset.Load(evalFile, loadOptions);
+        var prompts = promptsFile is null ? [] : PromptDataset.Load(promptsFile, loadOptions).ToList();
+        if (cfg.EvalPrompts > 0)
+            prompts = [.. prompts.Take(cfg.EvalPrompts)];
+
+        var policy = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.Model!, "model"));
+        policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
+        policy.Train();
+        var collator = new PreferenceCollator(tokenizer, template, new CollatorOptions
+        {
+            MaxLength = Math.Min(cfg.MaxLength, policy.Config.MaxPositions),
+            MaxPromptLength = cfg.MaxPromptLength,
+            PadTokenId = tokenizer.PadTokenId,
+        });
+
+        // Reference log-probs once, before any update (TRL's precompute_ref_log_probs).
+        var reference = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.RefModel ?? cfg.Model!, cfg.RefModel is null ? "model" : "ref_model"));
+        var refTrain = ReferenceLogProbs(reference, collator, train, cfg);
+        var refEval = evalSet is null ? null : ReferenceLogProbs(reference, collator, evalSet, cfg);
+
+        var promptCollator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
+        var evaluator = new PolicyEvaluator(tokenizer, promptCollator);
+        var genOptions = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.EvalTemperature, tokenizer);
+        ulong evalSeed = (ulong)cfg.Seed + 1000;
+
+        var optimizer = TrainerSetup.Optimizer(policy, cfg);
+        var schedule = TrainerSetup.Schedule(cfg);
+        var loader = new DataLoader<PreferenceExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
+        var models = new Dictionary<string, Module> { [PolicyName] = policy };
+
+        using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
+        session.Progress.Begin("dpo", cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
+        long step = 0;
+        EvalResult? evalReference;
+        if (session.ResumeFrom is not null)
+        {
+            var state = session.LoadCheckpoint(models, optimizer);
+            step = state.Step;
+            loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
+            evalReference = TrainerSetup.LoadReference(session.Folder.Path);
+        }
+        else
+        {
+            evalReference = prompts.Count > 0 ? evaluator.Evaluate(policy, prompts, genOptions, gold, evalSeed) : null;
+            if (evalReference is not null)
+                TrainerSetup.SaveReference(session.Folder.Path, evalReference);
+            var initial = Evaluate(policy, collator, evalSet, refEval, cfg);
+            if (evalReference?.Gold is not null)
+                initial["eval/gold_score"] = evalReference.MeanGold;
+            session.Log(0, initial);
+        }
+
+        while (step < cfg.MaxSteps)
+        {
+            step++;
+            schedule.Apply(optimizer, (int)step - 1);
+            optimizer.ZeroGrad();
+            var sums = new Dictionary<string, double>();
+            for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+            {
+                var idx = loader.NextBatchIndices();
+                var batch = collator.Collate([.. idx.Select(i => train[i])]);
+                var output = Loss(policy, batch, [.. idx.Select(i => refTrain[i])], cfg);
+                foreach (var (k, v) in output.ToMetrics())
+                    sums[k] = sums.GetValueOrDefault(k) + (v / cfg.GradientAccumulationSteps);
+                output.Loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
+            }
+            float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(policy.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
+            optimizer.Step();
+
+            if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
+            {
+                var m = new Dictionary<string, double>();
+                foreach (var (k, v) in sums)
+                    m[k == "loss" ? "train/loss" : k] = v;
+                m["train/learning_rate"] = optimizer.ParamGroups[0].Lr;
+                m["train/grad_norm"] = gradNorm;
+                m["train/epoch"] = loader.Epoch + ((double)loader.IndexInEpoch / Math.Max(train.Count, 1));
+                session.Log(step, m);
+            }
+            bool last = step == cfg.MaxSteps;
+            if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
+            {
+                var metrics = Evaluate(policy, collator, evalSet, refEval, cfg);
+                AddGeneration(metrics, policy, evaluator, prompts, genOptions, gold, evalReference, evalSeed, session, step);
+                session.Log(step, metrics);
+            }
+            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
+            {
+                var state = new TrainerState(step);
+                state.Set("data", JsonSerializer.Serialize(loader.GetState()));
+                session.SaveCheckpoint(state, models, optimizer);
+            }
+        }
+        session.Progress.End();
+
+        var summary = new JsonObject { ["stage"] = "dpo", ["steps"] = step, ["parameters"] = policy.ParameterCount() };
+        var final = Evaluate(policy, collator, evalSet, refEval, cfg);
+        AddGeneration(final, policy, evaluator, prompts, genOptions, gold, evalReference, evalSeed, null, step);
+        foreach (var (k, v) in final)
+            summary[k] = v;
+        if (evalReference?.Gold is not null)
+            summary["eval/gold_score_ref"] = evalReference.MeanGold;
+        var modelDir = Path.Combine(session.Folder.Path, "model");
+        PretrainedIO.Save(policy, modelDir);
+        TrainerSetup.SaveTokenizer(tokenizer, modelDir);
+        summary["model"] = modelDir;
+        summary["data/truncated_examples"] = collator.Stats.TruncatedExamples;
+        session.WriteSummary(summary);
+        return summary;
+    }
+
+    /// <summary>
+    /// The DPO-family loss of a batch. Chosen and rejected go through the policy in one forward
+    /// pass; the reference log-probs are the cached (chosen, rejected) pairs of the same rows.
+    /// </summary>
+    internal static DpoOutput Loss(CausalLM policy, PreferenceBatch batch, IReadOnlyList<(float Chosen, float Rejected)> reference, DpoConfig cfg)
+    {
+        var (chosen, rejected) = SequenceLogps(policy, batch, cfg.ParsedLossType);
+        var refChosen = Tensor.FromArray([.. reference.Select(r => r.Chosen)], reference.Count);
+        var refRejected = Tensor.FromArray([.. reference.Select(r => r.Rejected)], reference.Count);
+        return DpoLoss.Compute(chosen, rejected, refChosen, refRejected, cfg.Beta, cfg.ParsedLossType, cfg.LabelSmoothing);
+    }
+
+    // Sequence log-probs of both sides: sums for the sigmoid loss, per-token means for IPO (TRL's convention).
+    private static (Tensor Chosen, Tensor Rejected) SequenceLogps(CausalLM model, PreferenceBatch batch, DpoLossType lossType)
+    {
+        int b = batch.Chosen.InputIds.Size(0);
+        var ids = Tensor.Cat([batch.Chosen.InputIds, batch.Rejected.InputIds], 0);
+        var mask = Tensor.Cat([batch.Chosen.AttentionMask, batch.Rejected.AttentionMask], 0);
+        var response = Tensor.Cat([batch.Chosen.ResponseMask, batch.Rejected.ResponseMask], 0);
+        var logits = model.Forward(ids, mask);
+        var logps = lossType == DpoLossType.Ipo ? SequenceLogProbs.Mean(logits, ids, response) : SequenceLogProbs.Sum(logits, ids, response);
+        return (logps.Narrow(0, 0, b), logps.Narrow(0, b, b));
+    }
+
+    private static List<(float Chosen, float Rejected)> ReferenceLogProbs(CausalLM reference, PreferenceCollator collator, PreferenceDataset set, DpoConfig cfg)
+    {
+        using var _ = GradMode.NoGrad();
+        reference.Eval();
+        var result = new List<(float, float)>(set.Count);
+        for (int start = 0; start < set.Count; start += cfg.BatchSize)
+        {
+            var batch = collator.Collate([.. set.Skip(start).Take(cfg.BatchSize)]);
+            var (c, r) = SequenceLogps(reference, batch, cfg.ParsedLossType);
+            var ca = c.ToArray();
+            var ra = r.ToArray();
+            for (int i = 0; i < ca.Length; i++)
+                result.Add((ca[i], ra[i]));
+        }
+        return result;
+    }
+
+    // Held-out pairs: the DPO loss and TRL's reward metrics under eval/.
+    private static Dictionary<string, double> Evaluate(CausalLM policy, PreferenceCollator collator, PreferenceDataset? evalSet, List<(float Chosen, float Rejected)>? refEval, DpoConfig cfg)
+    {
+        var metrics = new Dictionary<string, double>();
+        if (evalSet is not { Count: > 0 } || refEval is null)
+            return metrics;
+        using var _ = GradMode.NoGrad();
+        policy.Eval();
+        var sums = new Dictionary<string, double>();
+        for (int start = 0; start < evalSet.Count; start += cfg.BatchSize)
+        {
+            var rows = evalSet.Skip(start).Take(cfg.BatchSize).ToList();
+            var output = Loss(policy, collator.Collate(rows), refEval.GetRange(start, rows.Count), cfg);
+            foreach (var (k, v) in output.ToMetrics())
+                sums[k] = sums.GetValueOrDefault(k) + (v * rows.Count);
+        }
+        policy.Train();
+        foreach (var (k, v) in sums)
+            metrics["eval/" + k] = v / evalSet.Count;
+        return metrics;
+    }
+
+    private static void AddGeneration(Dictionary<string, double> metrics, CausalLM policy, PolicyEvaluator evaluator, IReadOnlyList<PromptExample> prompts,
+        Models.Generation.GenerationOptions gen, Rewards.IRewardSource? gold, EvalResult? reference, ulong seed, TrainingSession? session, long step)
+    {
+        if (prompts.Count == 0)
+            return;
+        var result = evaluator.Evaluate(policy, prompts, gen, gold, seed);
+        metrics["eval/response_words"] = result.Responses.Average(r => r.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length);
+        if (result.Gold is { } g)
+        {
+            metrics["eval/gold_score"] = result.MeanGold;
+            if (reference?.Gold is { } r)
+                metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
+        }
+        if (session is null)
+            return;
+        for (int i = 0; i < Math.Min(4, result.Prompts.Count); i++)
+            session.Logger.LogText(step, "samples", $"{result.Prompts[i]} => {result.Responses[i]}");
+    }
+}
