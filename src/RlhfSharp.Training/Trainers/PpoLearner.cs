@@ -16,9 +16,6 @@ using RlhfSharp.Training.Rl;
 
 namespace RlhfSharp.Training.Trainers;
 
-/// <summary>What one PPO step did: the logged metrics and the rollouts as text.</summary>
-public sealed record PpoStepResult(Dictionary<string, double> Metrics, IReadOnlyList<RolloutSample> Rollouts);
-
 /// <summary>
 /// One PPO step for language models (Ouyang et al. 2022 §3.5; Ziegler et al. 2019; the
 /// implementation details of Huang et al. 2024, "The N+ Implementation Details of RLHF with PPO"):
@@ -35,7 +32,7 @@ public sealed record PpoStepResult(Dictionary<string, double> Metrics, IReadOnly
 /// </list>
 /// Policy and critic are separate models updated by one AdamW with their own learning rates.
 /// </summary>
-public sealed class PpoLearner
+public sealed class PpoLearner : IRlLearner
 {
     private readonly PpoConfig _cfg;
     private readonly CausalLM _policy;
@@ -90,6 +87,9 @@ public sealed class PpoLearner
 
     public Optimizer Optimizer { get; }
 
+    /// <summary>The policy and the critic.</summary>
+    public IReadOnlyDictionary<string, Module> Models => new Dictionary<string, Module> { ["policy"] = _policy, ["critic"] = _critic };
+
     public IKlController Kl { get; }
 
     /// <summary>Draws rollouts and minibatch orders; checkpointed.</summary>
@@ -116,7 +116,7 @@ public sealed class PpoLearner
         m.NamedParameters().Where(p => p.Param.RequiresGrad).Select(p => (prefix + p.Name, p.Param.Value));
 
     /// <summary>Rollout, scoring, PPO epochs and the KL update for one batch of prompts.</summary>
-    public PpoStepResult Step(IReadOnlyList<PromptExample> prompts, int stepIndex)
+    public RlStepResult Step(IReadOnlyList<PromptExample> prompts, int stepIndex)
     {
         var clock = Stopwatch.StartNew();
         var rollout = Rollouts.Generate(_policy, _collator, _tokenizer, prompts, _gen, Rng);
@@ -174,7 +174,7 @@ public sealed class PpoLearner
         var samples = new RolloutSample[b];
         for (int r = 0; r < b; r++)
             samples[r] = new RolloutSample(IRewardSource.LastUserText(rollout.Prompts[r].Messages), rollout.Texts[r], scored.RawScores[r], scored.Gold?[r], seqKl[r]);
-        return new PpoStepResult(m, samples);
+        return new RlStepResult(m, samples);
     }
 
     /// <summary>What scoring a rollout gives; grids are [B, N].</summary>

@@ -1,0 +1,241 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RlhfSharp.Models.Lora;
+using RlhfSharp.Models.Modules;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Optim;
+using RlhfSharp.Text;
+using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.Checkpointing;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Evaluation;
+using RlhfSharp.Training.Rewards;
+using RlhfSharp.Training.Trainers;
+
+namespace RlhfSharp.Training.Rl;
+
+/// <summary>What one RL step did: the logged metrics and the rollouts as text.</summary>
+public sealed record RlStepResult(Dictionary<string, double> Metrics, IReadOnlyList<RolloutSample> Rollouts);
+
+/// <summary>One rollout as text, for the logs.</summary>
+public sealed record RolloutSample(string Prompt, string Response, double Score, double? Gold, double Kl)
+{
+    public string Format() => string.Create(CultureInfo.InvariantCulture,
+        $"{Prompt} => {Response}  [score {Score:F3}{(Gold is { } g ? $", gold {g:F2}" : "")}, kl {Kl:F3}]");
+}
+
+/// <summary>An online RL algorithm's step and the state a checkpoint must carry beyond weights and optimizer.</summary>
+public interface IRlLearner
+{
+    Optimizer Optimizer { get; }
+
+    /// <summary>The models whose weights checkpoints hold (the policy first).</summary>
+    IReadOnlyDictionary<string, Module> Models { get; }
+
+    /// <summary>The metrics of the latest step.</summary>
+    IReadOnlyDictionary<string, double> LastMetrics { get; }
+
+    RlStepResult Step(IReadOnlyList<PromptExample> prompts, int stepIndex);
+
+    void SaveState(TrainerState state);
+
+    void LoadState(TrainerState state);
+}
+
+/// <summary>What the RL trainers set up the same way: data, tokenizer, policy, reference and reward.</summary>
+public sealed record RlContext(
+    BpeTokenizer Tokenizer,
+    ChatTemplate Template,
+    CausalLM Policy,
+    CausalLM? Reference,
+    IRewardSource Reward,
+    IRewardSource? Gold,
+    PromptCollator PromptCollator);
+
+/// <summary>
+/// The loop the online RL trainers share: load prompts, policy, reference (a frozen copy, bf16
+/// optional, or the policy with LoRA adapters off) and reward; evaluate the starting policy on
+/// held-out prompts; run the learner's steps with logging, evaluation and checkpoints; resume
+/// exactly; write summary.json and the final policy (LoRA adapters saved and merged).
+/// </summary>
+public static class RlLoop
+{
+    /// <summary>
+    /// Runs a trainer. <paramref name="rowsPerPrompt"/> is how many rollout rows a prompt becomes
+    /// (GRPO's group size), for the "enough prompts" check. <paramref name="summaryKeys"/> are
+    /// step metrics copied into summary.json.
+    /// </summary>
+    public static JsonObject Run(RlConfig cfg, string stage, string runDir, bool resume, IProgressReporter? progress,
+        Func<RlContext, IRlLearner> build, IReadOnlyList<string> summaryKeys, Action<JsonObject>? addSummary = null)
+    {
+        TrainerSetup.ApplyThreads(cfg);
+        var promptsFile = TrainerSetup.DataFile(cfg.TrainFile, cfg.Data, "prompts_train.jsonl", "train_file", required: true)!;
+        var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prompts_eval.jsonl", "eval_file", required: false);
+        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
+        var template = TrainerSetup.Template(cfg.ChatTemplate);
+        var gold = TrainerSetup.Gold(cfg.Data);
+        var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions());
+        var evalPrompts = evalFile is null ? [] : PromptDataset.Load(evalFile, new DataLoadOptions()).ToList();
+        if (cfg.EvalPrompts > 0)
+            evalPrompts = [.. evalPrompts.Take(cfg.EvalPrompts)];
+        if (prompts.Count < cfg.BatchSize)
+            throw new TrainingSetupException($"{promptsFile}: {prompts.Count} prompts, fewer than one batch (batch_size {cfg.BatchSize})");
+
+        var policy = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.Model!, "model"));
+        CausalLM? reference = null;
+        if (cfg.LoraRank > 0)
+        {
+            PeftIO.Apply(policy, LoraSettings(cfg), new Generator((ulong)cfg.Seed + 7));
+        }
+        else
+        {
+            reference = PretrainedIO.LoadCausalLM(cfg.Model!);
+            reference.Freeze();
+            if (cfg.RefBf16)
+                reference.ToBFloat16();
+        }
+        policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
+        if (cfg.MaxPromptLength + cfg.ResponseLength > policy.Config.MaxPositions)
+            throw new TrainingSetupException($"max_prompt_length ({cfg.MaxPromptLength}) + response_length ({cfg.ResponseLength}) exceeds the model's {policy.Config.MaxPositions} positions");
+        var reward = Reward(cfg, template, gold);
+        var promptCollator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
+        var learner = build(new RlContext(tokenizer, template, policy, reference, reward, gold, promptCollator));
+        var loader = new DataLoader<PromptExample>(prompts, cfg.BatchSize, seed: (ulong)cfg.Seed, dropLast: true);
+
+        var evaluator = new PolicyEvaluator(tokenizer, promptCollator);
+        var evalGen = TrainerSetup.EvalGeneration(cfg.ResponseLength, cfg.EvalTemperature, tokenizer);
+        var evalSet = cfg.EvalTemperature > 0 && cfg.EvalSamples > 1 ? [.. Enumerable.Repeat(evalPrompts, cfg.EvalSamples).SelectMany(x => x)] : evalPrompts;
+        // The evaluation sample stream is fixed, so the policy and its starting point are judged on the same draws.
+        ulong evalSeed = (ulong)cfg.Seed + 1000;
+
+        using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
+        if (cfg.TopK > 0 || cfg.TopP < 1)
+            session.Logger.LogText(0, "warnings", $"top_k={cfg.TopK}, top_p={cfg.TopP}: rollouts are drawn from a truncated distribution while the ratios and KL use the full softmax, so both are biased (negative KL is a symptom). Leave both off unless you know why.");
+        long step = 0;
+        EvalResult? evalReference;
+        session.Progress.Begin(stage, cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
+        if (session.ResumeFrom is not null)
+        {
+            var state = session.LoadCheckpoint(learner.Models, learner.Optimizer);
+            step = state.Step;
+            loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
+            learner.LoadState(state);
+            evalReference = TrainerSetup.LoadReference(session.Folder.Path);
+        }
+        else
+        {
+            evalReference = evalSet.Count > 0 ? evaluator.Evaluate(policy, evalSet, evalGen, gold, evalSeed) : null;
+            if (evalReference is not null)
+            {
+                TrainerSetup.SaveReference(session.Folder.Path, evalReference);
+                session.Log(0, EvalMetrics(evalReference, null, reward));
+            }
+        }
+        session.Logger.LogText(step, "config/parameters", string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")));
+
+        while (step < cfg.MaxSteps)
+        {
+            step++;
+            var stats = learner.Step(loader.NextBatch(), (int)step - 1);
+            if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
+                session.Log(step, stats.Metrics);
+            bool last = step == cfg.MaxSteps;
+            if (evalSet.Count > 0 && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)))
+            {
+                var result = evaluator.Evaluate(policy, evalSet, evalGen, gold, evalSeed);
+                session.Log(step, EvalMetrics(result, evalReference, reward));
+                for (int i = 0; i < Math.Min(cfg.SampleRollouts, stats.Rollouts.Count); i++)
+                    session.Logger.LogText(step, "samples", stats.Rollouts[i].Format());
+            }
+            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
+            {
+                var state = new TrainerState(step);
+                state.Set("data", JsonSerializer.Serialize(loader.GetState()));
+                learner.SaveState(state);
+                session.SaveCheckpoint(state, learner.Models, learner.Optimizer);
+            }
+        }
+        session.Progress.End();
+
+        var summary = new JsonObject { ["stage"] = stage, ["steps"] = step, ["parameters"] = policy.ParameterCount() };
+        if (evalSet.Count > 0)
+        {
+            var final = evaluator.Evaluate(policy, evalSet, evalGen, gold, evalSeed);
+            foreach (var (k, v) in EvalMetrics(final, evalReference, reward))
+                summary[k] = v;
+            if (evalReference?.Gold is not null)
+                summary["eval/gold_score_ref"] = evalReference.MeanGold;
+        }
+        foreach (var key in summaryKeys)
+            if (learner.LastMetrics.TryGetValue(key, out var v))
+                summary[key] = v;
+        addSummary?.Invoke(summary);
+        var modelDir = Path.Combine(session.Folder.Path, "model");
+        if (cfg.LoraRank > 0)
+        {
+            PeftIO.Save(policy, LoraSettings(cfg), Path.Combine(session.Folder.Path, "adapter"), cfg.Model);
+            foreach (var (_, m) in policy.NamedModules())
+                if (m is Linear { Lora: { } lora })
+                    lora.Merge();
+        }
+        PretrainedIO.Save(policy, modelDir);
+        TrainerSetup.SaveTokenizer(tokenizer, modelDir);
+        summary["model"] = modelDir;
+        session.WriteSummary(summary);
+        return summary;
+    }
+
+    private static LoraConfig LoraSettings(RlConfig cfg) => new()
+    {
+        Rank = cfg.LoraRank,
+        Alpha = cfg.LoraAlpha,
+        TargetModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "c_attn", "c_proj", "c_fc"],
+    };
+
+    /// <summary>The reward model's score, the rule reward, or their sum.</summary>
+    private static IRewardSource Reward(RlConfig cfg, ChatTemplate template, IRewardSource? gold)
+    {
+        IRewardSource? model = cfg.RewardModel is null ? null
+            : RewardModelSource.Load(TrainerSetup.RequireDir(cfg.RewardModel, "reward_model"), template, cfg.MaxPromptLength + cfg.ResponseLength + 8, cfg.MaxPromptLength, bfloat16: cfg.RefBf16);
+        IRewardSource? rule = cfg.RewardFunction == "gold"
+            ? gold ?? throw new TrainingSetupException($"reward_function: gold needs a data folder written by `rlhf data builtin` (data: {cfg.Data ?? "not set"})")
+            : null;
+        return (model, rule) switch
+        {
+            ({ } m, { } r) => new SumRewardSource(m, r),
+            ({ } m, null) => m,
+            (null, { } r) => r,
+            _ => throw new TrainingSetupException("no reward source configured"),
+        };
+    }
+
+    private static Dictionary<string, double> EvalMetrics(EvalResult result, EvalResult? reference, IRewardSource reward)
+    {
+        var metrics = new Dictionary<string, double>
+        {
+            ["eval/score"] = reward.Score(result.Prompts, result.Responses).Average(),
+            ["eval/response_words"] = result.Responses.Average(r => r.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length),
+        };
+        if (result.Gold is { } g)
+        {
+            metrics["eval/gold_score"] = result.MeanGold;
+            if (reference?.Gold is { } r)
+                metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
+        }
+        return metrics;
+    }
+}
+
+/// <summary>Score of one reward source plus another's (unit weights).</summary>
+internal sealed class SumRewardSource(IRewardSource a, IRewardSource b) : IRewardSource
+{
+    public string Name => $"{a.Name}+{b.Name}";
+
+    public double[] Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
+        => [.. a.Score(prompts, responses).Zip(b.Score(prompts, responses), (p, q) => p + q)];
+
+    public double[] ScoreDialogues(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, IReadOnlyList<string> responses)
+        => [.. a.ScoreDialogues(prompts, responses).Zip(b.ScoreDialogues(prompts, responses), (p, q) => p + q)];
+}

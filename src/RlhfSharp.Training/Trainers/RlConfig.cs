@@ -1,0 +1,97 @@
+using RlhfSharp.Training.Configuration;
+
+namespace RlhfSharp.Training.Trainers;
+
+/// <summary>
+/// What the online RL trainers (<c>rlhf ppo</c>, <c>rlhf grpo</c>) share: the prompts, the policy
+/// and its reference, the reward, rollout sampling, memory savings and held-out evaluation.
+/// </summary>
+public abstract class RlConfig : TrainLoopConfig
+{
+    [ConfigKey("data", "A data folder laid out as `rlhf data builtin` writes it; supplies default prompt files and the gold scorer")]
+    public string? Data { get; set; }
+
+    [ConfigKey("train_file", "Prompts to roll out (JSONL, {\"prompt\"} or {\"messages\"}); default <data>/prompts_train.jsonl")]
+    public string? TrainFile { get; set; }
+
+    [ConfigKey("eval_file", "Held-out prompts for evaluation; default <data>/prompts_eval.jsonl")]
+    public string? EvalFile { get; set; }
+
+    [ConfigKey("model", "The policy to start from (an SFT model folder); also the frozen reference")]
+    public string? Model { get; set; }
+
+    [ConfigKey("reward_model", "Reward model folder (from `rlhf rm`); its score is the reward")]
+    public string? RewardModel { get; set; }
+
+    [ConfigKey("reward_function", "A rule reward instead of or added to the reward model: gold (the built-in task's scorer) or none")]
+    public string RewardFunction { get; set; } = "none";
+
+    [ConfigKey("value_model", "Critic to start from (a reward-model or SFT folder; a new value head if it has none); default reward_model, else model")]
+    public string? ValueModel { get; set; }
+
+    [ConfigKey("tokenizer", "Tokenizer folder; default the model folder")]
+    public string? Tokenizer { get; set; }
+
+    [ConfigKey("chat_template", "chatml, llama3 or plain")]
+    public string ChatTemplate { get; set; } = "chatml";
+
+    [ConfigKey("max_prompt_length", "Prompt tokens kept (from the end)")]
+    public int MaxPromptLength { get; set; } = 32;
+
+    [ConfigKey("response_length", "Most tokens generated per response")]
+    public int ResponseLength { get; set; } = 24;
+
+    [ConfigKey("temperature", "Rollout sampling temperature; log-probs are taken under the same temperature")]
+    public float Temperature { get; set; } = 1f;
+
+    [ConfigKey("top_k", "Rollout top-k (0 = off). Changes the sampling distribution away from the one the log-probs assume: not recommended")]
+    public int TopK { get; set; }
+
+    [ConfigKey("top_p", "Rollout nucleus sampling (1 = off). Same caveat as top_k")]
+    public float TopP { get; set; } = 1f;
+
+    [ConfigKey("ref_bf16", "Store the frozen reference and reward model weights in bfloat16 (half the memory)")]
+    public bool RefBf16 { get; set; }
+
+    [ConfigKey("lora_rank", "Train LoRA adapters of this rank instead of every weight (0 = full fine-tuning); the reference is then the policy with adapters off")]
+    public int LoraRank { get; set; }
+
+    [ConfigKey("lora_alpha", "LoRA scaling numerator (scale = alpha / rank)")]
+    public float LoraAlpha { get; set; } = 16f;
+
+    [ConfigKey("eval_prompts", "Held-out prompts answered at each evaluation (0 = all)")]
+    public int EvalPrompts { get; set; }
+
+    [ConfigKey("eval_temperature", "Sampling temperature at evaluation (0 = greedy); 1 compares the policies as they are sampled")]
+    public float EvalTemperature { get; set; } = 1f;
+
+    [ConfigKey("eval_samples", "Responses per held-out prompt at evaluation (sampled evaluation only)")]
+    public int EvalSamples { get; set; } = 1;
+
+    [ConfigKey("sample_rollouts", "Rollouts written as text to the logs at each evaluation")]
+    public int SampleRollouts { get; set; } = 4;
+
+    public override IEnumerable<string> Validate()
+    {
+        foreach (var p in base.Validate())
+            yield return p;
+        if (Model is null)
+            yield return "model is required: the SFT model folder the policy starts from";
+        if (Data is null && TrainFile is null)
+            yield return "give a data folder (data) or a train_file of prompts";
+        if (RewardFunction is not ("none" or "gold"))
+            yield return $"reward_function must be gold or none, got '{RewardFunction}'";
+        if (RewardModel is null && RewardFunction == "none")
+            yield return "no reward: set reward_model (a folder from `rlhf rm`) and/or reward_function: gold";
+        if (!(Temperature > 0))
+            yield return $"temperature must be positive, got {Temperature}";
+        if (TopK < 0 || !(TopP > 0 && TopP <= 1))
+            yield return "top_k must be >= 0 and top_p in (0, 1]";
+        if (LoraRank < 0 || !(LoraAlpha > 0))
+            yield return "lora_rank must be >= 0 and lora_alpha positive";
+        if (EvalPrompts < 0 || EvalTemperature < 0 || EvalSamples <= 0 || SampleRollouts < 0)
+            yield return "eval_prompts, eval_temperature and sample_rollouts must be >= 0, eval_samples positive";
+        if (MaxPromptLength <= 0 || ResponseLength <= 0)
+            yield return "max_prompt_length and response_length must be positive";
+    }
+}
