@@ -225,6 +225,43 @@ public sealed class PpoTests : IDisposable
         Assert.Throws<ArgumentException>(() => source.Score(["one"], []));
     }
 
+    private sealed class RecordingProgress : IProgressReporter
+    {
+        public List<string> Messages { get; } = [];
+
+        public void Begin(string stage, long totalSteps, long startStep)
+        {
+        }
+
+        public void Update(long step, IReadOnlyDictionary<string, double> metrics)
+        {
+        }
+
+        public void Message(string text) => Messages.Add(text);
+
+        public void End()
+        {
+        }
+    }
+
+    [Fact]
+    public void TopKOrTopPInRolloutsIsWarnedAbout()
+    {
+        var cfg = Config();
+        cfg.MaxSteps = 1;
+        cfg.TopK = 5;
+        cfg.EvalPrompts = 2;
+        var progress = new RecordingProgress();
+        PpoTrainer.Run(cfg, Path.Combine(_dir, "topk"), resume: false, progress);
+        Assert.Contains(progress.Messages, m => m.Contains("top_k=5", StringComparison.Ordinal) && m.Contains("biased", StringComparison.Ordinal));
+        Assert.Contains("top_k=5", File.ReadAllText(Path.Combine(_dir, "topk", "samples.jsonl")));
+
+        var quiet = new RecordingProgress();
+        cfg.TopK = 0;
+        PpoTrainer.Run(cfg, Path.Combine(_dir, "plain"), resume: false, quiet);
+        Assert.DoesNotContain(quiet.Messages, m => m.Contains("warning", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void BadSettingsAreRejectedWithTheKeyName()
     {

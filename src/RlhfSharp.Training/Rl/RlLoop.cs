@@ -112,7 +112,11 @@ public static class RlLoop
 
         using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
         if (cfg.TopK > 0 || cfg.TopP < 1)
-            session.Logger.LogText(0, "warnings", $"top_k={cfg.TopK}, top_p={cfg.TopP}: rollouts are drawn from a truncated distribution while the ratios and KL use the full softmax, so both are biased (negative KL is a symptom). Leave both off unless you know why.");
+        {
+            var warning = $"warning: top_k={cfg.TopK}, top_p={cfg.TopP}: rollouts are drawn from a truncated distribution while the ratios and KL use the full softmax, so both are biased (negative KL is a symptom). Leave both off unless you know why.";
+            session.Logger.LogText(0, "warnings", warning);
+            session.Progress.Message(warning);
+        }
         long step = 0;
         EvalResult? evalReference;
         session.Progress.Begin(stage, cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
