@@ -32,7 +32,8 @@ public sealed class GrpoTrainerTests : IDisposable
     {
         Data = DataDir,
         Model = SftDir,
-        RewardFunction = "gold",
+        RewardFuncs = ["gold"],
+        NormalizeRewards = advantage == "rloo", // the running normaliser is checkpointed too
         Advantage = advantage,
         BatchSize = 4,
         NumGenerations = 4,
@@ -57,6 +58,7 @@ public sealed class GrpoTrainerTests : IDisposable
     {
         var straight = Path.Combine(_dir, advantage);
         var summary = GrpoTrainer.Run(Config(advantage), straight, resume: false);
+        Assert.Contains(File.ReadLines(Path.Combine(straight, "metrics.jsonl")), l => l.Contains("\"reward/gold\"", StringComparison.Ordinal));
         foreach (var key in new[] { "time/total_s", "eval/gold_score", "eval/win_rate_vs_ref", "reward", "kl", "model" })
             Assert.True(summary.ContainsKey(key), $"summary.json lacks {key}");
         var lines = File.ReadLines(Path.Combine(straight, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
@@ -89,7 +91,7 @@ public sealed class GrpoTrainerTests : IDisposable
         cfg.MiniBatchSize = 5;
         Assert.Contains(cfg.Validate(), p => p.Contains("mini_batch_size", StringComparison.Ordinal));
         cfg = Config("grpo");
-        cfg.RewardFunction = "none";
+        cfg.RewardFuncs = [];
         Assert.Contains(cfg.Validate(), p => p.Contains("no reward", StringComparison.Ordinal));
     }
 }

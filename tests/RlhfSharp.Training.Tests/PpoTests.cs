@@ -156,6 +156,7 @@ public sealed class PpoTests : IDisposable
     {
         var straight = Path.Combine(_dir, "straight");
         var summary = PpoTrainer.Run(Config(), straight, resume: false);
+        Assert.Contains(File.ReadLines(Path.Combine(straight, "metrics.jsonl")), l => l.Contains("\"reward/reward_model\"", StringComparison.Ordinal));
         foreach (var key in new[] { "time/total_s", "eval/gold_score", "eval/win_rate_vs_ref", "objective/kl", "objective/kl_coef", "model" })
             Assert.True(summary.ContainsKey(key), $"summary.json lacks {key}");
         var lines = File.ReadLines(Path.Combine(straight, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
@@ -260,6 +261,27 @@ public sealed class PpoTests : IDisposable
         cfg.TopK = 0;
         PpoTrainer.Run(cfg, Path.Combine(_dir, "plain"), resume: false, quiet);
         Assert.DoesNotContain(quiet.Messages, m => m.Contains("warning", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AMixOfRewardModelAndGoldScorerLogsEachComponent()
+    {
+        var cfg = Config();
+        cfg.MaxSteps = 1;
+        cfg.EvalPrompts = 2;
+        cfg.RewardFuncs = ["gold"];
+        cfg.RewardWeights = [1.0, 0.5];
+        cfg.NormalizeRewards = true;
+        var run = Path.Combine(_dir, "mix");
+        PpoTrainer.Run(cfg, run, resume: false);
+        var line = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).First(l => l.ContainsKey("objective/scores"));
+        Assert.True(line.ContainsKey("reward/reward_model") && line.ContainsKey("reward/gold"));
+        // The gold component equals the separately logged gold score of the same rollouts.
+        Assert.Equal(line["objective/gold_score"]!.GetValue<double>(), line["reward/gold"]!.GetValue<double>(), 9);
+        cfg.RewardWeights = [1.0];
+        Assert.Contains(cfg.Validate(), p => p.Contains("reward_weights", StringComparison.Ordinal));
+        cfg.RewardFuncs = ["helpfulness"];
+        Assert.Contains(cfg.Validate(), p => p.Contains("reward_funcs", StringComparison.Ordinal));
     }
 
     [Fact]

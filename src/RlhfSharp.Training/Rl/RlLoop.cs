@@ -126,6 +126,8 @@ public static class RlLoop
             step = state.Step;
             loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
             learner.LoadState(state);
+            if (state.Contains("reward_norm"))
+                reward.State = state.GetDoubles("reward_norm");
             evalReference = TrainerSetup.LoadReference(session.Folder.Path);
         }
         else
@@ -158,6 +160,7 @@ public static class RlLoop
                 var state = new TrainerState(step);
                 state.Set("data", JsonSerializer.Serialize(loader.GetState()));
                 learner.SaveState(state);
+                state.SetDoubles("reward_norm", reward.State);
                 session.SaveCheckpoint(state, learner.Models, learner.Optimizer);
             }
         }
@@ -198,28 +201,31 @@ public static class RlLoop
         TargetModules = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj", "c_attn", "c_proj", "c_fc"],
     };
 
-    /// <summary>The reward model's score, the rule reward, or their sum.</summary>
-    private static IRewardSource Reward(RlConfig cfg, ChatTemplate template, IRewardSource? gold)
+    /// <summary>The reward model and the rule rewards as one weighted mixture (a single source has weight 1 unless told otherwise).</summary>
+    private static RewardMixture Reward(RlConfig cfg, ChatTemplate template, IRewardSource? gold)
     {
-        IRewardSource? model = cfg.RewardModel is null ? null
-            : RewardModelSource.Load(TrainerSetup.RequireDir(cfg.RewardModel, "reward_model"), template, cfg.MaxPromptLength + cfg.ResponseLength + 8, cfg.MaxPromptLength, bfloat16: cfg.RefBf16);
-        IRewardSource? rule = cfg.RewardFunction == "gold"
-            ? gold ?? throw new TrainingSetupException($"reward_function: gold needs a data folder written by `rlhf data builtin` (data: {cfg.Data ?? "not set"})")
-            : null;
-        return (model, rule) switch
+        var sources = new List<IRewardSource>();
+        if (cfg.RewardModel is not null)
+            sources.Add(RewardModelSource.Load(TrainerSetup.RequireDir(cfg.RewardModel, "reward_model"), template, cfg.MaxPromptLength + cfg.ResponseLength + 8, cfg.MaxPromptLength, bfloat16: cfg.RefBf16));
+        foreach (var f in cfg.RewardFuncs)
         {
-            ({ } m, { } r) => new SumRewardSource(m, r),
-            ({ } m, null) => m,
-            (null, { } r) => r,
-            _ => throw new TrainingSetupException("no reward source configured"),
-        };
+            sources.Add(f switch
+            {
+                "gold" => gold ?? throw new TrainingSetupException($"reward_funcs: gold needs a data folder written by `rlhf data builtin` (data: {cfg.Data ?? "not set"})"),
+                _ => throw new TrainingSetupException($"reward_funcs: unknown reward function '{f}'"),
+            });
+        }
+        if (sources.Count == 0)
+            throw new TrainingSetupException("no reward source configured");
+        var weights = cfg.RewardWeights.Count > 0 ? cfg.RewardWeights : [.. sources.Select(_ => 1.0)];
+        return new RewardMixture([.. sources.Zip(weights, (s, w) => new RewardComponent(s, w))], cfg.NormalizeRewards);
     }
 
-    private static Dictionary<string, double> EvalMetrics(EvalResult result, EvalResult? reference, IRewardSource reward)
+    private static Dictionary<string, double> EvalMetrics(EvalResult result, EvalResult? reference, RewardMixture reward)
     {
         var metrics = new Dictionary<string, double>
         {
-            ["eval/score"] = reward.Score(result.Prompts, result.Responses).Average(),
+            ["eval/score"] = reward.Evaluate(result.Prompts, result.Responses).Average(),
             ["eval/response_words"] = result.Responses.Average(r => r.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length),
         };
         if (result.Gold is { } g)
@@ -230,16 +236,4 @@ public static class RlLoop
         }
         return metrics;
     }
-}
-
-/// <summary>Score of one reward source plus another's (unit weights).</summary>
-internal sealed class SumRewardSource(IRewardSource a, IRewardSource b) : IRewardSource
-{
-    public string Name => $"{a.Name}+{b.Name}";
-
-    public double[] Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
-        => [.. a.Score(prompts, responses).Zip(b.Score(prompts, responses), (p, q) => p + q)];
-
-    public double[] ScoreDialogues(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, IReadOnlyList<string> responses)
-        => [.. a.ScoreDialogues(prompts, responses).Zip(b.ScoreDialogues(prompts, responses), (p, q) => p + q)];
 }

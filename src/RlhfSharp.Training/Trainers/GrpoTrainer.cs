@@ -101,6 +101,7 @@ public sealed class GrpoLearner : IRlLearner
                 zeroStd++;
         }
         m["reward"] = scores.Average();
+        RewardMixture.AddComponentMeans(_ctx.Reward, m);
         m["reward_std"] = groupStd.Average();
         m["frac_reward_zero_std"] = zeroStd / (double)prompts.Count;
         if (gold is not null)

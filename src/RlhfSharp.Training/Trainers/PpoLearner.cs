@@ -154,6 +154,7 @@ public sealed class PpoLearner : IRlLearner
             klSum += seqKl[r];
         }
         m["objective/scores"] = scored.RawScores.Average();
+        RewardMixture.AddComponentMeans(_reward, m);
         m["objective/kl"] = klSum / b;
         m["objective/kl_coef"] = beta;
         m["objective/entropy"] = negLogp / b;

@@ -23,8 +23,16 @@ public abstract class RlConfig : TrainLoopConfig
     [ConfigKey("reward_model", "Reward model folder (from `rlhf rm`); its score is the reward")]
     public string? RewardModel { get; set; }
 
-    [ConfigKey("reward_function", "A rule reward instead of or added to the reward model: gold (the built-in task's scorer) or none")]
-    public string RewardFunction { get; set; } = "none";
+    [ConfigKey("reward_funcs", "Rule rewards instead of or beside the reward model: gold (the built-in task's scorer)")]
+    public List<string> RewardFuncs { get; set; } = [];
+
+    [ConfigKey("reward_weights", "One weight per reward source, the reward model first, then reward_funcs in order; empty = all 1")]
+    public List<double> RewardWeights { get; set; } = [];
+
+    [ConfigKey("normalize_rewards", "Standardise each reward source by its own running mean and std before weighting")]
+    public bool NormalizeRewards { get; set; }
+
+    internal int RewardSourceCount => (RewardModel is null ? 0 : 1) + RewardFuncs.Count;
 
     [ConfigKey("value_model", "Critic to start from (a reward-model or SFT folder; a new value head if it has none); default reward_model, else model")]
     public string? ValueModel { get; set; }
@@ -79,10 +87,14 @@ public abstract class RlConfig : TrainLoopConfig
             yield return "model is required: the SFT model folder the policy starts from";
         if (Data is null && TrainFile is null)
             yield return "give a data folder (data) or a train_file of prompts";
-        if (RewardFunction is not ("none" or "gold"))
-            yield return $"reward_function must be gold or none, got '{RewardFunction}'";
-        if (RewardModel is null && RewardFunction == "none")
-            yield return "no reward: set reward_model (a folder from `rlhf rm`) and/or reward_function: gold";
+        foreach (var f in RewardFuncs.Where(f => f != "gold"))
+            yield return $"reward_funcs: '{f}' is not a known reward function; known: gold";
+        if (RewardFuncs.Distinct().Count() != RewardFuncs.Count)
+            yield return "reward_funcs lists a function twice";
+        if (RewardSourceCount == 0)
+            yield return "no reward: set reward_model (a folder from `rlhf rm`) and/or reward_funcs: [gold]";
+        if (RewardWeights.Count > 0 && RewardWeights.Count != RewardSourceCount)
+            yield return $"reward_weights has {RewardWeights.Count} weights for {RewardSourceCount} reward sources (the reward model first, then reward_funcs)";
         if (!(Temperature > 0))
             yield return $"temperature must be positive, got {Temperature}";
         if (TopK < 0 || !(TopP > 0 && TopP <= 1))
