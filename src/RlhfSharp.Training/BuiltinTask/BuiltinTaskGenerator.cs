@@ -30,6 +30,9 @@ public static class BuiltinTaskGenerator
     public const string PromptsTrainFileName = "prompts_train.jsonl", PromptsEvalFileName = "prompts_eval.jsonl";
     public const string StatsFileName = "stats.json", ReadmeFileName = "README.md", TokenizerFolderName = "tokenizer";
 
+    /// <summary>The AI labeller's principles for <c>rlhf label --judge constitution</c>.</summary>
+    public const string ConstitutionFileName = "constitution.yaml";
+
     /// <summary>Attempts at a pair with different texts and different gold scores before a prompt is skipped.</summary>
     public const int MaxPairDraws = 100;
 
@@ -56,6 +59,7 @@ public static class BuiltinTaskGenerator
         AtomicFile.WriteAllText(Path.Combine(tokDir, BpeTokenizer.TokenizerJsonFileName), tokenizer.ToJson());
         AtomicFile.WriteAllText(Path.Combine(tokDir, BpeTokenizer.TokenizerConfigFileName), tokenizer.ToConfigJson());
 
+        AtomicFile.WriteAllText(Path.Combine(outDir, ConstitutionFileName), Judges.Constitution.BuiltinTaskYaml + "\n");
         AtomicFile.WriteAllText(Path.Combine(outDir, StatsFileName), BuiltinTaskStats.ToJson(data, tokenizer.VocabSize));
         AtomicFile.WriteAllText(Path.Combine(outDir, ReadmeFileName), BuiltinTaskReadme.Write(data, tokenizer.VocabSize));
         return data;

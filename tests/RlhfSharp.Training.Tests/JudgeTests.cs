@@ -1,0 +1,100 @@
+using System.Text.Json.Nodes;
+using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.BuiltinTask;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Judges;
+using RlhfSharp.Training.Rewards;
+
+namespace RlhfSharp.Training.Tests;
+
+public sealed class JudgeTests
+{
+    private static Constitution Builtin() => Constitution.Parse(Constitution.BuiltinTaskYaml, "builtin");
+
+    [Fact]
+    public void TheBuiltinConstitutionScoresByHandWorkedWeights()
+    {
+        var c = Builtin();
+        // polite (2) + concise (1) + gives an answer (1)
+        Assert.Equal(4, c.ScoreOne("The answer is 12."));
+        Assert.Equal(4, c.ScoreOne("12."));
+        // rude: loses polite (2) and the answer shape (1); 4 words is still concise
+        Assert.Equal(1, c.ScoreOne("Duh, the answer is 12."));
+        // verbose: polite only (9 words > 6, and not the bare answer shape)
+        Assert.Equal(2, c.ScoreOne("The answer is 12. Let me know if you have any other questions."));
+        // "IDIOTS" starts with a forbidden word whatever the case; 2 words are concise; no final full stop
+        Assert.Equal(1, c.ScoreOne("IDIOTS. 12"));
+    }
+
+    [Fact]
+    public void TheConstitutionJudgePrefersTheHigherScoreAndTiesOnEqualScores()
+    {
+        var judge = new ScoringJudge(Builtin());
+        IReadOnlyList<ChatMessage> prompt = [ChatMessage.User("What is 7 + 5?")];
+        var v = judge.Judge([new(prompt, "12.", "Duh, 12."), new(prompt, "Ugh, whatever, 12.", "13."), new(prompt, "12.", "13.")]);
+        // It cannot tell 12 from 13: correctness is beyond its rules, so that pair is a tie.
+        Assert.Equal([Verdict.A, Verdict.B, Verdict.Tie], v);
+        var gold = new ScoringJudge(new GoldRewardSource()).Judge([new(prompt, "12.", "13.")]);
+        Assert.Equal([Verdict.A], gold);
+    }
+
+    [Theory]
+    [InlineData("principles: 3", "expected a mapping with a 'principles' list")]
+    [InlineData("principles:\n  - name: x\n    rule: be_nice\n", "rule 'be_nice' is unknown")]
+    [InlineData("principles:\n  - name: x\n    rule: max_words\n", "'value' must be present")]
+    [InlineData("principles:\n  - name: x\n    rule: max_words\n    value: -2\n", "whole number >= 0")]
+    [InlineData("principles:\n  - name: x\n    rule: forbid_words\n    words: []\n", "non-empty list")]
+    [InlineData("principles:\n  - name: x\n    rule: require_regex\n    pattern: '('\n", "not a valid regex")]
+    [InlineData("principles:\n  - name: x\n    rule: max_words\n    value: 3\n    weight: heavy\n", "weight 'heavy' is not a number")]
+    [InlineData("principles:\n  - name: x\n    rule: max_words\n    value: 3\n    colour: red\n", "unknown principle key 'colour'")]
+    [InlineData("principles:\n  - rule: max_words\n    value: 3\n", "'name' must be present")]
+    [InlineData("principles: [", "not valid YAML")]
+    [InlineData("principles: []", "at least one principle")]
+    public void MalformedConstitutionsNameTheProblem(string yaml, string expected)
+    {
+        var e = Assert.Throws<ConstitutionException>(() => Constitution.Parse(yaml, "c.yaml"));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains("c.yaml", e.Message.Contains("at least one", StringComparison.Ordinal) ? "c.yaml" : e.Message);
+    }
+
+    [Fact]
+    public void LabelWritesPairsThatTheTrainersReadAndReportsAgreementWithGold()
+    {
+        var dir = Directory.CreateTempSubdirectory("label-").FullName;
+        try
+        {
+            var data = Path.Combine(dir, "data");
+            BuiltinTaskGenerator.Write(data, new BuiltinTaskOptions { TrainPrompts = 60, EvalPrompts = 6, PreferencePairs = 10, TokenizerVocabSize = 300 });
+            Assert.True(File.Exists(Path.Combine(data, BuiltinTaskGenerator.ConstitutionFileName)));
+            // A policy that writes task-like answers of varied style: a few SFT steps on the noisy demonstrations.
+            var sft = Trainers.SftTrainer.Run(new Trainers.SftConfig
+            {
+                Data = data,
+                ModelInit = new Trainers.ModelInitSection { HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKvHeads = 1, IntermediateSize = 64, MaxPositions = 64 },
+                MaxSteps = 40,
+                LearningRate = 1e-2f,
+                WarmupSteps = 2,
+                BatchSize = 16,
+                EvalPrompts = 1,
+                Threads = 1,
+            }, Path.Combine(dir, "sft"), resume: false);
+            var model = sft["model"]!.GetValue<string>();
+
+            var outDir = Path.Combine(dir, "labels");
+            var summary = Labeller.Run(new LabelConfig { Data = data, Model = model, Judge = "gold", SamplesPerPrompt = 4, MaxNewTokens = 16, Threads = 1 }, outDir);
+            int pairs = summary["pairs"]!.GetValue<int>();
+            Assert.True(pairs >= 20, $"only {pairs} labelled pairs");
+            Assert.Equal(120, pairs + summary["judge_ties"]!.GetValue<int>() + summary["identical_responses"]!.GetValue<int>()); // 60 prompts × 2 pairs
+            // The gold judge agrees with the gold scorer on every pair it labelled.
+            Assert.Equal(1.0, summary["gold/agreement"]!.GetValue<double>());
+            var set = PreferenceDataset.Load(Path.Combine(outDir, Labeller.OutputFileName), new DataLoadOptions());
+            Assert.Equal(pairs, set.Count);
+            Assert.All(set, p => Assert.True(GoldScorer.Default.Score(IRewardSource.LastUserText(p.Prompt), p.Chosen.Content) > GoldScorer.Default.Score(IRewardSource.LastUserText(p.Prompt), p.Rejected.Content)));
+            Assert.Equal("gold", JsonNode.Parse(File.ReadLines(Path.Combine(outDir, Labeller.OutputFileName)).First())!["judge"]!.GetValue<string>());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
