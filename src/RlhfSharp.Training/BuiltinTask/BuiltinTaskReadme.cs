@@ -77,11 +77,12 @@ internal static class BuiltinTaskReadme
         L($"| {BuiltinTaskGenerator.PromptsTrainFileName} | {data.TrainPrompts.Count} | prompt: the train prompts, for RL |");
         L($"| {BuiltinTaskGenerator.PromptsEvalFileName} | {data.EvalPrompts.Count} | prompt: the held-out prompts, for evaluation |");
         L($"| {BuiltinTaskGenerator.StatsFileName} | | counts, fractions, τ, agreement, mean gold per style |");
+        L($"| {BuiltinTaskGenerator.ConstitutionFileName} | | the AI labeller's principles for `rlhf label --judge constitution` (style only: it cannot check answers) |");
         L($"| {BuiltinTaskGenerator.TokenizerFolderName}/ | | tokenizer.json + tokenizer_config.json |");
         L();
         L("## Tokenizer and chat template");
         L();
-        L($"Byte-level BPE with {vocabSize} tokens (target {o.TokenizerVocabSize}), trained on the train conversations rendered with");
+        L($"Byte-level BPE with {vocabSize} tokens, digits split one by one, (target {o.TokenizerVocabSize}), trained on the train conversations rendered with");
         L($"the ChatML template: `<|im_start|>user\\n{{prompt}}<|im_end|>\\n<|im_start|>assistant\\n{{completion}}<|im_end|>\\n`.");
         L($"Special tokens: {string.Join(", ", BuiltinTaskTokenizer.SpecialTokens.Select(t => "`" + t + "`"))} (ids 0–3);");
         L($"EOS is `{BuiltinTaskTokenizer.EosToken}`, so generation stops at the end of the assistant turn; PAD is `{BuiltinTaskTokenizer.PadToken}`.");
