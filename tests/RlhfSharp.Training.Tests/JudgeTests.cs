@@ -98,3 +98,46 @@ public sealed class JudgeTests
         }
     }
 }
+
+public sealed class LocalLmJudgeTests
+{
+    [Theory]
+    [InlineData(Verdict.A, Verdict.A, Verdict.A)]
+    [InlineData(Verdict.B, Verdict.B, Verdict.B)]
+    [InlineData(Verdict.A, Verdict.B, Verdict.Tie)]
+    [InlineData(Verdict.B, Verdict.A, Verdict.Tie)]
+    public void BothOrdersMustAgree(Verdict asked, Verdict swapped, Verdict expected) => Assert.Equal(expected, LocalLmJudge.Combine(asked, swapped));
+
+    [Fact]
+    public void AJudgeThatAlwaysSaysAIsAPositionBiasAndGivesOnlyTies()
+    {
+        var dir = Directory.CreateTempSubdirectory("lmjudge-").FullName;
+        try
+        {
+            BuiltinTaskGenerator.Write(dir, new BuiltinTaskOptions { TrainPrompts = 30, EvalPrompts = 6, PreferencePairs = 4, TokenizerVocabSize = 300 });
+            var tokenizer = Text.BpeTokenizer.FromDirectory(Path.Combine(dir, "tokenizer"));
+            var template = ChatTemplate.Get("chatml");
+            var model = new Models.Transformer.CausalLM(new Models.Config.ModelConfig { ModelType = "llama", VocabSize = tokenizer.VocabSize, HiddenSize = 32, NumLayers = 1, NumHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 48, MaxPositions = 256 }, new Tensors.Generator(1));
+            // Teach it to open every judging answer with "A", whatever the responses say.
+            var collator = new SftCollator(tokenizer, template, new SftCollatorOptions { MaxLength = 256, PadTokenId = tokenizer.PadTokenId });
+            var examples = Enumerable.Range(0, 8).Select(i => new SftExample([ChatMessage.User(LocalLmJudge.Prompt($"What is {i} + 1?", $"{i + 1}.", $"{i}.")), ChatMessage.Assistant("A")], "t", i + 1)).ToList();
+            var opt = new Tensors.Optim.AdamW(model.TrainableParameters(), lr: 1e-2f);
+            for (int step = 0; step < 30; step++)
+            {
+                opt.ZeroGrad();
+                Trainers.SftTrainer.Loss(model, collator.Collate(examples)).Backward();
+                opt.Step();
+            }
+            var judge = new LocalLmJudge(model, tokenizer, template);
+            IReadOnlyList<ChatMessage> prompt = [ChatMessage.User("What is 7 + 5?")];
+            var verdicts = judge.Judge([new(prompt, "12.", "13."), new(prompt, "Duh, 12.", "12."), new(prompt, "5.", "The answer is 12.")]);
+            Assert.All(verdicts, v => Assert.Equal(Verdict.Tie, v));
+            // …because it really does answer "A" in either order.
+            Assert.All(judge.Margins([LocalLmJudge.Prompt("What is 7 + 5?", "12.", "13."), LocalLmJudge.Prompt("What is 7 + 5?", "13.", "12.")]), m => Assert.True(m > 0, $"log p(A) − log p(B) = {m}"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

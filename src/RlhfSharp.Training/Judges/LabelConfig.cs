@@ -20,11 +20,14 @@ public sealed class LabelConfig : IValidatableConfig
     [ConfigKey("chat_template", "chatml, llama3 or plain")]
     public string ChatTemplate { get; set; } = "chatml";
 
-    [ConfigKey("judge", "gold (the built-in task's scorer) or constitution")]
+    [ConfigKey("judge", "gold (the built-in task's scorer), constitution, or local_lm (a language model asked A or B in both orders)")]
     public string Judge { get; set; } = "constitution";
 
     [ConfigKey("constitution", "Constitution YAML for judge: constitution; default <data>/constitution.yaml")]
     public string? Constitution { get; set; }
+
+    [ConfigKey("judge_model", "Model folder of the local_lm judge (with its tokenizer)")]
+    public string? JudgeModel { get; set; }
 
     [ConfigKey("samples_per_prompt", "Responses sampled per prompt, judged in pairs (an even number)")]
     public int SamplesPerPrompt { get; set; } = 2;
@@ -56,8 +59,10 @@ public sealed class LabelConfig : IValidatableConfig
             yield return "model is required: the policy whose responses are labelled";
         if (Data is null && PromptsFile is null)
             yield return "give a data folder (data) or a prompts_file";
-        if (Judge is not ("gold" or "constitution"))
-            yield return $"judge must be gold or constitution, got '{Judge}'";
+        if (Judge is not ("gold" or "constitution" or "local_lm"))
+            yield return $"judge must be gold, constitution or local_lm, got '{Judge}'";
+        if (Judge == "local_lm" && JudgeModel is null)
+            yield return "judge: local_lm needs judge_model, the folder of the judging language model";
         if (SamplesPerPrompt < 2 || SamplesPerPrompt % 2 != 0)
             yield return $"samples_per_prompt must be an even number >= 2, got {SamplesPerPrompt}";
         if (MaxPrompts < 0 || !(Temperature > 0) || MaxNewTokens <= 0 || MaxPromptLength <= 0 || BatchSize <= 0 || Threads < 0)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Kernels;
+using RlhfSharp.Text;
 using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Metrics;
@@ -112,6 +113,7 @@ public static class Labeller
 
     private static IPreferenceJudge Judge(LabelConfig cfg, IRewardSource? gold) => cfg.Judge switch
     {
+        "local_lm" => new LocalLmJudge(PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.JudgeModel!, "judge_model")), BpeTokenizer.FromDirectory(cfg.JudgeModel!), TrainerSetup.Template(cfg.ChatTemplate)),
         "gold" => new ScoringJudge(gold ?? throw new TrainingSetupException($"judge: gold needs a data folder written by `rlhf data builtin` (data: {cfg.Data ?? "not set"})")),
         _ => new ScoringJudge(Constitution.Load(cfg.Constitution ?? (cfg.Data is null
             ? throw new TrainingSetupException("judge: constitution needs a constitution file (config key 'constitution') or a data folder that holds constitution.yaml")
