@@ -120,6 +120,31 @@ public sealed class DpoTrainerTests : IDisposable
     }
 
     [Fact]
+    public void RpoAddsAlphaTimesTheChosenTokenNll()
+    {
+        var cfg = Config();
+        var model = PretrainedIO.LoadCausalLM(SftDir);
+        var pairs = PreferenceDataset.Load(Path.Combine(DataDir, "prefs_train.jsonl"), new DataLoadOptions()).Take(3).ToList();
+        var batch = new PreferenceCollator(_tokenizer, ChatTemplate.Get("chatml"), new CollatorOptions { MaxLength = 48, MaxPromptLength = 32, PadTokenId = _tokenizer.PadTokenId }).Collate(pairs);
+        (float, float)[] reference = [(-30f, -28f), (-25f, -31f), (-40f, -39f)];
+        using var _ = Tensors.Autograd.GradMode.NoGrad();
+        double plain = DpoTrainer.Loss(model, batch, reference, cfg).Loss.Item();
+        cfg.RpoAlpha = 0.5f;
+        double rpo = DpoTrainer.Loss(model, batch, reference, cfg).Loss.Item();
+        // The NLL per chosen token, computed independently: cross-entropy over the chosen response tokens.
+        var logits = model.Forward(batch.Chosen.InputIds, batch.Chosen.AttentionMask);
+        int t = batch.Chosen.InputIds.Size(1);
+        var ids = batch.Chosen.InputIds.ToIntArray();
+        var resp = batch.Chosen.ResponseMask.ToArray();
+        var labels = new int[3 * (t - 1)];
+        for (int r = 0; r < 3; r++)
+            for (int i = 1; i < t; i++)
+                labels[(r * (t - 1)) + i - 1] = resp[(r * t) + i] > 0 ? ids[(r * t) + i] : -100;
+        double nll = F.CrossEntropy(logits.Narrow(1, 0, t - 1).Reshape(-1, logits.Size(2)), Tensor.FromArray(labels, labels.Length)).Item();
+        Assert.Equal(plain + (0.5 * nll), rpo, 4);
+    }
+
+    [Fact]
     public void BadSettingsNameTheirKey()
     {
         var cfg = Config();

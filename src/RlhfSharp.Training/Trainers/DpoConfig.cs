@@ -26,6 +26,9 @@ public sealed class DpoConfig : ModelTrainConfig
     [ConfigKey("label_smoothing", "Conservative DPO: assumed probability ε that a label is flipped (sigmoid only)")]
     public float LabelSmoothing { get; set; }
 
+    [ConfigKey("rpo_alpha", "Weight of the chosen responses' NLL added to the loss (RPO, Pang et al. 2024; 0 = off)")]
+    public float RpoAlpha { get; set; }
+
     [ConfigKey("eval_prompts_file", "Held-out prompts for generation and gold scoring; default <data>/prompts_eval.jsonl")]
     public string? EvalPromptsFile { get; set; }
 
@@ -52,6 +55,8 @@ public sealed class DpoConfig : ModelTrainConfig
             yield return $"loss_type must be sigmoid or ipo, got '{LossType}'";
         if (LabelSmoothing is < 0 or >= 0.5f)
             yield return $"label_smoothing must be in [0, 0.5), got {LabelSmoothing}";
+        if (RpoAlpha < 0)
+            yield return $"rpo_alpha must be >= 0, got {RpoAlpha}";
         if (LabelSmoothing > 0 && LossType == "ipo")
             yield return "label_smoothing applies to the sigmoid loss only";
         if (EvalPrompts < 0 || MaxNewTokens <= 0 || EvalTemperature < 0)

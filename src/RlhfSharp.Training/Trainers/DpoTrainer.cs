@@ -152,22 +152,32 @@ public static class DpoTrainer
     /// </summary>
     internal static DpoOutput Loss(CausalLM policy, PreferenceBatch batch, IReadOnlyList<(float Chosen, float Rejected)> reference, DpoConfig cfg)
     {
-        var (chosen, rejected) = SequenceLogps(policy, batch, cfg.ParsedLossType);
+        var (chosen, rejected, chosenNll) = SequenceLogps(policy, batch, cfg.ParsedLossType, withNll: cfg.RpoAlpha > 0);
         var refChosen = Tensor.FromArray([.. reference.Select(r => r.Chosen)], reference.Count);
         var refRejected = Tensor.FromArray([.. reference.Select(r => r.Rejected)], reference.Count);
-        return DpoLoss.Compute(chosen, rejected, refChosen, refRejected, cfg.Beta, cfg.ParsedLossType, cfg.LabelSmoothing);
+        var output = DpoLoss.Compute(chosen, rejected, refChosen, refRejected, cfg.Beta, cfg.ParsedLossType, cfg.LabelSmoothing);
+        // RPO: the preference loss plus α × the chosen responses' negative log-likelihood per token.
+        return chosenNll is null ? output : output with { Loss = output.Loss.Add(chosenNll.Mul(cfg.RpoAlpha)) };
     }
 
-    // Sequence log-probs of both sides: sums for the sigmoid loss, per-token means for IPO (TRL's convention).
-    private static (Tensor Chosen, Tensor Rejected) SequenceLogps(CausalLM model, PreferenceBatch batch, DpoLossType lossType)
+    // Sequence log-probs of both sides: sums for the sigmoid loss, per-token means for IPO (TRL's convention);
+    // with withNll also the token-mean NLL of the chosen responses.
+    private static (Tensor Chosen, Tensor Rejected, Tensor? ChosenNll) SequenceLogps(CausalLM model, PreferenceBatch batch, DpoLossType lossType, bool withNll = false)
     {
         int b = batch.Chosen.InputIds.Size(0);
         var ids = Tensor.Cat([batch.Chosen.InputIds, batch.Rejected.InputIds], 0);
         var mask = Tensor.Cat([batch.Chosen.AttentionMask, batch.Rejected.AttentionMask], 0);
         var response = Tensor.Cat([batch.Chosen.ResponseMask, batch.Rejected.ResponseMask], 0);
         var logits = model.Forward(ids, mask);
-        var logps = lossType == DpoLossType.Ipo ? SequenceLogProbs.Mean(logits, ids, response) : SequenceLogProbs.Sum(logits, ids, response);
-        return (logps.Narrow(0, 0, b), logps.Narrow(0, b, b));
+        var sums = SequenceLogProbs.Sum(logits, ids, response);
+        var logps = lossType == DpoLossType.Ipo ? SequenceLogProbs.Mean(logits, ids, response) : sums;
+        Tensor? nll = null;
+        if (withNll)
+        {
+            float tokens = batch.Chosen.ResponseMask.Sum().Item(); // responses follow a prompt, so every response token is predicted
+            nll = sums.Narrow(0, 0, b).Sum().Mul(-1f / Math.Max(tokens, 1f));
+        }
+        return (logps.Narrow(0, 0, b), logps.Narrow(0, b, b), nll);
     }
 
     private static List<(float Chosen, float Rejected)> ReferenceLogProbs(CausalLM reference, PreferenceCollator collator, PreferenceDataset set, DpoConfig cfg)
@@ -178,7 +188,7 @@ public static class DpoTrainer
         for (int start = 0; start < set.Count; start += cfg.BatchSize)
         {
             var batch = collator.Collate([.. set.Skip(start).Take(cfg.BatchSize)]);
-            var (c, r) = SequenceLogps(reference, batch, cfg.ParsedLossType);
+            var (c, r, _) = SequenceLogps(reference, batch, cfg.ParsedLossType);
             var ca = c.ToArray();
             var ra = r.ToArray();
             for (int i = 0; i < ca.Length; i++)
