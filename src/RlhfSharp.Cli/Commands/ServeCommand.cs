@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using RlhfSharp.Cli.Verbs;
+using RlhfSharp.Serving;
+using RlhfSharp.Tensors.Kernels;
+
+namespace RlhfSharp.Cli.Commands;
+
+/// <summary>
+/// <c>rlhf serve</c>: a model folder behind an OpenAI-compatible <c>/v1/chat/completions</c>.
+/// Prints "listening on http://HOST:PORT" (the bound port) once it answers, and serves until
+/// SIGTERM or Ctrl+C, which stop it cleanly.
+/// </summary>
+public sealed class ServeCommand : ConfigVerb<ServeConfig>
+{
+    public override string Name => "serve";
+
+    public override string Description => "Serve a model over HTTP with an OpenAI-compatible /v1/chat/completions and /v1/models (127.0.0.1 by default)";
+
+    protected override int Run(ServeConfig config, VerbContext context)
+    {
+        if (config.Threads > 0)
+            Engine.Threads = config.Threads;
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext signal)
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+        var model = ChatModel.Load(config.Model!, config.Tokenizer, config.ChatTemplate, config.ModelName);
+        ChatServerOptions.TryParseHost(config.Host, out var host);
+        var options = new ChatServerOptions
+        {
+            Host = host,
+            Port = config.Port,
+            MaxBatch = config.MaxBatch,
+            MaxRequestBytes = config.MaxRequestBytes,
+            DefaultMaxTokens = config.DefaultMaxTokens,
+            Seed = (ulong)config.Seed,
+            BatchLog = config.LogBatches ? context.Error : null,
+            ErrorLog = context.Error,
+        };
+        var server = ChatServer.StartAsync(model, options, stop.Token).GetAwaiter().GetResult();
+        try
+        {
+            context.Output.WriteLine($"listening on {server.Address.GetLeftPart(UriPartial.Authority)}");
+            context.Output.Flush();
+            server.WaitForShutdownAsync(stop.Token).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            server.StopAsync().GetAwaiter().GetResult();
+        }
+        context.Error.WriteLine("stopped");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,266 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace RlhfSharp.Serving;
+
+/// <summary>
+/// An OpenAI-compatible HTTP server for one <see cref="ChatModel"/> on Kestrel:
+/// <c>GET /v1/models</c> and <c>POST /v1/chat/completions</c>. Requests are parsed and checked
+/// on Kestrel's threads and generated in batches by a single <see cref="BatchWorker"/>. Every
+/// refusal is OpenAI's JSON error object: 400 for a malformed body or bad field, 404 for an
+/// unknown path or model, 405 for a wrong method, 413 for a body over the byte limit or a prompt
+/// that leaves no room for max_tokens in the model's positions.
+/// </summary>
+public sealed class ChatServer : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly ChatModel _model;
+    private readonly ChatServerOptions _options;
+    private readonly BatchWorker _worker;
+    private readonly long _created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+    private readonly TaskCompletionSource _stoppedSource = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private WebApplication? _app;
+    private int _stopped;
+
+    private ChatServer(ChatModel model, ChatServerOptions options)
+    {
+        _model = model;
+        _options = options;
+        _worker = new BatchWorker(model, options.MaxBatch, options.Seed, options.BatchLog);
+    }
+
+    /// <summary>The address the server listens on, with the real port when it was asked for port 0.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    /// <summary>Completes when the server has stopped (after <see cref="StopAsync"/>).</summary>
+    public Task Stopped => _stoppedSource.Task;
+
+    /// <summary>Binds, starts the worker and begins answering; returns once the port is open.</summary>
+    public static async Task<ChatServer> StartAsync(ChatModel model, ChatServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var server = new ChatServer(model, options);
+        await server.StartCoreAsync(cancellationToken).ConfigureAwait(false);
+        return server;
+    }
+
+    private async Task StartCoreAsync(CancellationToken cancellationToken)
+    {
+        // The empty builder reads no appsettings or ASPNETCORE_* variables and logs nothing: the
+        // address and limits below are the whole configuration.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "rlhf-serve" });
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = _options.MaxRequestBytes;
+            k.Listen(_options.Host, _options.Port);
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        var app = builder.Build();
+        app.Run(DispatchAsync);
+        _worker.Start();
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            await _worker.StopAsync().ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new ServeException(
+                $"cannot listen on {_options.Host}:{_options.Port}: {e.Message} Pick another port (--port; 0 = any free port) or stop the process that holds it.", e);
+        }
+        _app = app;
+        Address = new Uri(app.Urls.First());
+    }
+
+    /// <summary>
+    /// Completes when <paramref name="cancellationToken"/> is cancelled or the host is asked to stop
+    /// (its console lifetime turns SIGTERM and Ctrl+C into such a request); then call <see cref="StopAsync"/>.
+    /// </summary>
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
+    {
+        var requested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var byToken = cancellationToken.Register(() => requested.TrySetResult());
+        using var byHost = _app?.Lifetime.ApplicationStopping.Register(() => requested.TrySetResult());
+        await requested.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops listening (letting requests in flight finish), then stops the worker.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            await Stopped.ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            if (_app is not null)
+                await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+            await _worker.StopAsync().ConfigureAwait(false);
+            if (_app is not null)
+                await _app.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _stoppedSource.TrySetResult();
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    private async Task DispatchAsync(HttpContext context)
+    {
+        try
+        {
+            string path = context.Request.Path.Value ?? "/";
+            switch (path)
+            {
+                case "/v1/models":
+                    RequireMethod(context, HttpMethods.Get);
+                    await WriteJsonAsync(context, StatusCodes.Status200OK, ModelList()).ConfigureAwait(false);
+                    break;
+                case "/v1/chat/completions":
+                    RequireMethod(context, HttpMethods.Post);
+                    await ChatCompletionAsync(context).ConfigureAwait(false);
+                    break;
+                default:
+                    throw new ApiError(StatusCodes.Status404NotFound,
+                        $"Unknown path {path}; this server answers GET /v1/models and POST /v1/chat/completions.", null, "not_found");
+            }
+        }
+        catch (ApiError e)
+        {
+            await WriteErrorAsync(context, e).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteErrorAsync(context, TooLarge()).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            await WriteErrorAsync(context, new ApiError(e.StatusCode, $"Bad request: {e.Message}", null, "bad_request")).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; there is no one to answer.
+        }
+        catch (Exception e)
+        {
+            _options.ErrorLog?.WriteLine($"error: {context.Request.Method} {context.Request.Path}: {e}");
+            await WriteErrorAsync(context, new ApiError(StatusCodes.Status500InternalServerError,
+                $"The server failed to answer: {e.GetType().Name}: {e.Message}", null, "internal_error", "server_error")).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ChatCompletionAsync(HttpContext context)
+    {
+        var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        var request = ChatRequestParser.Parse(body);
+        if (request.Model is { } asked && asked != _model.Name)
+            throw new ApiError(StatusCodes.Status404NotFound, $"The model '{asked}' does not exist; this server serves '{_model.Name}'.", "model", "model_not_found");
+        var promptIds = _model.EncodePrompt(request.Messages);
+        int room = _model.MaxPositions - promptIds.Length;
+        int maxTokens = request.MaxTokens ?? Math.Min(_options.DefaultMaxTokens, room);
+        if (maxTokens < 1 || maxTokens > room)
+        {
+            string need = request.MaxTokens is null ? "which leaves no room for a response" : $"plus max_tokens {maxTokens} is more than that";
+            throw new ApiError(StatusCodes.Status413PayloadTooLarge,
+                $"The messages render to {promptIds.Length} tokens, {need}: the model has {_model.MaxPositions} positions. Shorten the messages or lower max_tokens.",
+                "messages", "context_length_exceeded");
+        }
+        var sampling = new SamplingSettings(maxTokens, request.Temperature, request.TopP, request.Stop);
+        var completion = await _worker.Submit(promptIds, sampling, request.Seed, context.RequestAborted).ConfigureAwait(false);
+        var answer = new JsonObject
+        {
+            ["id"] = "chatcmpl-" + Guid.NewGuid().ToString("N"),
+            ["object"] = "chat.completion",
+            ["created"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            ["model"] = _model.Name,
+            ["choices"] = new JsonArray(new JsonObject
+            {
+                ["index"] = 0,
+                ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = completion.Text },
+                ["finish_reason"] = completion.FinishReason,
+            }),
+            ["usage"] = new JsonObject
+            {
+                ["prompt_tokens"] = completion.PromptTokens,
+                ["completion_tokens"] = completion.CompletionTokens,
+                ["total_tokens"] = completion.PromptTokens + completion.CompletionTokens,
+            },
+        };
+        await WriteJsonAsync(context, StatusCodes.Status200OK, answer).ConfigureAwait(false);
+    }
+
+    private JsonObject ModelList() => new()
+    {
+        ["object"] = "list",
+        ["data"] = new JsonArray(new JsonObject
+        {
+            ["id"] = _model.Name,
+            ["object"] = "model",
+            ["created"] = _created,
+            ["owned_by"] = "rlhfsharp",
+        }),
+    };
+
+    // The body, refused with 413 as soon as it is known to be over the limit.
+    private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
+    {
+        int limit = _options.MaxRequestBytes;
+        if (context.Request.ContentLength > limit)
+            throw TooLarge();
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > limit)
+                throw TooLarge();
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+    }
+
+    private ApiError TooLarge() => new(StatusCodes.Status413PayloadTooLarge,
+        $"The request body is over this server's limit of {_options.MaxRequestBytes} bytes (max_request_bytes).", null, "request_too_large");
+
+    private static void RequireMethod(HttpContext context, string method)
+    {
+        if (HttpMethods.Equals(context.Request.Method, method))
+            return;
+        context.Response.Headers.Allow = method;
+        throw new ApiError(StatusCodes.Status405MethodNotAllowed,
+            $"{context.Request.Method} is not allowed on {context.Request.Path}; use {method}.", null, "method_not_allowed");
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, ApiError error)
+    {
+        if (context.Response.HasStarted)
+            return Task.CompletedTask;
+        // A body refused unread leaves the connection unusable: Kestrel closes it after the answer,
+        // and the header says so, so that the client does not send its next request down it.
+        if (error.Code is "request_too_large" or "bad_request")
+            context.Response.Headers.Connection = "close";
+        return WriteJsonAsync(context, error.Status, error.ToJson());
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, int status, JsonObject body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.WriteAsync(body.ToJsonString(Json), context.RequestAborted).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using RlhfSharp.Training.Configuration;
+
+namespace RlhfSharp.Serving;
+
+/// <summary><c>rlhf serve</c>: a model folder behind an OpenAI-compatible chat completions endpoint.</summary>
+public sealed class ServeConfig : IValidatableConfig
+{
+    [ConfigKey("model", "The model to serve (an HF model folder)")]
+    public string? Model { get; set; }
+
+    [ConfigKey("tokenizer", "Tokenizer folder; default the model folder")]
+    public string? Tokenizer { get; set; }
+
+    [ConfigKey("chat_template", "chatml, llama3 or plain")]
+    public string ChatTemplate { get; set; } = "chatml";
+
+    [ConfigKey("model_name", "The name /v1/models reports and requests may ask for; default the model folder's name")]
+    public string? ModelName { get; set; }
+
+    [ConfigKey("host", "IP address to listen on (localhost = 127.0.0.1); 0.0.0.0 exposes the server to the network")]
+    public string Host { get; set; } = "127.0.0.1";
+
+    [ConfigKey("port", "TCP port (0 = any free port; the bound one is printed)")]
+    public int Port { get; set; } = 8000;
+
+    [ConfigKey("max_batch", "Most requests generated together in one batch")]
+    public int MaxBatch { get; set; } = 16;
+
+    [ConfigKey("max_request_bytes", "Largest request body accepted (bytes); larger bodies get HTTP 413")]
+    public int MaxRequestBytes { get; set; } = 64 * 1024;
+
+    [ConfigKey("default_max_tokens", "Response tokens when a request gives no max_tokens (capped by the context left)")]
+    public int DefaultMaxTokens { get; set; } = 256;
+
+    [ConfigKey("seed", "Seed of sampled requests that bring no seed of their own")]
+    public int Seed { get; set; } = 1;
+
+    [ConfigKey("log_batches", "Write one line per generated batch to standard error")]
+    public bool LogBatches { get; set; }
+
+    [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
+    public int Threads { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        if (Model is null)
+            yield return "model is required: the HF model folder to serve";
+        if (!ChatServerOptions.TryParseHost(Host, out _))
+            yield return $"host must be an IP address or localhost, got '{Host}'";
+        if (Port is < 0 or > IPEndPoint.MaxPort)
+            yield return $"port must be in 0..{IPEndPoint.MaxPort}, got {Port}";
+        if (!Text.Chat.ChatTemplate.Names.Contains(ChatTemplate, StringComparer.OrdinalIgnoreCase))
+            yield return $"chat_template must be one of {string.Join(", ", Text.Chat.ChatTemplate.Names)}, got '{ChatTemplate}'";
+        if (MaxBatch < 1 || MaxRequestBytes < 1 || DefaultMaxTokens < 1)
+            yield return "max_batch, max_request_bytes and default_max_tokens must be positive";
+        if (Threads < 0)
+            yield return $"threads must be >= 0, got {Threads}";
+        if (ModelName is { } name && string.IsNullOrWhiteSpace(name))
+            yield return "model_name must not be blank";
+    }
+}
