@@ -1,0 +1,44 @@
+using RlhfSharp.Models.Config;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Training.BuiltinTask;
+
+namespace RlhfSharp.Serving.Tests;
+
+/// <summary>A random two-layer Llama with the built-in task's tokenizer, saved as an HF model folder.</summary>
+internal static class TinyModel
+{
+    public const int MaxPositions = 1024;
+
+    private static readonly (string, string)[] Conversations =
+    [
+        ("What is 7 + 5?", "7 + 5 = 12."),
+        ("Reverse the word 'cat'.", "The word reversed is 'tac'."),
+        ("Which is larger, 46 or 96?", "96 is larger than 46."),
+        ("Count the letters in 'apple'.", "'apple' has 5 letters."),
+        ("Sort 3, 1, 2.", "Sorted: 1, 2, 3."),
+        ("Is 14 even or odd?", "14 is even."),
+        ("Compare two responses and answer with one letter: A or B.", "A"),
+        ("Which response is better, A or B?", "B"),
+    ];
+
+    /// <summary>Writes the model and tokenizer into <paramref name="dir"/>.</summary>
+    public static void Write(string dir, ulong seed = 7)
+    {
+        var tokenizer = BuiltinTaskTokenizer.Train(Enumerable.Repeat(Conversations, 4).SelectMany(c => c), vocabSize: 300);
+        var config = new ModelConfig
+        {
+            ModelType = "llama",
+            VocabSize = tokenizer.VocabSize,
+            HiddenSize = 32,
+            NumLayers = 2,
+            NumHeads = 2,
+            NumKeyValueHeads = 1,
+            IntermediateSize = 48,
+            MaxPositions = MaxPositions,
+        };
+        var model = new CausalLM(config, new Generator(seed));
+        PretrainedIO.Save(model, dir);
+        tokenizer.Save(dir);
+    }
+}
