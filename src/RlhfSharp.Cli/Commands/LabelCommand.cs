@@ -8,7 +8,7 @@ public sealed class LabelCommand : ConfigVerb<LabelConfig>
 {
     public override string Name => "label";
 
-    public override string Description => "RLAIF: sample response pairs from a policy and let a judge (constitution or gold scorer) label them as preference JSONL";
+    public override string Description => "RLAIF: sample response pairs from a policy and let a judge (constitution, gold scorer or an OpenAI-compatible server) label them as preference JSONL";
 
     protected override int Run(LabelConfig config, VerbContext context)
     {

@@ -1,3 +1,5 @@
+using RlhfSharp.Training.Trainers;
+
 namespace RlhfSharp.Training.Judges;
 
 /// <summary>Where and how an <see cref="HttpJudge"/> asks an OpenAI-compatible server.</summary>
@@ -36,10 +38,10 @@ public sealed record HttpJudgeOptions
     internal void Validate()
     {
         if (!Uri.TryCreate(BaseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            throw new ArgumentException($"HTTP judge: base URL '{BaseUrl}' must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:8000/v1");
+            throw new TrainingSetupException($"HTTP judge: base URL '{BaseUrl}' must be an absolute http:// or https:// URL, e.g. http://127.0.0.1:8000/v1");
         if (string.IsNullOrWhiteSpace(Model))
-            throw new ArgumentException("HTTP judge: a model name is required");
+            throw new TrainingSetupException("HTTP judge: a model name is required");
         if (Timeout <= TimeSpan.Zero || RetryBaseDelay < TimeSpan.Zero || MaxRetries < 0 || MaxTokens < 1 || MaxConcurrency < 1)
-            throw new ArgumentException("HTTP judge: timeout must be positive, retry delay and max retries >= 0, max tokens and concurrency >= 1");
+            throw new TrainingSetupException("HTTP judge: timeout must be positive, retry delay and max retries >= 0, max tokens and concurrency >= 1");
     }
 }

@@ -20,14 +20,26 @@ public sealed class LabelConfig : IValidatableConfig
     [ConfigKey("chat_template", "chatml, llama3 or plain")]
     public string ChatTemplate { get; set; } = "chatml";
 
-    [ConfigKey("judge", "gold (the built-in task's scorer), constitution, or local_lm (a language model asked A or B in both orders)")]
+    [ConfigKey("judge", "gold (the built-in task's scorer), constitution, local_lm (a language model asked A or B in both orders) or http (an OpenAI-compatible server asked the same)")]
     public string Judge { get; set; } = "constitution";
 
     [ConfigKey("constitution", "Constitution YAML for judge: constitution; default <data>/constitution.yaml")]
     public string? Constitution { get; set; }
 
-    [ConfigKey("judge_model", "Model folder of the local_lm judge (with its tokenizer)")]
+    [ConfigKey("judge_model", "judge: local_lm: the judging model's folder (with its tokenizer); judge: http: the model name sent to the server")]
     public string? JudgeModel { get; set; }
+
+    [ConfigKey("judge_url", "judge: http: the server's base URL, e.g. http://127.0.0.1:8000/v1")]
+    public string? JudgeUrl { get; set; }
+
+    [ConfigKey("judge_api_key_env", "judge: http: environment variable holding the API key (sent as a Bearer token, never logged); unset = no key")]
+    public string? JudgeApiKeyEnv { get; set; }
+
+    [ConfigKey("judge_timeout_s", "judge: http: seconds allowed per request")]
+    public double JudgeTimeoutS { get; set; } = 30;
+
+    [ConfigKey("judge_max_retries", "judge: http: retries of a request that failed transiently (unreachable, timeout, HTTP 5xx or 429)")]
+    public int JudgeMaxRetries { get; set; } = 3;
 
     [ConfigKey("samples_per_prompt", "Responses sampled per prompt, judged in pairs (an even number)")]
     public int SamplesPerPrompt { get; set; } = 2;
@@ -59,10 +71,14 @@ public sealed class LabelConfig : IValidatableConfig
             yield return "model is required: the policy whose responses are labelled";
         if (Data is null && PromptsFile is null)
             yield return "give a data folder (data) or a prompts_file";
-        if (Judge is not ("gold" or "constitution" or "local_lm"))
-            yield return $"judge must be gold, constitution or local_lm, got '{Judge}'";
+        if (Judge is not ("gold" or "constitution" or "local_lm" or "http"))
+            yield return $"judge must be gold, constitution, local_lm or http, got '{Judge}'";
         if (Judge == "local_lm" && JudgeModel is null)
             yield return "judge: local_lm needs judge_model, the folder of the judging language model";
+        if (Judge == "http" && (string.IsNullOrWhiteSpace(JudgeUrl) || string.IsNullOrWhiteSpace(JudgeModel)))
+            yield return "judge: http needs judge_url (the server's base URL) and judge_model (the model name the server knows)";
+        if (!(JudgeTimeoutS > 0) || JudgeMaxRetries < 0)
+            yield return $"judge_timeout_s must be positive and judge_max_retries >= 0, got {JudgeTimeoutS} and {JudgeMaxRetries}";
         if (SamplesPerPrompt < 2 || SamplesPerPrompt % 2 != 0)
             yield return $"samples_per_prompt must be an even number >= 2, got {SamplesPerPrompt}";
         if (MaxPrompts < 0 || !(Temperature > 0) || MaxNewTokens <= 0 || MaxPromptLength <= 0 || BatchSize <= 0 || Threads < 0)

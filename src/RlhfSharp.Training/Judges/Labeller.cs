@@ -33,6 +33,7 @@ public static class Labeller
         var template = TrainerSetup.Template(cfg.ChatTemplate);
         var gold = TrainerSetup.Gold(cfg.Data);
         var judge = Judge(cfg, gold);
+        using var disposeJudge = judge as IDisposable;
         var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions()).ToList();
         if (cfg.MaxPrompts > 0)
             prompts = [.. prompts.Take(cfg.MaxPrompts)];
@@ -114,6 +115,14 @@ public static class Labeller
     private static IPreferenceJudge Judge(LabelConfig cfg, IRewardSource? gold) => cfg.Judge switch
     {
         "local_lm" => new LocalLmJudge(PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.JudgeModel!, "judge_model")), BpeTokenizer.FromDirectory(cfg.JudgeModel!), TrainerSetup.Template(cfg.ChatTemplate)),
+        "http" => new HttpJudge(new HttpJudgeOptions
+        {
+            BaseUrl = cfg.JudgeUrl!,
+            Model = cfg.JudgeModel!,
+            ApiKeyEnvironmentVariable = cfg.JudgeApiKeyEnv,
+            Timeout = TimeSpan.FromSeconds(cfg.JudgeTimeoutS),
+            MaxRetries = cfg.JudgeMaxRetries,
+        }),
         "gold" => new ScoringJudge(gold ?? throw new TrainingSetupException($"judge: gold needs a data folder written by `rlhf data builtin` (data: {cfg.Data ?? "not set"})")),
         _ => new ScoringJudge(Constitution.Load(cfg.Constitution ?? (cfg.Data is null
             ? throw new TrainingSetupException("judge: constitution needs a constitution file (config key 'constitution') or a data folder that holds constitution.yaml")
