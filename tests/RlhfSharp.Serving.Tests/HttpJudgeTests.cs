@@ -187,7 +187,7 @@ public sealed class HttpJudgeTests
         using var fair = new FakeHttpServer((_, _, body) =>
         {
             string prompt = (string)JsonNode.Parse(body)!["messages"]![0]!["content"]!;
-            return FakeHttpServer.Completion(prompt.Contains("Response A:\ngood", StringComparison.Ordinal) ? "A" : "The better one is B.");
+            return FakeHttpServer.Completion(prompt.Contains("Response A: good", StringComparison.Ordinal) ? "A" : "The better one is B.");
         });
         using var biased = new FakeHttpServer((_, _, _) => FakeHttpServer.Completion("A"));
         using var evasive = new FakeHttpServer((_, _, _) => FakeHttpServer.Completion("Both are fine."));
@@ -211,7 +211,7 @@ public sealed class HttpJudgeTests
     [InlineData("ABBA", null)]
     [InlineData("neither", null)]
     public void TheChoiceIsTheFirstStandaloneAOrB(string answer, char? expected) =>
-        Assert.Equal(expected, JudgePrompt.ReadChoice(answer));
+        Assert.Equal(expected, HttpJudge.ReadChoice(answer));
 
     [Theory]
     [InlineData("http://127.0.0.1:8000", "http://127.0.0.1:8000/v1/chat/completions")]

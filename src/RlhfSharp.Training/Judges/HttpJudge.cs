@@ -5,16 +5,18 @@ using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using RlhfSharp.Training.Trainers;
 
 namespace RlhfSharp.Training.Judges;
 
 /// <summary>
 /// A judge behind any OpenAI-compatible <c>/v1/chat/completions</c> server (<c>rlhf serve</c>,
-/// vLLM, a hosted API). Each pair is asked twice, greedy (temperature 0), once as (A, B) and once
-/// as (B, A), and the verdict stands only when both answers pick the same response; otherwise,
-/// or when an answer names neither, it is a tie, which cancels the judge's position bias
-/// (Zheng et al. 2023, "Judging LLM-as-a-judge", §3.4).
+/// vLLM, a hosted API), asked the <see cref="LocalLmJudge"/>'s question. Each pair is asked twice,
+/// greedy (temperature 0), once as (A, B) and once as (B, A), and the verdict stands only when both
+/// answers pick the same response; otherwise, or when an answer names neither, it is a tie. This
+/// is the position swap of Zheng et al. 2023 ("Judging LLM-as-a-Judge with MT-Bench and Chatbot
+/// Arena"): it cancels a judge's preference for a position.
 /// </summary>
 /// <remarks>
 /// Every request has a timeout; transient failures (no connection, timeout, HTTP 5xx or 429) are
@@ -22,7 +24,7 @@ namespace RlhfSharp.Training.Judges;
 /// other failure ends the call at once. Failures are <see cref="JudgeHttpException"/>s. The API
 /// key is read from the environment once and only ever put in the Authorization header.
 /// </remarks>
-public sealed class HttpJudge : IPreferenceJudge, IDisposable
+public sealed partial class HttpJudge : IPreferenceJudge, IDisposable
 {
     private const int MaxAnswerBytes = 4 << 20;
     private const int SnippetChars = 200;
@@ -65,7 +67,7 @@ public sealed class HttpJudge : IPreferenceJudge, IDisposable
         async Task AskAsync(int slot)
         {
             var item = items[slot / 2];
-            string prompt = slot % 2 == 0 ? JudgePrompt.Build(item, item.A, item.B) : JudgePrompt.Build(item, item.B, item.A);
+            string prompt = slot % 2 == 0 ? LocalLmJudge.Prompt(item.PromptText, item.A, item.B) : LocalLmJudge.Prompt(item.PromptText, item.B, item.A);
             await gate.WaitAsync(failed.Token).ConfigureAwait(false);
             try
             {
@@ -95,16 +97,20 @@ public sealed class HttpJudge : IPreferenceJudge, IDisposable
         var verdicts = new Verdict[items.Count];
         for (int i = 0; i < items.Count; i++)
         {
-            char? inOrder = JudgePrompt.ReadChoice(answers[2 * i]);
-            char? swapped = JudgePrompt.ReadChoice(answers[(2 * i) + 1]);
-            verdicts[i] = (inOrder, swapped) switch
-            {
-                ('A', 'B') => Verdict.A, // item.A chosen in both orders
-                ('B', 'A') => Verdict.B, // item.B chosen in both orders
-                _ => Verdict.Tie,
-            };
+            // Each answer mapped back to the item's labels; an answer that names neither letter is a tie.
+            Verdict? asked = ReadChoice(answers[2 * i]) switch { 'A' => Verdict.A, 'B' => Verdict.B, _ => null };
+            Verdict? swapped = ReadChoice(answers[(2 * i) + 1]) switch { 'A' => Verdict.B, 'B' => Verdict.A, _ => null };
+            verdicts[i] = asked is { } x && swapped is { } y ? LocalLmJudge.Combine(x, y) : Verdict.Tie;
         }
         return verdicts;
+    }
+
+    /// <summary>The first standalone capital A or B in a judge's answer; null when there is none.</summary>
+    public static char? ReadChoice(string answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        var match = Choice().Match(answer);
+        return match.Success ? match.Value[0] : null;
     }
 
     /// <summary>One greedy chat completion of a single user message, with retries; returns the answer's text.</summary>
@@ -227,6 +233,9 @@ public sealed class HttpJudge : IPreferenceJudge, IDisposable
 
     // A server could echo the request headers back; the key must not reach a message through it.
     private string Redact(string text) => string.IsNullOrEmpty(_apiKey) ? text : text.Replace(_apiKey, "[api key]", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"(?<![\p{L}\p{N}])[AB](?![\p{L}\p{N}])")]
+    private static partial Regex Choice();
 
     private static string ChatCompletionsUrl(string baseUrl)
     {
