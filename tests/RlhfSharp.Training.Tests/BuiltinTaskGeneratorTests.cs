@@ -33,7 +33,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
             BuiltinTaskGenerator.Write(other, new BuiltinTaskOptions());
             var names = Directory.GetFiles(fx.Dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(fx.Dir, f)).Order().ToList();
             Assert.Equal(names, Directory.GetFiles(other, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(other, f)).Order());
-            Assert.Equal(10, names.Count); // 6 jsonl, stats, README, 2 tokenizer files, and nothing else
+            Assert.Equal(11, names.Count); // 6 jsonl, stats, README, constitution, 2 tokenizer files, and nothing else
             foreach (var n in names) Assert.Equal(File.ReadAllBytes(Path.Combine(fx.Dir, n)), File.ReadAllBytes(Path.Combine(other, n)));
         }
         finally
