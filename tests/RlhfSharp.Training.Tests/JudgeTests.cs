@@ -84,7 +84,7 @@ public sealed class JudgeTests
             var summary = Labeller.Run(new LabelConfig { Data = data, Model = model, Judge = "gold", SamplesPerPrompt = 4, MaxNewTokens = 16, Threads = 1 }, outDir);
             int pairs = summary["pairs"]!.GetValue<int>();
             Assert.True(pairs >= 20, $"only {pairs} labelled pairs");
-            Assert.Equal(120, pairs + summary["judge_ties"]!.GetValue<int>() + summary["identical_responses"]!.GetValue<int>()); // 60 prompts × 2 pairs
+            Assert.Equal(120, pairs + summary["judge_ties"]!.GetValue<int>() + summary["identical_responses"]!.GetValue<int>() + summary["empty_responses"]!.GetValue<int>()); // 60 prompts × 2 pairs
             // The gold judge agrees with the gold scorer on every pair it labelled.
             Assert.Equal(1.0, summary["gold/agreement"]!.GetValue<double>());
             var set = PreferenceDataset.Load(Path.Combine(outDir, Labeller.OutputFileName), new DataLoadOptions());

@@ -45,7 +45,7 @@ public static class Labeller
         var folder = RunFolder.Create(Path.GetDirectoryName(Path.GetFullPath(outDir))!, Path.GetFileName(Path.GetFullPath(outDir)), allowExisting: true);
         folder.WriteConfig(Configuration.ConfigWriter.ToYaml(cfg));
         var lines = new List<string>();
-        int ties = 0, identical = 0, goldAgree = 0, goldDisagree = 0, goldTies = 0;
+        int ties = 0, identical = 0, empty = 0, goldAgree = 0, goldDisagree = 0, goldTies = 0;
         int k = cfg.SamplesPerPrompt;
         progress.Begin("label", prompts.Count, 0);
         for (int start = 0; start < prompts.Count; start += cfg.BatchSize)
@@ -59,7 +59,9 @@ public static class Labeller
                 for (int j = 0; j < k; j += 2)
                 {
                     string a = texts[(p * k) + j], b = texts[(p * k) + j + 1];
-                    if (a == b)
+                    if (string.IsNullOrWhiteSpace(a) || string.IsNullOrWhiteSpace(b))
+                        empty++; // the trainers reject empty responses, so such a pair cannot be written
+                    else if (a == b)
                         identical++;
                     else
                         items.Add(new JudgeItem(chunk[p].Messages, a, b));
@@ -101,6 +103,7 @@ public static class Labeller
             ["pairs"] = lines.Count,
             ["judge_ties"] = ties,
             ["identical_responses"] = identical,
+            ["empty_responses"] = empty,
             ["file"] = Path.Combine(folder.Path, OutputFileName),
         };
         if (gold is not null)
