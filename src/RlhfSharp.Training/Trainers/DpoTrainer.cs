@@ -118,7 +118,7 @@ public static class DpoTrainer
             if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
             {
                 var metrics = Evaluate(policy, collator, evalSet, refEval, cfg);
-                AddGeneration(metrics, policy, evaluator, prompts, genOptions, gold, evalReference, evalSeed, session, step);
+                TrainerSetup.AddGenerationMetrics(metrics, policy, evaluator, prompts, genOptions, gold, evalReference, evalSeed, session, step);
                 session.Log(step, metrics);
             }
             if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
@@ -132,7 +132,7 @@ public static class DpoTrainer
 
         var summary = new JsonObject { ["stage"] = "dpo", ["steps"] = step, ["parameters"] = policy.ParameterCount() };
         var final = Evaluate(policy, collator, evalSet, refEval, cfg);
-        AddGeneration(final, policy, evaluator, prompts, genOptions, gold, evalReference, evalSeed, null, step);
+        TrainerSetup.AddGenerationMetrics(final, policy, evaluator, prompts, genOptions, gold, evalReference, evalSeed, null, step);
         foreach (var (k, v) in final)
             summary[k] = v;
         if (evalReference?.Gold is not null)
@@ -217,24 +217,5 @@ public static class DpoTrainer
         foreach (var (k, v) in sums)
             metrics["eval/" + k] = v / evalSet.Count;
         return metrics;
-    }
-
-    private static void AddGeneration(Dictionary<string, double> metrics, CausalLM policy, PolicyEvaluator evaluator, IReadOnlyList<PromptExample> prompts,
-        Models.Generation.GenerationOptions gen, Rewards.IRewardSource? gold, EvalResult? reference, ulong seed, TrainingSession? session, long step)
-    {
-        if (prompts.Count == 0)
-            return;
-        var result = evaluator.Evaluate(policy, prompts, gen, gold, seed);
-        metrics["eval/response_words"] = result.Responses.Average(r => r.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length);
-        if (result.Gold is { } g)
-        {
-            metrics["eval/gold_score"] = result.MeanGold;
-            if (reference?.Gold is { } r)
-                metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
-        }
-        if (session is null)
-            return;
-        for (int i = 0; i < Math.Min(4, result.Prompts.Count); i++)
-            session.Logger.LogText(step, "samples", $"{result.Prompts[i]} => {result.Responses[i]}");
     }
 }

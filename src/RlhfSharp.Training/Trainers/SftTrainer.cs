@@ -117,7 +117,7 @@ public sealed class SftTrainer
             if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
             {
                 var metrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
-                AddGenerationMetrics(metrics, model, evaluator, evalPrompts, genOptions, gold, reference, (ulong)cfg.Seed, session, step);
+                TrainerSetup.AddGenerationMetrics(metrics, model, evaluator, evalPrompts, genOptions, gold, reference, (ulong)cfg.Seed, session, step);
                 session.Log(step, metrics);
             }
             if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
@@ -130,7 +130,7 @@ public sealed class SftTrainer
         session.Progress.End();
 
         var finalMetrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
-        AddGenerationMetrics(finalMetrics, model, evaluator, evalPrompts, genOptions, gold, reference, (ulong)cfg.Seed, null, step);
+        TrainerSetup.AddGenerationMetrics(finalMetrics, model, evaluator, evalPrompts, genOptions, gold, reference, (ulong)cfg.Seed, null, step);
         var modelDir = Path.Combine(session.Folder.Path, "model");
         PretrainedIO.Save(model, modelDir);
         TrainerSetup.SaveTokenizer(tokenizer, modelDir);
@@ -164,26 +164,6 @@ public sealed class SftTrainer
             metrics["eval/perplexity"] = Math.Exp(loss);
         }
         return metrics;
-    }
-
-    // Adds eval/gold_score and eval/win_rate_vs_ref from the policy's answers to held-out prompts,
-    // and logs a few samples when a session is given.
-    private static void AddGenerationMetrics(Dictionary<string, double> metrics, CausalLM model, PolicyEvaluator evaluator, IReadOnlyList<PromptExample> prompts,
-        Models.Generation.GenerationOptions gen, Rewards.IRewardSource? gold, EvalResult? reference, ulong seed, TrainingSession? session, long step)
-    {
-        if (prompts.Count == 0)
-            return;
-        var result = evaluator.Evaluate(model, prompts, gen, gold, seed);
-        if (result.Gold is { } g)
-        {
-            metrics["eval/gold_score"] = result.MeanGold;
-            if (reference?.Gold is { } r)
-                metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
-        }
-        if (session is null)
-            return;
-        for (int i = 0; i < Math.Min(4, result.Prompts.Count); i++)
-            session.Logger.LogText(step, "samples", $"{result.Prompts[i]} => {result.Responses[i]}" + (result.Gold is { } gg ? string.Create(CultureInfo.InvariantCulture, $"  [gold {gg[i]:F2}]") : ""));
     }
 
     private static double EvalLoss(CausalLM model, SftCollator collator, SftDataset evalSet, int batchSize)

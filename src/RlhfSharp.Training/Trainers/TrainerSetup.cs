@@ -1,13 +1,16 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Generation;
 using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
+using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.BuiltinTask;
+using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
 using RlhfSharp.Training.Rewards;
 
@@ -121,4 +124,25 @@ internal static class TrainerSetup
     public static void SaveTokenizer(BpeTokenizer tokenizer, string modelDir) => tokenizer.Save(modelDir);
 
     public static JsonSerializerOptions Indented { get; } = new() { WriteIndented = true };
+
+    /// <summary>Adds eval/response_words, eval/gold_score and eval/win_rate_vs_ref from the policy's answers to held-out prompts,
+    /// and logs a few samples when a session is given.</summary>
+    public static void AddGenerationMetrics(Dictionary<string, double> metrics, CausalLM model, PolicyEvaluator evaluator, IReadOnlyList<PromptExample> prompts,
+        Models.Generation.GenerationOptions gen, Rewards.IRewardSource? gold, EvalResult? reference, ulong seed, TrainingSession? session, long step)
+    {
+        if (prompts.Count == 0)
+            return;
+        var result = evaluator.Evaluate(model, prompts, gen, gold, seed);
+        metrics["eval/response_words"] = result.Responses.Average(r => r.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length);
+        if (result.Gold is { } g)
+        {
+            metrics["eval/gold_score"] = result.MeanGold;
+            if (reference?.Gold is { } r)
+                metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
+        }
+        if (session is null)
+            return;
+        for (int i = 0; i < Math.Min(4, result.Prompts.Count); i++)
+            session.Logger.LogText(step, "samples", $"{result.Prompts[i]} => {result.Responses[i]}" + (result.Gold is { } gg ? string.Create(CultureInfo.InvariantCulture, $"  [gold {gg[i]:F2}]") : ""));
+    }
 }
