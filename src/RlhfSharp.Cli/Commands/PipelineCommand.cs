@@ -1,0 +1,35 @@
+using RlhfSharp.Cli.Verbs;
+using RlhfSharp.Training.Pipeline;
+
+namespace RlhfSharp.Cli.Commands;
+
+/// <summary><c>rlhf pipeline</c>: the whole recipe on the built-in task (or a user's model and data) with a results table.</summary>
+public sealed class PipelineCommand : ConfigVerb<PipelineConfig>
+{
+    public override string Name => "pipeline";
+
+    public override string Description => "Data, SFT, reward model and PPO, plus DPO and GRPO from the same SFT model, then every policy compared on held-out prompts";
+
+    /// <summary>The example config of each stage, shipped inside the program.</summary>
+    internal static IReadOnlyDictionary<string, string> StageConfigs()
+    {
+        var assembly = typeof(PipelineCommand).Assembly;
+        var configs = new Dictionary<string, string>();
+        foreach (var stage in PipelineConfig.AllStages)
+        {
+            using var stream = assembly.GetManifestResourceStream($"examples.{stage}.yaml")
+                ?? throw new InvalidOperationException($"the program was built without examples/{stage}.yaml");
+            using var reader = new StreamReader(stream);
+            configs[stage] = reader.ReadToEnd();
+        }
+        return configs;
+    }
+
+    protected override int Run(PipelineConfig config, VerbContext context)
+    {
+        var runDir = RunDirs.Resolve(context, "pipeline");
+        PipelineRunner.Run(config, runDir, StageConfigs(), ConsoleProgress.ForConsole(context.Output), context.Output);
+        context.Output.WriteLine($"run folder: {Path.GetFullPath(runDir)}");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,48 @@
+using RlhfSharp.Training.Configuration;
+
+namespace RlhfSharp.Training.Pipeline;
+
+/// <summary>
+/// <c>rlhf pipeline</c>: data → SFT → reward model → PPO, with DPO and GRPO from the same SFT model
+/// for comparison, then every policy evaluated on the same held-out prompts. Each stage uses its
+/// example config; this config only says where things are and which stages run.
+/// </summary>
+public sealed class PipelineConfig : IValidatableConfig
+{
+    public static readonly string[] AllStages = ["sft", "rm", "ppo", "dpo", "grpo"];
+
+    [ConfigKey("data", "A data folder; empty = write the built-in task into <run>/data")]
+    public string? Data { get; set; }
+
+    [ConfigKey("model", "An HF model folder SFT starts from; empty = a new model shaped by the SFT example's model_init")]
+    public string? Model { get; set; }
+
+    [ConfigKey("stages", "Stages to run, in order (sft, rm, ppo, dpo, grpo); ppo needs rm")]
+    public List<string> Stages { get; set; } = [.. AllStages];
+
+    [ConfigKey("steps_scale", "Multiplies every stage's max_steps, eval_every and save_every (below 1 for a quick look)")]
+    public double StepsScale { get; set; } = 1;
+
+    [ConfigKey("eval_prompts", "Held-out prompts in the final comparison (0 = all)")]
+    public int EvalPrompts { get; set; }
+
+    [ConfigKey("seed", "Seed of the data, of every stage and of the evaluation")]
+    public int Seed { get; set; } = 1;
+
+    [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
+    public int Threads { get; set; }
+
+    public IEnumerable<string> Validate()
+    {
+        foreach (var s in Stages.Where(s => !AllStages.Contains(s)))
+            yield return $"stages: '{s}' is not a stage; stages are {string.Join(", ", AllStages)}";
+        if (!Stages.Contains("sft") && Model is null)
+            yield return "without the sft stage, give model: the SFT model the other stages start from";
+        if (Stages.Contains("ppo") && !Stages.Contains("rm"))
+            yield return "ppo needs the rm stage (its reward model and critic)";
+        if (!(StepsScale > 0) || StepsScale > 10)
+            yield return $"steps_scale must be in (0, 10], got {StepsScale}";
+        if (EvalPrompts < 0 || Threads < 0)
+            yield return "eval_prompts and threads must be >= 0";
+    }
+}

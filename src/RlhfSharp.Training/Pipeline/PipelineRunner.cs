@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Kernels;
+using RlhfSharp.Text;
+using RlhfSharp.Training.BuiltinTask;
+using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Evaluation;
+using RlhfSharp.Training.Metrics;
+using RlhfSharp.Training.Rewards;
+using RlhfSharp.Training.Rl;
+using RlhfSharp.Training.Trainers;
+
+namespace RlhfSharp.Training.Pipeline;
+
+/// <summary>One policy's row of the final comparison.</summary>
+public sealed record PolicyRow(string Name, double? Gold, double? WinRateVsSft, double KlToSft, double ResponseWords, double? TrainSeconds);
+
+/// <summary>
+/// Runs the stages of <see cref="PipelineConfig"/> into one folder (a stage whose summary.json
+/// exists is kept, so an interrupted pipeline continues where it stopped), then answers the same
+/// held-out prompts with every policy, sampled at temperature 1 from one seed, and compares them
+/// with the SFT policy: gold score and win rate (when the data has a gold scorer), the sampled KL
+/// to the SFT policy, Σ_t log π − log π_sft per response averaged, and response length.
+/// </summary>
+public static class PipelineRunner
+{
+    public const string ResultsFile = "results.json", TableFile = "results.md";
+
+    /// <param name="stageYaml">Each stage's config text (the example configs), by stage name.</param>
+    public static JsonObject Run(PipelineConfig cfg, string runDir, IReadOnlyDictionary<string, string> stageYaml, IProgressReporter? progress = null, TextWriter? log = null)
+    {
+        progress ??= NullProgress.Instance;
+        log ??= TextWriter.Null;
+        if (cfg.Threads > 0)
+            Engine.Threads = cfg.Threads;
+        var folder = RunFolder.Create(Path.GetDirectoryName(Path.GetFullPath(runDir))!, Path.GetFileName(Path.GetFullPath(runDir)), allowExisting: true);
+        folder.WriteConfig(ConfigWriter.ToYaml(cfg));
+        string Stage(string name) => Path.Combine(folder.Path, name);
+
+        string data = cfg.Data ?? Stage("data");
+        if (cfg.Data is null && !File.Exists(Path.Combine(data, BuiltinTaskGenerator.StatsFileName)))
+        {
+            log.WriteLine($"[data] writing the built-in task to {data}");
+            BuiltinTaskGenerator.Write(data, new BuiltinTaskOptions { Seed = (ulong)cfg.Seed });
+        }
+        bool hasGold = GoldScorer.TryCreate(data) is not null;
+        var summaries = new Dictionary<string, JsonObject>();
+        string sftModel = cfg.Model ?? Path.Combine(Stage("sft"), "model");
+
+        foreach (var stage in cfg.Stages)
+        {
+            string dir = Stage(stage);
+            if (File.Exists(Path.Combine(dir, RunFolder.SummaryFileName)))
+            {
+                log.WriteLine($"[{stage}] already done in {dir}");
+                summaries[stage] = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.SummaryFileName)))!;
+                continue;
+            }
+            bool resume = Directory.Exists(dir) && new Checkpointing.CheckpointStore(dir).Latest() is not null;
+            var common = new List<string> { $"data={data}", $"seed={cfg.Seed}", $"threads={cfg.Threads}" };
+            string yaml = stageYaml.TryGetValue(stage, out var y) ? y : throw new ArgumentException($"no config text for stage {stage}", nameof(stageYaml));
+            string source = $"examples/{stage}.yaml";
+            string Rm() => Path.Combine(Stage("rm"), "model");
+            summaries[stage] = stage switch
+            {
+                "sft" => SftTrainer.Run(Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, progress),
+                "rm" => RewardTrainer.Run(Scaled(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, progress),
+                "ppo" => PpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<PpoConfig>(yaml, source, [.. common, $"model={sftModel}", $"reward_model={Rm()}"]), cfg), dir, resume, progress),
+                "dpo" => DpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<DpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, progress),
+                _ => GrpoTrainer.Run(Scaled(GrpoReward(ConfigBinder.LoadFromText<GrpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), hasGold, cfg.Stages.Contains("rm") ? Rm() : null), cfg), dir, resume, progress),
+            };
+        }
+
+        var policies = new List<(string Name, string Model)> { ("sft", sftModel) };
+        foreach (var stage in new[] { "ppo", "dpo", "grpo" }.Where(cfg.Stages.Contains))
+            policies.Add((stage, Path.Combine(Stage(stage), "model")));
+        var rows = Compare(policies, data, cfg, summaries);
+        var result = new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold };
+        var table = new JsonArray();
+        foreach (var r in rows)
+        {
+            table.Add(new JsonObject
+            {
+                ["policy"] = r.Name,
+                ["eval/gold_score"] = r.Gold,
+                ["eval/win_rate_vs_sft"] = r.WinRateVsSft,
+                ["eval/kl_to_sft"] = r.KlToSft,
+                ["eval/response_words"] = r.ResponseWords,
+                ["time/total_s"] = r.TrainSeconds,
+            });
+        }
+        result["policies"] = table;
+        if (summaries.TryGetValue("rm", out var rm) && rm["eval/accuracy"] is { } acc)
+            result["rm/eval_accuracy"] = acc.GetValue<double>();
+        var times = new JsonObject();
+        foreach (var (stage, s) in summaries)
+            times[stage] = s["time/total_s"]?.GetValue<double>();
+        result["time/stages_s"] = times;
+        string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries);
+        folder.WriteFileAtomic(TableFile, text);
+        folder.WriteFileAtomic(ResultsFile, result.ToJsonString(TrainerSetup.Indented));
+        log.Write(text);
+        return result;
+    }
+
+    private static T Scaled<T>(T cfg, PipelineConfig p)
+        where T : TrainLoopConfig
+    {
+        if (p.StepsScale == 1)
+            return cfg;
+        int S(int v) => v == 0 ? 0 : Math.Max(1, (int)Math.Round(v * p.StepsScale));
+        cfg.MaxSteps = S(cfg.MaxSteps);
+        cfg.EvalEvery = S(cfg.EvalEvery);
+        cfg.SaveEvery = S(cfg.SaveEvery);
+        cfg.WarmupSteps = Math.Min(S(cfg.WarmupSteps), cfg.MaxSteps);
+        return cfg;
+    }
+
+    // GRPO's example rewards with the gold scorer; data without one falls back to the pipeline's reward model.
+    private static GrpoConfig GrpoReward(GrpoConfig cfg, bool hasGold, string? rewardModel)
+    {
+        if (hasGold || cfg.RewardModel is not null)
+            return cfg;
+        cfg.RewardFuncs = [];
+        cfg.RewardModel = rewardModel ?? throw new TrainingSetupException("grpo: the data has no gold scorer, so it needs the rm stage for a reward");
+        return cfg;
+    }
+
+    private static List<PolicyRow> Compare(List<(string Name, string Model)> policies, string data, PipelineConfig cfg, Dictionary<string, JsonObject> summaries)
+    {
+        var tokenizer = BpeTokenizer.FromDirectory(policies[0].Model);
+        var template = TrainerSetup.Template("chatml");
+        var promptsFile = Path.Combine(data, "prompts_eval.jsonl");
+        if (!File.Exists(promptsFile))
+            return [];
+        var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions()).ToList();
+        if (cfg.EvalPrompts > 0)
+            prompts = [.. prompts.Take(cfg.EvalPrompts)];
+        var gold = TrainerSetup.Gold(data);
+        var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = 32, PadTokenId = tokenizer.PadTokenId });
+        var gen = TrainerSetup.EvalGeneration(24, 1f, tokenizer);
+        var sft = PretrainedIO.LoadCausalLM(policies[0].Model);
+        double[]? sftGold = null;
+        var rows = new List<PolicyRow>();
+        foreach (var (name, dir) in policies)
+        {
+            var policy = name == "sft" ? sft : PretrainedIO.LoadCausalLM(dir);
+            var rng = new Generator((ulong)cfg.Seed + 2000);
+            var texts = new List<string>();
+            double klSum = 0;
+            for (int start = 0; start < prompts.Count; start += 64)
+            {
+                var chunk = prompts.Skip(start).Take(64).ToList();
+                var rollout = Rollouts.Generate(policy, collator, tokenizer, chunk, gen, rng);
+                texts.AddRange(rollout.Texts);
+                if (!ReferenceEquals(policy, sft))
+                {
+                    var a = Rollouts.LogProbs(policy, rollout, 1f).ToArray();
+                    var b = Rollouts.LogProbs(sft, rollout, 1f).ToArray();
+                    for (int i = 0; i < a.Length; i++)
+                        klSum += a[i] - b[i]; // both are 0 past each response's end
+                }
+            }
+            var promptTexts = prompts.Select(PolicyEvaluator.PromptText).ToList();
+            var g = gold?.Score(promptTexts, texts);
+            if (name == "sft")
+                sftGold = g;
+            double? win = g is not null && sftGold is not null && name != "sft" ? PolicyEvaluator.WinRate(g, sftGold) : null;
+            rows.Add(new PolicyRow(name, g?.Average(), win, klSum / prompts.Count,
+                texts.Average(t => t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length),
+                summaries.TryGetValue(name, out var s) ? s["time/total_s"]?.GetValue<double>() : null));
+        }
+        return rows;
+    }
+
+    private static string Table(List<PolicyRow> rows, double? rmAccuracy, Dictionary<string, JsonObject> summaries)
+    {
+        static string F(double? v, string format) => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "—";
+        var sb = new StringBuilder();
+        sb.AppendLine("| policy | gold score | win rate vs SFT | KL to SFT | response words | train time (s) |");
+        sb.AppendLine("|---|---|---|---|---|---|");
+        foreach (var r in rows)
+            sb.AppendLine($"| {r.Name} | {F(r.Gold, "F3")} | {F(r.WinRateVsSft, "F3")} | {F(r.KlToSft, "F2")} | {F(r.ResponseWords, "F1")} | {F(r.TrainSeconds, "F0")} |");
+        sb.AppendLine();
+        if (rmAccuracy is { } acc)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Reward model held-out accuracy: {acc:F3}"));
+        sb.AppendLine("Stage times (s): " + string.Join(", ", summaries.Select(s => $"{s.Key} {F(s.Value["time/total_s"]?.GetValue<double>(), "F0")}")));
+        return sb.ToString();
+    }
+}
