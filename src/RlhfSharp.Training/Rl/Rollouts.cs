@@ -78,6 +78,37 @@ public static class Rollouts
         return (F.TokenLogProbs(pred, batch.ResponseIds), F.Entropy(pred));
     }
 
+    /// <summary>The rollout sampling settings of an RL config: plain temperature sampling unless top-k/top-p are set.</summary>
+    public static GenerationOptions Sampling(Trainers.RlConfig cfg, BpeTokenizer tokenizer) => new()
+    {
+        MaxNewTokens = cfg.ResponseLength,
+        DoSample = true,
+        Temperature = cfg.Temperature,
+        TopK = cfg.TopK,
+        TopP = cfg.TopP,
+        EosTokenIds = tokenizer.EosTokenId is int eos ? [eos] : [],
+        PadTokenId = tokenizer.PadTokenId ?? 0,
+    };
+
+    /// <summary>
+    /// Reference log-probs [B, N] without gradients: from the frozen reference model, or, without
+    /// one, from the policy with its LoRA adapters switched off.
+    /// </summary>
+    public static Tensor ReferenceLogProbs(CausalLM policy, CausalLM? reference, RolloutBatch batch, float temperature)
+    {
+        if (reference is not null)
+            return LogProbs(reference, batch, temperature);
+        policy.SetAdaptersEnabled(false);
+        try
+        {
+            return LogProbs(policy, batch, temperature);
+        }
+        finally
+        {
+            policy.SetAdaptersEnabled(true);
+        }
+    }
+
     /// <summary>Response-token log-probs [B, N] without gradients, zero on padding.</summary>
     public static Tensor LogProbs(CausalLM model, RolloutBatch batch, float temperature)
     {

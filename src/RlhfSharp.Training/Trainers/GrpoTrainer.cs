@@ -43,16 +43,7 @@ public sealed class GrpoLearner : IRlLearner
         _ctx = ctx;
         if (ctx.Reference is null && ctx.Policy.SetAdaptersEnabled(true) == 0)
             throw new ArgumentException("without a reference model the policy must carry LoRA adapters", nameof(ctx));
-        _gen = new GenerationOptions
-        {
-            MaxNewTokens = cfg.ResponseLength,
-            DoSample = true,
-            Temperature = cfg.Temperature,
-            TopK = cfg.TopK,
-            TopP = cfg.TopP,
-            EosTokenIds = ctx.Tokenizer.EosTokenId is int eos ? [eos] : [],
-            PadTokenId = ctx.Tokenizer.PadTokenId ?? 0,
-        };
+        _gen = Rollouts.Sampling(cfg, ctx.Tokenizer);
         Optimizer = TrainerSetup.Optimizer(ctx.Policy, cfg);
         _schedule = TrainerSetup.Schedule(cfg);
         Rng = new Generator((ulong)cfg.Seed + 11);
@@ -76,7 +67,7 @@ public sealed class GrpoLearner : IRlLearner
 
         clock.Restart();
         var oldLogp = Rollouts.LogProbs(_ctx.Policy, rollout, _cfg.Temperature);
-        var refLogp = _cfg.Beta > 0 ? ReferenceLogProbs(rollout) : oldLogp;
+        var refLogp = _cfg.Beta > 0 ? Rollouts.ReferenceLogProbs(_ctx.Policy, _ctx.Reference, rollout, _cfg.Temperature) : oldLogp;
         var dialogues = rollout.Prompts.Select(p => p.Messages).ToList();
         var scores = _ctx.Reward.ScoreDialogues(dialogues, rollout.Texts);
         var gold = _ctx.Gold?.ScoreDialogues(dialogues, rollout.Texts);
@@ -119,21 +110,6 @@ public sealed class GrpoLearner : IRlLearner
         for (int r = 0; r < samples.Length; r++)
             samples[r] = new RolloutSample(IRewardSource.LastUserText(rollout.Prompts[r].Messages), rollout.Texts[r], scores[r], gold?[r], kl[r]);
         return new RlStepResult(m, samples);
-    }
-
-    private Tensor ReferenceLogProbs(RolloutBatch rollout)
-    {
-        if (_ctx.Reference is not null)
-            return Rollouts.LogProbs(_ctx.Reference, rollout, _cfg.Temperature);
-        _ctx.Policy.SetAdaptersEnabled(false);
-        try
-        {
-            return Rollouts.LogProbs(_ctx.Policy, rollout, _cfg.Temperature);
-        }
-        finally
-        {
-            _ctx.Policy.SetAdaptersEnabled(true);
-        }
     }
 
     // Σ_t (logp − logp_ref) per response: the sampled KL to the reference (k1), for the logs.

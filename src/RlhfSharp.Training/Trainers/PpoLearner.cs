@@ -62,16 +62,7 @@ public sealed class PpoLearner : IRlLearner
         _ptx = ptx;
         if (reference is null && policy.SetAdaptersEnabled(true) == 0)
             throw new ArgumentException("without a reference model the policy must carry LoRA adapters (the reference is the policy with them off)", nameof(reference));
-        _gen = new GenerationOptions
-        {
-            MaxNewTokens = cfg.ResponseLength,
-            DoSample = true,
-            Temperature = cfg.Temperature,
-            TopK = cfg.TopK,
-            TopP = cfg.TopP,
-            EosTokenIds = tokenizer.EosTokenId is int eos ? [eos] : [],
-            PadTokenId = tokenizer.PadTokenId ?? 0,
-        };
+        _gen = Rollouts.Sampling(cfg, tokenizer);
         Optimizer = optimizer ?? CreateOptimizer(cfg, policy, critic);
         _schedule = TrainerSetup.Schedule(cfg);
         Kl = cfg.AdaptiveKl ? new AdaptiveKlController(cfg.InitKlCoef, cfg.KlTarget, cfg.KlHorizon) : new FixedKlController(cfg.InitKlCoef);
@@ -186,23 +177,7 @@ public sealed class PpoLearner : IRlLearner
     {
         var mask = ResponseMask.ToGrid(rollout.ResponseMask);
         var oldLogp = ResponseMask.ToGrid(Rollouts.LogProbs(_policy, rollout, _cfg.Temperature));
-        double[,] refLogp;
-        if (_reference is not null)
-        {
-            refLogp = ResponseMask.ToGrid(Rollouts.LogProbs(_reference, rollout, _cfg.Temperature));
-        }
-        else
-        {
-            _policy.SetAdaptersEnabled(false);
-            try
-            {
-                refLogp = ResponseMask.ToGrid(Rollouts.LogProbs(_policy, rollout, _cfg.Temperature));
-            }
-            finally
-            {
-                _policy.SetAdaptersEnabled(true);
-            }
-        }
+        var refLogp = ResponseMask.ToGrid(Rollouts.ReferenceLogProbs(_policy, _reference, rollout, _cfg.Temperature));
         double[,] values;
         using (GradMode.NoGrad())
         {
