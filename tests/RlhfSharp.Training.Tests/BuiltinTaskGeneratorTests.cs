@@ -179,7 +179,10 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
         Assert.Equal(fx.Data.Options.Tau, prefs.GetProperty("tau").GetDouble());
         Assert.Equal(Math.Round(fx.Data.MeasuredAgreement, 4), prefs.GetProperty("agreement_measured").GetDouble());
         Assert.Equal(1.0, root.GetProperty("average_gold_by_style").GetProperty("ideal").GetDouble());
-        Assert.Equal(-1.0, root.GetProperty("average_gold_by_style").GetProperty("wrong").GetDouble());
+        // wrong answers also lose the style points of their verbose or rude forms
+        double wrong = root.GetProperty("average_gold_by_style").GetProperty("wrong").GetDouble();
+        Assert.Equal(Math.Round(fx.Data.AverageGold(ResponseStyle.Wrong), 4), wrong);
+        Assert.InRange(wrong, -1.6, -1.1);
         Assert.Equal(8000, root.GetProperty("counts").GetProperty("prefs_train").GetInt32());
         Assert.Contains("tokenizer.json", File.ReadAllText(Path.Combine(fx.Dir, BuiltinTaskGenerator.ReadmeFileName)));
     }

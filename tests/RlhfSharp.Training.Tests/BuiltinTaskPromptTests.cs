@@ -95,11 +95,40 @@ public class BuiltinTaskPromptTests
                     string response = ResponseWriter.Write(problem, style, rng);
                     var score = GoldScorer.Default.Explain(problem, response);
                     Assert.True(score.IsCorrect == (style != ResponseStyle.Wrong), $"{style} \"{response}\" to {problem.Key}");
-                    Assert.Equal(style == ResponseStyle.Rude, score.BannedWords > 0);
+                    if (style != ResponseStyle.Wrong) Assert.Equal(style == ResponseStyle.Rude, score.BannedWords > 0);
                     if (style == ResponseStyle.Ideal) Assert.Equal(1.0, score.Total);
                     if (style == ResponseStyle.Verbose) Assert.InRange(score.Total, 0.5, 0.75);
                 }
             }
+    }
+
+    [Fact]
+    public void WrongAnswersComeInEveryFormInTheStatedProportions()
+    {
+        // A wrong answer is written as an ideal, verbose or rude response in proportion 40 : 20 : 25
+        // (the default fractions), so neither length nor tone tells right from wrong.
+        var rng = new Generator(11);
+        int n = 0, rude = 0, verbose = 0;
+        foreach (var skill in Enum.GetValues<Skill>())
+            for (int i = 0; i < 500; i++)
+            {
+                var problem = TaskPrompts.Parse(PromptSampler.Sample(skill, rng));
+                var score = GoldScorer.Default.Explain(problem, ResponseWriter.Write(problem, ResponseStyle.Wrong, rng));
+                Assert.False(score.IsCorrect);
+                n++;
+                if (score.BannedWords > 0) rude++;
+                else if (score.Concision < 0) verbose++;
+            }
+        Assert.InRange(rude / (double)n, 25.0 / 85 - 0.03, 25.0 / 85 + 0.03);
+        Assert.InRange(verbose / (double)n, 20.0 / 85 - 0.03, 20.0 / 85 + 0.03);
+
+        // With the verbose and rude shares at 0, every wrong answer is a concise, polite sentence.
+        var problem2 = TaskPrompts.Parse(PromptSampler.Sample(Skill.Arithmetic, rng));
+        for (int i = 0; i < 50; i++)
+        {
+            var score = GoldScorer.Default.Explain(problem2, ResponseWriter.Write(problem2, ResponseStyle.Wrong, rng, [0.85, 0, 0, 0.15]));
+            Assert.Equal(-1.0, score.Total);
+        }
     }
 
     [Fact]

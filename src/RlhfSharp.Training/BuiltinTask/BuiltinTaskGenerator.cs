@@ -117,7 +117,7 @@ public static class BuiltinTaskGenerator
         for (int i = 0; i < prompts.Count; i++)
         {
             var problem = TaskPrompts.Parse(prompts[i]);
-            string completion = ResponseWriter.Write(problem, styles[i], rng);
+            string completion = ResponseWriter.Write(problem, styles[i], rng, options.StyleFractions);
             result.Add(new Demonstration(prompts[i], completion, styles[i], GoldScorer.Default.Explain(problem, completion).Total));
         }
         return result;
@@ -128,8 +128,8 @@ public static class BuiltinTaskGenerator
         var problem = TaskPrompts.Parse(prompt);
         for (int attempt = 0; attempt < MaxPairDraws; attempt++)
         {
-            string a = ResponseWriter.Write(problem, SampleStyle(options, rng), rng);
-            string b = ResponseWriter.Write(problem, SampleStyle(options, rng), rng);
+            string a = ResponseWriter.Write(problem, SampleStyle(options, rng), rng, options.StyleFractions);
+            string b = ResponseWriter.Write(problem, SampleStyle(options, rng), rng, options.StyleFractions);
             if (a == b) continue;
             double ga = GoldScorer.Default.Explain(problem, a).Total, gb = GoldScorer.Default.Explain(problem, b).Total;
             if (Math.Abs(ga - gb) < 1e-9)

@@ -42,7 +42,7 @@ public sealed record BuiltinTaskOptions
     /// <summary>Share that are correct but rude.</summary>
     public double RudeFraction { get; init; } = 0.25;
 
-    /// <summary>Share that are concise but wrong.</summary>
+    /// <summary>Share that are wrong (each in the form of an ideal, verbose or rude response, in their proportions).</summary>
     public double WrongFraction { get; init; } = 0.15;
 
     /// <summary>

@@ -47,10 +47,12 @@ internal static class BuiltinTaskReadme
             "The answer is 12.",
             "Well, let me think about this for a moment. The answer is 12.",
             "Obviously, the answer is 12. Idiot.",
-            "13.",
+            "13. / The answer is 13. I hope this helps you. / Duh, 13.",
         ];
         foreach (var s in Enum.GetValues<ResponseStyle>())
             L($"| {BuiltinTaskStats.Name(s)} | {P(o.StyleFractions[(int)s])} | {examples[(int)s]} | {F(data.AverageGold(s))} |");
+        L();
+        L("A wrong answer takes the form of one of the other three styles, in their proportions, so length or tone never tells right from wrong.");
         L();
         L("Gold score (in [−2.5, 1]): `" + BuiltinTaskStats.GoldFormula + "`.");
         L("Banned words (matched as word prefixes): " + string.Join(", ", ResponsePhrases.BannedWords) + ".");

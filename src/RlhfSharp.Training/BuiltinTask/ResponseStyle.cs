@@ -12,6 +12,6 @@ public enum ResponseStyle
     /// <summary>Correct but rude, with banned words: "Obviously, the answer is 12. Idiot.".</summary>
     Rude,
 
-    /// <summary>Concise but wrong, with a plausible mistake (off by one, unreversed word, unsorted list…): "13.".</summary>
+    /// <summary>Wrong, with a plausible mistake (off by one, unreversed word, unsorted list…), in the form of one of the other styles: "13.", "Duh, the answer is 13.".</summary>
     Wrong,
 }

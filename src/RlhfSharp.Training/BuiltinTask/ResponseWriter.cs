@@ -8,39 +8,61 @@ namespace RlhfSharp.Training.BuiltinTask;
 /// Ideal: "12." or "The answer is 12." (½ each).
 /// Verbose: the long sentence with a filler opener, a filler closer, or both (⅓ each).
 /// Rude: the short or long sentence (½ each) with a rude opener, a rude closer, or both (⅓ each).
-/// Wrong: the short or long sentence (½ each) around a plausible wrong answer (<see cref="WrongAnswer"/>).
+/// Wrong: a plausible wrong answer (<see cref="WrongAnswer"/>) written in the form of one of the
+/// other three styles, drawn in their stated proportions (by default 40 : 20 : 25), so a mistake is
+/// as likely to come wrapped in filler or rudeness as any answer: no surface form marks a response
+/// as right or wrong, and a reward model has to check the answer itself.
 /// Phrases are drawn uniformly from <see cref="ResponsePhrases"/>.
 /// </remarks>
 public static class ResponseWriter
 {
-    public static string Write(BuiltinProblem problem, ResponseStyle style, Generator rng)
+    /// <param name="styleFractions">The mixture in <see cref="ResponseStyle"/> order (the options'
+    /// <see cref="BuiltinTaskOptions.StyleFractions"/>); a wrong answer's form is drawn from the first three. Default: the default options'.</param>
+    public static string Write(BuiltinProblem problem, ResponseStyle style, Generator rng, IReadOnlyList<double>? styleFractions = null)
     {
         ArgumentNullException.ThrowIfNull(problem);
         ArgumentNullException.ThrowIfNull(rng);
-        switch (style)
+        if (style == ResponseStyle.Wrong)
+            return Form(WrongAnswer(problem, rng), WrongForm(styleFractions ?? DefaultFractions, rng), rng);
+        return Form(problem.Answer, style, rng);
+    }
+
+    private static readonly IReadOnlyList<double> DefaultFractions = new BuiltinTaskOptions().StyleFractions;
+
+    /// <summary>The form a wrong answer takes: ideal, verbose or rude in proportion to their fractions (ideal when all three are 0).</summary>
+    private static ResponseStyle WrongForm(IReadOnlyList<double> fractions, Generator rng)
+    {
+        double total = fractions[0] + fractions[1] + fractions[2];
+        if (!(total > 0))
+            return ResponseStyle.Ideal;
+        double u = rng.NextDouble() * total;
+        return u < fractions[0] ? ResponseStyle.Ideal : u < fractions[0] + fractions[1] ? ResponseStyle.Verbose : ResponseStyle.Rude;
+    }
+
+    private static string Form(string answer, ResponseStyle form, Generator rng)
+    {
+        switch (form)
         {
             case ResponseStyle.Ideal:
-                return Sentence(problem.Answer, rng.NextInt(2) == 0);
+                return Sentence(answer, rng.NextInt(2) == 0);
             case ResponseStyle.Verbose:
                 {
                     int parts = rng.NextInt(3); // 0 opener, 1 closer, 2 both
-                    string text = ResponsePhrases.LongAnswer(problem.Answer);
+                    string text = ResponsePhrases.LongAnswer(answer);
                     if (parts != 1) text = Pick(ResponsePhrases.VerboseOpeners, rng) + " " + text;
                     if (parts != 0) text = text + " " + Pick(ResponsePhrases.VerboseClosers, rng);
                     return text;
                 }
             case ResponseStyle.Rude:
                 {
-                    string text = Sentence(problem.Answer, rng.NextInt(2) == 0);
+                    string text = Sentence(answer, rng.NextInt(2) == 0);
                     int parts = rng.NextInt(3);
                     if (parts != 1) text = Pick(ResponsePhrases.RudeOpeners, rng) + " " + LowerFirst(text);
                     if (parts != 0) text = text + " " + Pick(ResponsePhrases.RudeClosers, rng);
                     return text;
                 }
-            case ResponseStyle.Wrong:
-                return Sentence(WrongAnswer(problem, rng), rng.NextInt(2) == 0);
             default:
-                throw new ArgumentOutOfRangeException(nameof(style), style, "unknown response style");
+                throw new ArgumentOutOfRangeException(nameof(form), form, "unknown response style");
         }
     }
 
