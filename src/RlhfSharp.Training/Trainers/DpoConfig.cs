@@ -41,6 +41,9 @@ public sealed class DpoConfig : ModelTrainConfig
     [ConfigKey("eval_temperature", "Sampling temperature at evaluation (0 = greedy); 1 compares the policies as they are sampled")]
     public float EvalTemperature { get; set; } = 1f;
 
+    [ConfigKey("eval_samples", "Responses per held-out prompt at evaluation (sampled evaluation only): more samples, a less noisy win rate")]
+    public int EvalSamples { get; set; } = 1;
+
     internal DpoLossType ParsedLossType => LossType == "ipo" ? DpoLossType.Ipo : DpoLossType.Sigmoid;
 
     public override IEnumerable<string> Validate()
@@ -59,7 +62,7 @@ public sealed class DpoConfig : ModelTrainConfig
             yield return $"rpo_alpha must be >= 0, got {RpoAlpha}";
         if (LabelSmoothing > 0 && LossType == "ipo")
             yield return "label_smoothing applies to the sigmoid loss only";
-        if (EvalPrompts < 0 || MaxNewTokens <= 0 || EvalTemperature < 0)
-            yield return "eval_prompts must be >= 0, max_new_tokens > 0, eval_temperature >= 0";
+        if (EvalPrompts < 0 || MaxNewTokens <= 0 || EvalTemperature < 0 || EvalSamples <= 0)
+            yield return "eval_prompts must be >= 0, max_new_tokens > 0, eval_temperature >= 0, eval_samples > 0";
     }
 }

@@ -38,6 +38,9 @@ public static class DpoTrainer
         var prompts = promptsFile is null ? [] : PromptDataset.Load(promptsFile, loadOptions).ToList();
         if (cfg.EvalPrompts > 0)
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
+        // Several samples per prompt: the policy and its starting point answer each prompt the same number of times.
+        if (cfg.EvalTemperature > 0 && cfg.EvalSamples > 1)
+            prompts = [.. Enumerable.Repeat(prompts, cfg.EvalSamples).SelectMany(x => x)];
 
         var policy = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.Model!, "model"));
         policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
