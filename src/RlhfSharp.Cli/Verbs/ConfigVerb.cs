@@ -23,9 +23,14 @@ public abstract class ConfigVerb<TConfig> : IVerb
         var options = new ConfigVerbOptions(typeof(TConfig));
         var command = new Command(Name, Description);
         options.AddTo(command);
+        foreach (var sub in Subcommands())
+            command.Add(sub);
         command.SetAction(parseResult => Execute(parseResult, options));
         return command;
     }
+
+    /// <summary>Commands under this verb (<c>rlhf label stats</c>); none unless a verb adds some.</summary>
+    protected virtual IEnumerable<Command> Subcommands() => [];
 
     /// <summary>Runs the verb with the resolved config; returns the exit code.</summary>
     protected abstract int Run(TConfig config, VerbContext context);

@@ -1,9 +1,10 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace RlhfSharp.Models.IO;
 
 /// <summary>Writes a file under a temporary name in the same folder, flushes it to disk, then renames it into place.</summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {
@@ -34,4 +35,45 @@ public static class AtomicFile
     }
 
     public static void WriteAllText(string path, string text) => Write(path, s => s.Write(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>
+    /// <see cref="Write"/>, then <see cref="SyncDirectory"/>: once this returns, the new content is
+    /// what a power cut leaves behind, not only what other processes see.
+    /// </summary>
+    public static void WriteDurable(string path, Action<Stream> write)
+    {
+        Write(path, write);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+    }
+
+    /// <summary>
+    /// Flushes a folder's entries (a file created or renamed in it) to disk with fsync, on Linux and
+    /// macOS; elsewhere a no-op. A rename is only durable once its folder is.
+    /// </summary>
+    public static void SyncDirectory(string dir)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+            return;
+        int fd = Open(dir, 0); // O_RDONLY
+        if (fd < 0)
+            throw new IOException($"{dir}: cannot open the folder to flush it to disk (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (Fsync(fd) != 0)
+                throw new IOException($"{dir}: fsync of the folder failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 }

@@ -44,4 +44,7 @@ public enum DataErrorKind
 
     /// <summary>An example is longer than the collator's limits and truncation is off.</summary>
     TooLong,
+
+    /// <summary>A labelling file holds a second label by the same labeller for the same pair.</summary>
+    DuplicateLabel,
 }

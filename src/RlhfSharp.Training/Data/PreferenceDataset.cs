@@ -41,7 +41,7 @@ public sealed class PreferenceDataset : JsonlDataset<PreferenceExample>
         return new PreferenceDataset(examples, report);
     }
 
-    private static PreferenceExample Parse(JsonElement line, LineContext context)
+    internal static PreferenceExample Parse(JsonElement line, LineContext context)
     {
         const string need = "a preference line needs \"chosen\" and \"rejected\" (strings or message lists), with a \"prompt\" unless they are whole dialogues.";
         var chosenValue = JsonFields.Require(line, "chosen", context, need);
