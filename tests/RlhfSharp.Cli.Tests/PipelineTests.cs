@@ -66,6 +66,20 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(0, Run("report", run, "--out", again1).Code);
         Assert.Equal(File.ReadAllBytes(Path.Combine(run, "report.html")), File.ReadAllBytes(again1));
 
+        // rlhf eval on the same models, prompts and seed gives the pipeline's numbers.
+        var evalJson = Path.Combine(_dir, "eval.json");
+        var models = string.Join(',', rows.Select(r => Path.Combine(run, r["policy"]!.GetValue<string>(), "model")));
+        var eval = Run("eval", "--models", models, "--data", Path.Combine(run, "data"), "--eval_prompts", "12", "--out", evalJson);
+        Assert.True(eval.Code == 0, eval.Err);
+        var evaluated = JsonNode.Parse(File.ReadAllText(evalJson))!.AsObject();
+        var matrix = evaluated["win_rate"]!.AsArray();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(rows[i]["eval/gold_score"]!.GetValue<double>(), evaluated["models"]![i]!["mean_score"]!.GetValue<double>(), 12);
+            if (i > 0)
+                Assert.Equal(rows[i]["eval/win_rate_vs_sft"]!.GetValue<double>(), matrix[i]![0]!.GetValue<double>(), 12);
+        }
+
         // Run again: the finished stages are kept, and the comparison comes out the same.
         var again = Run("pipeline", "--out", run, "--steps_scale", "0.02", "--eval_prompts", "12");
         Assert.Equal(0, again.Code);
