@@ -12,7 +12,9 @@ namespace RlhfSharp.Cli;
 /// </summary>
 public sealed class ConsoleProgress(TextWriter output, bool interactive) : IProgressReporter
 {
-    private static readonly string[] Keys = ["train/loss", "eval/loss", "eval/accuracy", "eval/gold_score", "objective/scores", "objective/kl", "rewards/accuracies"];
+    // The few numbers that say whether a stage is going well: losses and accuracies for SFT, RM and
+    // DPO; proxy score (PPO objective/scores, GRPO reward), gold score and KL for the RL stages.
+    private static readonly string[] Keys = ["train/loss", "eval/loss", "eval/accuracy", "rewards/accuracies", "objective/scores", "reward", "objective/gold_score", "objective/kl", "kl", "eval/gold_score"];
 
     private readonly Dictionary<string, double> _latest = new(StringComparer.Ordinal);
     private readonly Stopwatch _clock = new();

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RlhfSharp.Training.BuiltinTask;
 
 namespace RlhfSharp.Cli.Tests;
 
@@ -43,12 +44,82 @@ public sealed class PipelineTests : IDisposable
         Assert.Contains("| policy | gold score | win rate vs SFT |", output);
         Assert.Equal(File.ReadAllText(Path.Combine(run, "results.md")).Trim(), output[output.IndexOf("| policy", StringComparison.Ordinal)..output.IndexOf("run folder:", StringComparison.Ordinal)].Trim());
 
+        // The console named each stage with its place in the job, a bar, the ETA and key metrics.
+        Assert.Contains("[sft 1/6] ", output);
+        Assert.Matches(@"\[ppo 3/6\] #+\.* \d+/\d+ ETA \d+:\d\d .*objective/kl ", output);
+        Assert.Contains("[compare 6/6] done in", output);
+
+        // Every policy's answer to each held-out prompt, side by side, with its gold score.
+        var responses = File.ReadAllLines(Path.Combine(run, "responses.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal(12, responses.Count);
+        foreach (var line in responses)
+        {
+            Assert.False(string.IsNullOrEmpty(line["prompt"]!.GetValue<string>()));
+            var answers = line["responses"]!.AsObject();
+            Assert.Equal(["sft", "ppo", "dpo", "grpo"], answers.Select(a => a.Key));
+            Assert.All(answers, a => Assert.NotNull(a.Value!["gold"]));
+        }
+
+        // report.html is written at the end, and `rlhf report` makes the same bytes from the files.
+        Assert.Contains($"report: {Path.Combine(run, "report.html")}", output);
+        var again1 = Path.Combine(_dir, "again.html");
+        Assert.Equal(0, Run("report", run, "--out", again1).Code);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(run, "report.html")), File.ReadAllBytes(again1));
+
+        // rlhf eval on the same models, prompts and seed gives the pipeline's numbers.
+        var evalJson = Path.Combine(_dir, "eval.json");
+        var models = string.Join(',', rows.Select(r => Path.Combine(run, r["policy"]!.GetValue<string>(), "model")));
+        var eval = Run("eval", "--models", models, "--data", Path.Combine(run, "data"), "--eval_prompts", "12", "--out", evalJson);
+        Assert.True(eval.Code == 0, eval.Err);
+        var evaluated = JsonNode.Parse(File.ReadAllText(evalJson))!.AsObject();
+        var matrix = evaluated["win_rate"]!.AsArray();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(rows[i]["eval/gold_score"]!.GetValue<double>(), evaluated["models"]![i]!["mean_score"]!.GetValue<double>(), 12);
+            if (i > 0)
+                Assert.Equal(rows[i]["eval/win_rate_vs_sft"]!.GetValue<double>(), matrix[i]![0]!.GetValue<double>(), 12);
+        }
+
         // Run again: the finished stages are kept, and the comparison comes out the same.
         var again = Run("pipeline", "--out", run, "--steps_scale", "0.02", "--eval_prompts", "12");
         Assert.Equal(0, again.Code);
         Assert.Contains("[grpo] already done", again.Out);
         Assert.Equal(File.ReadAllText(Path.Combine(run, "results.json")), File.ReadAllText(Path.Combine(run, "results.json")));
         Assert.Equal(results["policies"]!.ToJsonString(), JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!["policies"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void AUsersModelAndDataWithoutAGoldScorerRunWithTheGoldColumnsEmpty()
+    {
+        // A data folder in the trainers' JSONL formats that is not the built-in task (no gold scorer) ...
+        var data = Path.Combine(_dir, "data");
+        Assert.Equal(0, Run("data", "builtin", "--out", data, "--train_prompts", "200", "--eval_prompts", "6", "--preference_pairs", "200", "--vocab_size", "300").Code);
+        File.Delete(Path.Combine(data, BuiltinTaskGenerator.StatsFileName));
+        Assert.Null(GoldScorer.TryCreate(data));
+        // ... and a small HF checkpoint of the user's.
+        var user = Path.Combine(_dir, "user");
+        var made = Run("sft", "--data", data, "--out", user, "--max_steps", "1", "--warmup_steps", "0", "--eval_prompts", "0",
+            "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2", "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64");
+        Assert.True(made.Code == 0, made.Err);
+
+        var run = Path.Combine(_dir, "run");
+        var (code, output, err) = Run("pipeline", "--out", run, "--model", Path.Combine(user, "model"), "--data", data, "--steps_scale", "0.01", "--eval_prompts", "4");
+        Assert.True(code == 0, err);
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
+        Assert.False(results["gold_scorer"]!.GetValue<bool>());
+        var rows = results["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        Assert.Equal(["sft", "ppo", "dpo", "grpo"], rows.Select(r => r["policy"]!.GetValue<string>()));
+        foreach (var r in rows)
+        {
+            Assert.Null(r["eval/gold_score"]);
+            Assert.Null(r["eval/win_rate_vs_sft"]);
+            Assert.True(double.IsFinite(r["eval/kl_to_sft"]!.GetValue<double>()));
+        }
+        Assert.Contains("| ppo | — | — |", output);
+        Assert.All(File.ReadAllLines(Path.Combine(run, "responses.jsonl")), l => Assert.DoesNotContain("\"gold\"", l));
+        var report = File.ReadAllText(Path.Combine(run, "report.html"));
+        Assert.Contains("The data has no gold scorer", report);
+        Assert.Contains("<tr><th scope=\"row\">ppo</th><td>—</td><td>—</td>", report);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using RlhfSharp.Cli.Reporting;
 using RlhfSharp.Cli.Verbs;
 using RlhfSharp.Training.Pipeline;
 
@@ -8,7 +9,7 @@ public sealed class PipelineCommand : ConfigVerb<PipelineConfig>
 {
     public override string Name => "pipeline";
 
-    public override string Description => "Data, SFT, reward model and PPO, plus DPO and GRPO from the same SFT model, then every policy compared on held-out prompts";
+    public override string Description => "Data, SFT, reward model and PPO, plus DPO and GRPO from the same SFT model, then every policy compared on held-out prompts, with report.html";
 
     /// <summary>The example config of each stage, shipped inside the program.</summary>
     internal static IReadOnlyDictionary<string, string> StageConfigs()
@@ -30,6 +31,7 @@ public sealed class PipelineCommand : ConfigVerb<PipelineConfig>
         var runDir = RunDirs.Resolve(context, "pipeline");
         PipelineRunner.Run(config, runDir, StageConfigs(), ConsoleProgress.ForConsole(context.Output), context.Output);
         context.Output.WriteLine($"run folder: {Path.GetFullPath(runDir)}");
+        context.Output.WriteLine($"report: {ReportPage.Write(runDir)}");
         return ExitCodes.Success;
     }
 }

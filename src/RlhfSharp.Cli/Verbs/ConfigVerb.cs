@@ -18,14 +18,33 @@ public abstract class ConfigVerb<TConfig> : IVerb
     /// <summary>One line for <c>rlhf --help</c>.</summary>
     public abstract string Description { get; }
 
+    /// <summary>
+    /// The config key that one optional positional argument sets (<c>rlhf report RUN_DIR</c> sets
+    /// <c>run_dir</c>), or null when the verb takes none. The key keeps its <c>--key</c> flag; giving both is an error.
+    /// </summary>
+    protected virtual string? PositionalKey => null;
+
+    /// <summary>How help names the positional argument.</summary>
+    protected virtual string PositionalName => "VALUE";
+
     public Command CreateCommand()
     {
         var options = new ConfigVerbOptions(typeof(TConfig));
         var command = new Command(Name, Description);
+        Argument<string>? positional = null;
+        if (PositionalKey is { } key)
+        {
+            positional = new Argument<string>(PositionalName)
+            {
+                Arity = ArgumentArity.ZeroOrOne,
+                Description = $"Sets {key} (the same as --{key}).",
+            };
+            command.Add(positional);
+        }
         options.AddTo(command);
         foreach (var sub in Subcommands())
             command.Add(sub);
-        command.SetAction(parseResult => Execute(parseResult, options));
+        command.SetAction(parseResult => Execute(parseResult, options, positional));
         return command;
     }
 
@@ -35,7 +54,7 @@ public abstract class ConfigVerb<TConfig> : IVerb
     /// <summary>Runs the verb with the resolved config; returns the exit code.</summary>
     protected abstract int Run(TConfig config, VerbContext context);
 
-    private int Execute(ParseResult parseResult, ConfigVerbOptions options)
+    private int Execute(ParseResult parseResult, ConfigVerbOptions options, Argument<string>? positional)
     {
         TextWriter output = parseResult.InvocationConfiguration.Output;
         TextWriter error = parseResult.InvocationConfiguration.Error;
@@ -61,7 +80,15 @@ public abstract class ConfigVerb<TConfig> : IVerb
             }
         }
 
-        TConfig config = ConfigBinder.Load<TConfig>(configPath, options.ReadOverrides(parseResult));
+        var overrides = options.ReadOverrides(parseResult).ToList();
+        if (positional is not null && parseResult.GetValue(positional) is { } value)
+        {
+            string key = PositionalKey!;
+            if (overrides.Any(o => o.Key.Replace('-', '_') == key))
+                throw new ConfigException(PositionalName, key, $"{PositionalName} was given both as an argument ('{value}') and as a {key} option; give it once");
+            overrides.Insert(0, new ConfigOverride(key, value, PositionalName));
+        }
+        TConfig config = ConfigBinder.Load<TConfig>(configPath, overrides);
         var context = new VerbContext(output, error, configPath, outDir, resumeDir, ConfigWriter.ToYaml(config));
         return Run(config, context);
     }

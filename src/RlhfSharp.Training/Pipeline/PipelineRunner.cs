@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Transformer;
-using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Text;
 using RlhfSharp.Training.BuiltinTask;
@@ -28,7 +29,17 @@ public sealed record PolicyRow(string Name, double? Gold, double? WinRateVsSft, 
 /// </summary>
 public static class PipelineRunner
 {
+    private static readonly JsonSerializerOptions ResponsesJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public const string ResultsFile = "results.json", TableFile = "results.md";
+
+    /// <summary>
+    /// Every compared policy's response to each held-out prompt, one JSON object a prompt:
+    /// <c>{"prompt": "...", "responses": {"sft": {"text": "...", "gold": 0.5}, "ppo": {...}}}</c>
+    /// (<c>gold</c> only when the data has a gold scorer). Not <c>samples.jsonl</c>: that name is the
+    /// text log of a stage's run folder, with another layout.
+    /// </summary>
+    public const string ResponsesFile = "responses.jsonl";
 
     /// <param name="stageYaml">Each stage's config text (the example configs), by stage name.</param>
     public static JsonObject Run(PipelineConfig cfg, string runDir, IReadOnlyDictionary<string, string> stageYaml, IProgressReporter? progress = null, TextWriter? log = null)
@@ -51,8 +62,11 @@ public static class PipelineRunner
         var summaries = new Dictionary<string, JsonObject>();
         string sftModel = cfg.Model ?? Path.Combine(Stage("sft"), "model");
 
-        foreach (var stage in cfg.Stages)
+        int steps = cfg.Stages.Count + 1; // the stages, then the comparison
+        for (int index = 0; index < cfg.Stages.Count; index++)
         {
+            string stage = cfg.Stages[index];
+            var stageProgress = new StageProgress(progress, index + 1, steps);
             string dir = Stage(stage);
             if (File.Exists(Path.Combine(dir, RunFolder.SummaryFileName)))
             {
@@ -67,18 +81,18 @@ public static class PipelineRunner
             string Rm() => Path.Combine(Stage("rm"), "model");
             summaries[stage] = stage switch
             {
-                "sft" => SftTrainer.Run(Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, progress),
-                "rm" => RewardTrainer.Run(Scaled(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, progress),
-                "ppo" => PpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<PpoConfig>(yaml, source, [.. common, $"model={sftModel}", $"reward_model={Rm()}"]), cfg), dir, resume, progress),
-                "dpo" => DpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<DpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, progress),
-                _ => GrpoTrainer.Run(Scaled(GrpoReward(ConfigBinder.LoadFromText<GrpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), hasGold, cfg.Stages.Contains("rm") ? Rm() : null), cfg), dir, resume, progress),
+                "sft" => SftTrainer.Run(Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, stageProgress),
+                "rm" => RewardTrainer.Run(Scaled(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, stageProgress),
+                "ppo" => PpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<PpoConfig>(yaml, source, [.. common, $"model={sftModel}", $"reward_model={Rm()}"]), cfg), dir, resume, stageProgress),
+                "dpo" => DpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<DpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, stageProgress),
+                _ => GrpoTrainer.Run(Scaled(GrpoReward(ConfigBinder.LoadFromText<GrpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), hasGold, cfg.Stages.Contains("rm") ? Rm() : null), cfg), dir, resume, stageProgress),
             };
         }
 
         var policies = new List<(string Name, string Model)> { ("sft", sftModel) };
         foreach (var stage in new[] { "ppo", "dpo", "grpo" }.Where(cfg.Stages.Contains))
             policies.Add((stage, Path.Combine(Stage(stage), "model")));
-        var rows = Compare(policies, data, cfg, summaries);
+        var (rows, answers) = Compare(policies, data, cfg, summaries, new StageProgress(progress, steps, steps));
         var result = new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold };
         var table = new JsonArray();
         foreach (var r in rows)
@@ -102,6 +116,7 @@ public static class PipelineRunner
         result["time/stages_s"] = times;
         string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries);
         folder.WriteFileAtomic(TableFile, text);
+        folder.WriteFileAtomic(ResponsesFile, ResponsesJsonl(answers));
         folder.WriteFileAtomic(ResultsFile, result.ToJsonString(TrainerSetup.Indented));
         log.Write(text);
         return result;
@@ -130,52 +145,76 @@ public static class PipelineRunner
         return cfg;
     }
 
-    private static List<PolicyRow> Compare(List<(string Name, string Model)> policies, string data, PipelineConfig cfg, Dictionary<string, JsonObject> summaries)
+    private static (List<PolicyRow> Rows, List<PolicyAnswers> Answers) Compare(List<(string Name, string Model)> policies, string data, PipelineConfig cfg,
+        Dictionary<string, JsonObject> summaries, IProgressReporter progress)
     {
-        var tokenizer = BpeTokenizer.FromDirectory(policies[0].Model);
-        var template = TrainerSetup.Template("chatml");
         var promptsFile = Path.Combine(data, "prompts_eval.jsonl");
         if (!File.Exists(promptsFile))
-            return [];
+            return ([], []);
+        var tokenizer = BpeTokenizer.FromDirectory(policies[0].Model);
+        var template = TrainerSetup.Template("chatml");
         var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions()).ToList();
         if (cfg.EvalPrompts > 0)
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
+        var promptTexts = prompts.Select(PolicyEvaluator.PromptText).ToList();
         var gold = TrainerSetup.Gold(data);
-        var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = 32, PadTokenId = tokenizer.PadTokenId });
-        var gen = TrainerSetup.EvalGeneration(24, 1f, tokenizer);
+        var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = PolicyComparison.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
+        var gen = TrainerSetup.EvalGeneration(PolicyComparison.MaxNewTokens, 1f, tokenizer);
         var sft = PretrainedIO.LoadCausalLM(policies[0].Model);
         double[]? sftGold = null;
         var rows = new List<PolicyRow>();
+        var answers = new List<PolicyAnswers>();
+        progress.Begin("compare", policies.Count, 0);
         foreach (var (name, dir) in policies)
         {
             var policy = name == "sft" ? sft : PretrainedIO.LoadCausalLM(dir);
-            var rng = new Generator((ulong)cfg.Seed + 2000);
-            var texts = new List<string>();
             double klSum = 0;
-            for (int start = 0; start < prompts.Count; start += 64)
+            var texts = PolicyComparison.Answer(policy, collator, tokenizer, prompts, gen, PolicyComparison.SampleSeed(cfg.Seed), rollout =>
             {
-                var chunk = prompts.Skip(start).Take(64).ToList();
-                var rollout = Rollouts.Generate(policy, collator, tokenizer, chunk, gen, rng);
-                texts.AddRange(rollout.Texts);
-                if (!ReferenceEquals(policy, sft))
-                {
-                    var a = Rollouts.LogProbs(policy, rollout, 1f).ToArray();
-                    var b = Rollouts.LogProbs(sft, rollout, 1f).ToArray();
-                    for (int i = 0; i < a.Length; i++)
-                        klSum += a[i] - b[i]; // both are 0 past each response's end
-                }
-            }
-            var promptTexts = prompts.Select(PolicyEvaluator.PromptText).ToList();
+                if (ReferenceEquals(policy, sft))
+                    return;
+                var a = Rollouts.LogProbs(policy, rollout, 1f).ToArray();
+                var b = Rollouts.LogProbs(sft, rollout, 1f).ToArray();
+                for (int i = 0; i < a.Length; i++)
+                    klSum += a[i] - b[i]; // both are 0 past each response's end
+            });
             var g = gold?.Score(promptTexts, texts);
             if (name == "sft")
                 sftGold = g;
             double? win = g is not null && sftGold is not null && name != "sft" ? PolicyEvaluator.WinRate(g, sftGold) : null;
-            rows.Add(new PolicyRow(name, g?.Average(), win, klSum / prompts.Count,
-                texts.Average(t => t.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length),
+            rows.Add(new PolicyRow(name, g?.Average(), win, klSum / prompts.Count, PolicyComparison.MeanWords(texts),
                 summaries.TryGetValue(name, out var s) ? s["time/total_s"]?.GetValue<double>() : null));
+            answers.Add(new PolicyAnswers(name, promptTexts, texts, g));
+            var shown = new Dictionary<string, double> { ["eval/response_words"] = rows[^1].ResponseWords };
+            if (g is not null)
+                shown["eval/gold_score"] = g.Average();
+            progress.Update(rows.Count, shown);
         }
-        return rows;
+        progress.End();
+        return (rows, answers);
     }
+
+    // One line a prompt with every policy's response (and gold score) to it.
+    private static string ResponsesJsonl(List<PolicyAnswers> answers)
+    {
+        var sb = new StringBuilder();
+        int count = answers.Count == 0 ? 0 : answers[0].Prompts.Count;
+        for (int i = 0; i < count; i++)
+        {
+            var responses = new JsonObject();
+            foreach (var a in answers)
+            {
+                var r = new JsonObject { ["text"] = a.Responses[i] };
+                if (a.Gold is { } g)
+                    r["gold"] = g[i];
+                responses[a.Name] = r;
+            }
+            sb.Append(new JsonObject { ["prompt"] = answers[0].Prompts[i], ["responses"] = responses }.ToJsonString(ResponsesJson)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private sealed record PolicyAnswers(string Name, IReadOnlyList<string> Prompts, IReadOnlyList<string> Responses, double[]? Gold);
 
     private static string Table(List<PolicyRow> rows, double? rmAccuracy, Dictionary<string, JsonObject> summaries)
     {

@@ -1,0 +1,50 @@
+using System.Runtime.InteropServices;
+using RlhfSharp.Cli.Reporting;
+using RlhfSharp.Cli.Verbs;
+using RlhfSharp.Serving;
+
+namespace RlhfSharp.Cli.Commands;
+
+/// <summary>
+/// <c>rlhf dashboard RUN_DIR</c>: serves the run's report on 127.0.0.1 (unless --host says otherwise)
+/// and keeps its charts current while the run writes metrics.jsonl. Prints "listening on
+/// http://HOST:PORT" (the bound port) once it answers; SIGTERM or Ctrl+C stop it.
+/// </summary>
+public sealed class DashboardCommand : ConfigVerb<DashboardConfig>
+{
+    public override string Name => "dashboard";
+
+    public override string Description => "Serve a run folder's report on a local web page whose charts follow the run while it trains (127.0.0.1 by default)";
+
+    protected override string? PositionalKey => "run_dir";
+
+    protected override string PositionalName => "RUN_DIR";
+
+    protected override int Run(DashboardConfig config, VerbContext context)
+    {
+        using var stop = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext signal)
+        {
+            signal.Cancel = true;
+            stop.Cancel();
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+        ChatServerOptions.TryParseHost(config.Host, out var host);
+        var options = new ReportOptions { Samples = config.Samples, RefreshMs = config.RefreshMs };
+        var server = DashboardServer.StartAsync(config.RunDir!, host, config.Port, options, stop.Token).GetAwaiter().GetResult();
+        try
+        {
+            context.Output.WriteLine($"listening on {server.Address.GetLeftPart(UriPartial.Authority)}");
+            context.Output.Flush();
+            server.WaitForShutdownAsync(stop.Token).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            server.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        context.Error.WriteLine("stopped");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors.Kernels;
+using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.BuiltinTask;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Rewards;
+using RlhfSharp.Training.Trainers;
+
+namespace RlhfSharp.Training.Evaluation;
+
+/// <summary>One model's answers in an <c>rlhf eval</c> comparison, with the judge's score of each.</summary>
+public sealed record EvalModelResult(string Name, string Dir, IReadOnlyList<string> Responses, double[] Scores)
+{
+    public double MeanScore => Scores.Length == 0 ? double.NaN : Scores.Average();
+
+    public double MeanWords => PolicyComparison.MeanWords(Responses);
+}
+
+/// <summary>
+/// The outcome of <c>rlhf eval</c>: per model the mean score, and the win rate of every model (row)
+/// against every other (column) on the same prompts, ties counting half.
+/// </summary>
+public sealed record EvalComparison(string Judge, string? RewardModel, int Prompts, float Temperature, int Seed, IReadOnlyList<EvalModelResult> Models, double[,] WinRate)
+{
+    private string ScoreName => Judge == "gold" ? "mean gold" : "mean reward";
+
+    public JsonObject ToJson()
+    {
+        var models = new JsonArray();
+        foreach (var m in Models)
+            models.Add(new JsonObject { ["name"] = m.Name, ["path"] = m.Dir, ["mean_score"] = m.MeanScore, ["response_words"] = m.MeanWords });
+        var matrix = new JsonArray();
+        for (int i = 0; i < Models.Count; i++)
+        {
+            var row = new JsonArray();
+            for (int j = 0; j < Models.Count; j++)
+                row.Add(i == j ? null : JsonValue.Create(WinRate[i, j]));
+            matrix.Add(row);
+        }
+        return new JsonObject
+        {
+            ["judge"] = Judge,
+            ["reward_model"] = RewardModel,
+            ["prompts"] = Prompts,
+            ["temperature"] = Temperature,
+            ["seed"] = Seed,
+            ["models"] = models,
+            ["win_rate"] = matrix,
+        };
+    }
+
+    /// <summary>The per-model table and the win-rate matrix (row beats column) as Markdown.</summary>
+    public string FormatTables()
+    {
+        static string F(double v, string format) => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
+        var sb = new StringBuilder();
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"Judged by the {(Judge == "gold" ? "gold scorer" : $"reward model {RewardModel}")} on {Prompts} prompts ({(Temperature > 0 ? $"sampled at temperature {Temperature:G3}" : "greedy")}, seed {Seed})."));
+        sb.AppendLine();
+        sb.AppendLine($"| model | {ScoreName} | response words |");
+        sb.AppendLine("|---|---|---|");
+        foreach (var m in Models)
+            sb.AppendLine($"| {m.Name} | {F(m.MeanScore, "F3")} | {F(m.MeanWords, "F1")} |");
+        if (Models.Count < 2)
+            return sb.ToString();
+        sb.AppendLine();
+        sb.AppendLine("Win rate of the row's model against the column's (ties count half):");
+        sb.AppendLine();
+        sb.AppendLine("| | " + string.Join(" | ", Models.Select(m => m.Name)) + " |");
+        sb.AppendLine("|---|" + string.Concat(Models.Select(_ => "---|")));
+        for (int i = 0; i < Models.Count; i++)
+            sb.AppendLine($"| {Models[i].Name} | " + string.Join(" | ", Enumerable.Range(0, Models.Count).Select(j => F(WinRate[i, j], "F3"))) + " |");
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Runs <see cref="EvalConfig"/>: every model answers the same prompts from the same sample stream
+/// (<see cref="PolicyComparison"/>, as <c>rlhf pipeline</c> does), one judge scores all answers.
+/// </summary>
+public static class EvalRunner
+{
+    public static EvalComparison Run(EvalConfig cfg, IProgressReporter? progress = null)
+    {
+        progress ??= NullProgress.Instance;
+        if (cfg.Threads > 0)
+            Engine.Threads = cfg.Threads;
+        var models = cfg.ModelList();
+        var names = Names(models);
+        foreach (var (_, dir) in models)
+            TrainerSetup.RequireDir(dir, "models");
+        var promptsFile = TrainerSetup.DataFile(cfg.PromptsFile, cfg.Data, "prompts_eval.jsonl", "prompts_file", required: true)!;
+        var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions()).ToList();
+        if (cfg.EvalPrompts > 0)
+            prompts = [.. prompts.Take(cfg.EvalPrompts)];
+        if (prompts.Count == 0)
+            throw new TrainingSetupException($"{promptsFile}: no prompts to answer");
+        var template = TrainerSetup.Template(cfg.ChatTemplate);
+        IRewardSource judge = cfg.RewardModel is { } rm
+            ? RewardModelSource.Load(TrainerSetup.RequireDir(rm, "reward_model"), template, cfg.MaxPromptLength + cfg.MaxNewTokens + 8, cfg.MaxPromptLength)
+            : TrainerSetup.Gold(cfg.Data) ?? throw new TrainingSetupException(cfg.Data is null
+                ? "no data folder, so no gold scorer to judge the answers; give data (--data DIR, the built-in task's folder) or reward_model (--reward_model DIR)"
+                : $"{cfg.Data}: this data folder has no gold scorer (only the built-in task's has one), so nothing can judge the answers; give reward_model (--reward_model DIR) to judge with a reward model");
+        var dialogues = prompts.Select(p => p.Messages).ToList();
+
+        var results = new List<EvalModelResult>();
+        progress.Begin("eval", models.Count, 0);
+        for (int i = 0; i < models.Count; i++)
+        {
+            string dir = models[i].Dir;
+            var tokenizer = TrainerSetup.LoadTokenizer(null, dir, cfg.Data);
+            var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
+            var gen = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.Temperature, tokenizer);
+            var policy = PretrainedIO.LoadCausalLM(dir);
+            var texts = PolicyComparison.Answer(policy, collator, tokenizer, prompts, gen, PolicyComparison.SampleSeed(cfg.Seed));
+            var scores = judge.ScoreDialogues(dialogues, texts);
+            results.Add(new EvalModelResult(names[i], dir, texts, scores));
+            progress.Update(i + 1, new Dictionary<string, double> { [cfg.RewardModel is null ? "eval/gold_score" : "eval/score"] = results[^1].MeanScore });
+        }
+        progress.End();
+        var matrix = PolicyComparison.WinRateMatrix([.. results.Select(r => (IReadOnlyList<double>)r.Scores)]);
+        return new EvalComparison(cfg.RewardModel is null ? "gold" : "reward_model", cfg.RewardModel, prompts.Count, cfg.Temperature, cfg.Seed, results, matrix);
+    }
+
+    /// <summary>
+    /// A name per model: the one given (NAME=DIR), else the shortest end of its path that no other
+    /// model shares (runs/a/ppo/model and runs/a/dpo/model become ppo/model and dpo/model); the same
+    /// folder twice gets #2, #3.
+    /// </summary>
+    internal static List<string> Names(IReadOnlyList<(string? Name, string Dir)> models)
+    {
+        var paths = models.Select(m => Path.GetFullPath(m.Dir).TrimEnd(Path.DirectorySeparatorChar)).ToList();
+        var distinct = paths.Distinct(StringComparer.Ordinal).ToList();
+        var parts = distinct.Select(p => p.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var depth = distinct.Select(_ => 1).ToArray();
+        string Suffix(int k) => string.Join('/', parts[k].TakeLast(depth[k]));
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            foreach (var group in Enumerable.Range(0, distinct.Count).GroupBy(Suffix).Where(g => g.Count() > 1))
+            {
+                foreach (int k in group.Where(k => depth[k] < parts[k].Length))
+                {
+                    depth[k]++;
+                    changed = true;
+                }
+            }
+        }
+        var names = models.Select((m, i) => m.Name ?? Suffix(distinct.IndexOf(paths[i]))).ToList();
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < names.Count; i++)
+        {
+            int n = seen[names[i]] = seen.GetValueOrDefault(names[i]) + 1;
+            if (n > 1)
+                names[i] += "#" + n.ToString(CultureInfo.InvariantCulture);
+        }
+        return names;
+    }
+}

@@ -1,0 +1,18 @@
+using RlhfSharp.Training.Trainers;
+
+namespace RlhfSharp.Training.Pipeline;
+
+/// <summary>
+/// Passes progress on with the stage named by its place in the pipeline ("ppo 3/6"), so the
+/// console says how far the whole job has come, not only the stage.
+/// </summary>
+internal sealed class StageProgress(IProgressReporter inner, int index, int count) : IProgressReporter
+{
+    public void Begin(string stage, long totalSteps, long startStep) => inner.Begin($"{stage} {index}/{count}", totalSteps, startStep);
+
+    public void Update(long step, IReadOnlyDictionary<string, double> metrics) => inner.Update(step, metrics);
+
+    public void Message(string text) => inner.Message(text);
+
+    public void End() => inner.End();
+}

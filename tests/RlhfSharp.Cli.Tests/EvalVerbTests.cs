@@ -1,0 +1,111 @@
+using System.Text.Json.Nodes;
+using RlhfSharp.Training.BuiltinTask;
+
+namespace RlhfSharp.Cli.Tests;
+
+/// <summary>Two tiny SFT models, a tiny reward model, and the built-in task's data with and without its gold scorer.</summary>
+public sealed class EvalFixture : IDisposable
+{
+    public EvalFixture()
+    {
+        Data = Path.Combine(Dir, "data");
+        Check(EvalVerbTests.Run("data", "builtin", "--out", Data, "--train_prompts", "100", "--eval_prompts", "10", "--preference_pairs", "100", "--vocab_size", "300"));
+        foreach (var (name, steps) in new[] { ("a", "1"), ("b", "20") })
+        {
+            Check(EvalVerbTests.Run("sft", "--data", Data, "--out", Path.Combine(Dir, name), "--max_steps", steps, "--warmup_steps", "0", "--eval_prompts", "0", "--batch_size", "8",
+                "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2", "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64"));
+        }
+        Check(EvalVerbTests.Run("rm", "--data", Data, "--model", ModelA, "--out", Path.Combine(Dir, "rm"), "--max_steps", "1", "--warmup_steps", "0", "--batch_size", "8"));
+        NoGold = Path.Combine(Dir, "nogold");
+        Directory.CreateDirectory(NoGold);
+        File.Copy(Path.Combine(Data, "prompts_eval.jsonl"), Path.Combine(NoGold, "prompts_eval.jsonl"));
+    }
+
+    public string Dir { get; } = Directory.CreateTempSubdirectory("eval-").FullName;
+
+    public string Data { get; }
+
+    /// <summary>The same prompts without the built-in task's marker: no gold scorer.</summary>
+    public string NoGold { get; }
+
+    public string ModelA => Path.Combine(Dir, "a", "model");
+
+    public string ModelB => Path.Combine(Dir, "b", "model");
+
+    public string RewardModel => Path.Combine(Dir, "rm", "model");
+
+    public void Dispose() => Directory.Delete(Dir, recursive: true);
+
+    private static void Check((int Code, string Out, string Err) r) => Assert.True(r.Code == 0, r.Err);
+}
+
+/// <summary><c>rlhf eval --models A,B,… --data DIR</c>: mean scores and the pairwise win-rate matrix.</summary>
+public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
+{
+    internal static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = RlhfCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void PrintsAndWritesTheWinRateMatrixJudgedByGold()
+    {
+        var json = Path.Combine(f.Dir, "eval.json");
+        var (code, output, err) = Run("eval", "--models", $"{f.ModelA},{f.ModelB},again={f.ModelA}", "--data", f.Data, "--out", json);
+        Assert.True(code == 0, err);
+        Assert.Contains("Judged by the gold scorer on 10 prompts (sampled at temperature 1, seed 1).", output);
+        Assert.Contains("| model | mean gold | response words |", output);
+        Assert.Contains("Win rate of the row's model against the column's (ties count half):", output);
+        Assert.Contains("| | a/model | b/model | again |", output);
+
+        var result = JsonNode.Parse(File.ReadAllText(json))!.AsObject();
+        Assert.Equal("gold", result["judge"]!.GetValue<string>());
+        Assert.Equal(["a/model", "b/model", "again"], result["models"]!.AsArray().Select(m => m!["name"]!.GetValue<string>()));
+        var w = result["win_rate"]!.AsArray().Select(r => r!.AsArray().Select(v => v?.GetValue<double>()).ToArray()).ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Null(w[i][i]);
+            for (int j = 0; j < 3; j++)
+            {
+                if (i != j)
+                    Assert.Equal(1.0, w[i][j]!.Value + w[j][i]!.Value, 12); // row beats column, ties half
+            }
+        }
+        // The same model from the same seed gives the same answers: every prompt a tie.
+        Assert.Equal(0.5, w[0][2]);
+        Assert.Equal(w[0][1], w[2][1]);
+        Assert.Equal(result["models"]![0]!["mean_score"]!.GetValue<double>(), result["models"]![2]!["mean_score"]!.GetValue<double>());
+    }
+
+    [Fact]
+    public void DataWithoutAGoldScorerNeedsARewardModel()
+    {
+        var (code, _, err) = Run("eval", "--models", $"{f.ModelA},{f.ModelB}", "--data", f.NoGold);
+        Assert.Equal(2, code);
+        Assert.Contains($"{f.NoGold}: this data folder has no gold scorer", err);
+        Assert.Contains("--reward_model DIR", err);
+        Assert.Null(GoldScorer.TryCreate(f.NoGold));
+
+        var (code2, output, err2) = Run("eval", "--models", $"{f.ModelA},{f.ModelB}", "--data", f.NoGold, "--reward_model", f.RewardModel, "--temperature", "0", "--eval_prompts", "4");
+        Assert.True(code2 == 0, err2);
+        Assert.Contains($"Judged by the reward model {f.RewardModel} on 4 prompts (greedy, seed 1).", output);
+        Assert.Contains("| model | mean reward | response words |", output);
+    }
+
+    [Fact]
+    public void ModelsAndPromptsAreRequired()
+    {
+        var (code, _, err) = Run("eval", "--data", f.Data);
+        Assert.Equal(2, code);
+        Assert.Contains("models is required", err);
+        var (code2, _, err2) = Run("eval", "--models", f.ModelA);
+        Assert.Equal(2, code2);
+        Assert.Contains("give data", err2);
+        var (code3, _, err3) = Run("eval", "--models", Path.Combine(f.Dir, "missing"), "--data", f.Data);
+        Assert.Equal(2, code3);
+        Assert.Contains("model folder not found (config key 'models')", err3);
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace RlhfSharp.Report.Tests;
+
+/// <summary>
+/// The built <c>rlhf</c> program as a separate process: run to completion (<see cref="Run"/>), or
+/// started as a server and awaited until it prints its "listening on" line (<see cref="StartServer"/>),
+/// and killed on dispose.
+/// </summary>
+internal sealed partial class RlhfProcess : IDisposable
+{
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _stdout = new();
+    private readonly ConcurrentQueue<string> _stderr = new();
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private RlhfProcess(Process process) => _process = process;
+
+    // tests/RlhfSharp.Report.Tests/bin/<Configuration>/net10.0 -> src/RlhfSharp.Cli/bin/<Configuration>/net10.0/rlhf.dll
+    public static string DllPath
+    {
+        get
+        {
+            var here = new DirectoryInfo(AppContext.BaseDirectory);
+            string framework = here.Name, configuration = here.Parent!.Name;
+            var root = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+            var dll = Path.Combine(root, "src", "RlhfSharp.Cli", "bin", configuration, framework, "rlhf.dll");
+            if (!File.Exists(dll))
+                throw new FileNotFoundException($"the rlhf program was not built at {dll}", dll);
+            return dll;
+        }
+    }
+
+    /// <summary>The server's address, e.g. http://127.0.0.1:41234.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    public string Stdout => string.Join('\n', _stdout);
+
+    public string Stderr => string.Join('\n', _stderr);
+
+    /// <summary>Runs <c>rlhf ARGS</c> to completion (bounded); returns its exit code and output.</summary>
+    public static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using var p = Launch(args);
+        if (!p._process.WaitForExit(Limit))
+            throw new TimeoutException($"rlhf {string.Join(' ', args)} did not finish within {Limit}; stderr:\n{p.Stderr}");
+        p._process.WaitForExit(); // lets the output handlers finish
+        return (p._process.ExitCode, p.Stdout, p.Stderr);
+    }
+
+    /// <summary>Starts <c>rlhf ARGS</c> and waits (bounded) until it prints "listening on URL".</summary>
+    public static RlhfProcess StartServer(params string[] args)
+    {
+        var p = Launch(args);
+        var started = Task.WhenAny(p._listening.Task, Task.Delay(Limit)).GetAwaiter().GetResult();
+        if (started != p._listening.Task)
+        {
+            string stderr = p.Stderr;
+            p.Dispose();
+            throw new TimeoutException($"rlhf {string.Join(' ', args)} printed no 'listening on' line within {Limit}; stderr:\n{stderr}");
+        }
+        p.Address = new Uri(p._listening.Task.GetAwaiter().GetResult());
+        return p;
+    }
+
+    private static RlhfProcess Launch(string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(DllPath);
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        psi.Environment["RLHFSHARP_THREADS"] = "1";
+        var p = new RlhfProcess(Process.Start(psi)!);
+        p._process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not { } line)
+                return;
+            p._stdout.Enqueue(line);
+            if (Listening().Match(line) is { Success: true } m)
+                p._listening.TrySetResult(m.Groups[1].Value);
+        };
+        p._process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+                p._stderr.Enqueue(line);
+        };
+        p._process.BeginOutputReadLine();
+        p._process.BeginErrorReadLine();
+        return p;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(TimeSpan.FromSeconds(10));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"^listening on (http://\S+)$")]
+    private static partial Regex Listening();
+}
