@@ -37,6 +37,9 @@ public sealed class EvalConfig : IValidatableConfig
     [ConfigKey("chat_template", "chatml, llama3 or plain")]
     public string ChatTemplate { get; set; } = "chatml";
 
+    [ConfigKey("samples_per_prompt", "Sampled answers per prompt and model (temperature > 0): more answers, a less noisy win rate; the default is the pipeline's")]
+    public int SamplesPerPrompt { get; set; } = PipelineDefaults.EvalSamples;
+
     [ConfigKey("seed", "Seed of the sampled answers (every model draws from the same stream)")]
     public int Seed { get; set; } = 1;
 
@@ -61,6 +64,8 @@ public sealed class EvalConfig : IValidatableConfig
             yield return "give data (a data folder with prompts_eval.jsonl) or prompts_file";
         if (EvalPrompts < 0 || Threads < 0)
             yield return "eval_prompts and threads must be >= 0";
+        if (SamplesPerPrompt < 1)
+            yield return $"samples_per_prompt must be at least 1, got {SamplesPerPrompt}";
         if (!(Temperature >= 0))
             yield return $"temperature must be >= 0, got {Temperature}";
         if (MaxNewTokens < 1 || MaxPromptLength < 1)

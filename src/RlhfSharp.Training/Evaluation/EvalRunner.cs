@@ -23,7 +23,7 @@ public sealed record EvalModelResult(string Name, string Dir, IReadOnlyList<stri
 /// The outcome of <c>rlhf eval</c>: per model the mean score, and the win rate of every model (row)
 /// against every other (column) on the same prompts, ties counting half.
 /// </summary>
-public sealed record EvalComparison(string Judge, string? RewardModel, int Prompts, float Temperature, int Seed, IReadOnlyList<EvalModelResult> Models, double[,] WinRate)
+public sealed record EvalComparison(string Judge, string? RewardModel, int Prompts, float Temperature, int Seed, IReadOnlyList<EvalModelResult> Models, double[,] WinRate, int SamplesPerPrompt = 1)
 {
     private string ScoreName => Judge == "gold" ? "mean gold" : "mean reward";
 
@@ -45,6 +45,7 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
             ["judge"] = Judge,
             ["reward_model"] = RewardModel,
             ["prompts"] = Prompts,
+            ["samples_per_prompt"] = SamplesPerPrompt,
             ["temperature"] = Temperature,
             ["seed"] = Seed,
             ["models"] = models,
@@ -58,7 +59,7 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
         static string F(double v, string format) => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"Judged by the {(Judge == "gold" ? "gold scorer" : $"reward model {RewardModel}")} on {Prompts} prompts ({(Temperature > 0 ? $"sampled at temperature {Temperature:G3}" : "greedy")}, seed {Seed})."));
+            $"Judged by the {(Judge == "gold" ? "gold scorer" : $"reward model {RewardModel}")} on {Prompts} prompts ({(Temperature > 0 ? $"{SamplesPerPrompt} sampled answer{(SamplesPerPrompt == 1 ? "" : "s")} each at temperature {Temperature:G3}" : "greedy")}, seed {Seed})."));
         sb.AppendLine();
         sb.AppendLine($"| model | {ScoreName} | response words |");
         sb.AppendLine("|---|---|---|");
@@ -98,6 +99,10 @@ public static class EvalRunner
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
         if (prompts.Count == 0)
             throw new TrainingSetupException($"{promptsFile}: no prompts to answer");
+        int distinctPrompts = prompts.Count, samples = cfg.Temperature > 0 ? cfg.SamplesPerPrompt : 1;
+        // Several sampled answers per prompt: every model answers the list repeated, for a less noisy win rate.
+        if (samples > 1)
+            prompts = [.. Enumerable.Repeat(prompts, samples).SelectMany(x => x)];
         var template = TrainerSetup.Template(cfg.ChatTemplate);
         IRewardSource judge = cfg.RewardModel is { } rm
             ? RewardModelSource.Load(TrainerSetup.RequireDir(rm, "reward_model"), template, cfg.MaxPromptLength + cfg.MaxNewTokens + 8, cfg.MaxPromptLength)
@@ -122,7 +127,7 @@ public static class EvalRunner
         }
         progress.End();
         var matrix = PolicyComparison.WinRateMatrix([.. results.Select(r => (IReadOnlyList<double>)r.Scores)]);
-        return new EvalComparison(cfg.RewardModel is null ? "gold" : "reward_model", cfg.RewardModel, prompts.Count, cfg.Temperature, cfg.Seed, results, matrix);
+        return new EvalComparison(cfg.RewardModel is null ? "gold" : "reward_model", cfg.RewardModel, distinctPrompts, cfg.Temperature, cfg.Seed, results, matrix, samples);
     }
 
     /// <summary>

@@ -26,6 +26,9 @@ public sealed class PipelineConfig : IValidatableConfig
     [ConfigKey("eval_prompts", "Held-out prompts in the final comparison (0 = all)")]
     public int EvalPrompts { get; set; }
 
+    [ConfigKey("eval_samples", "Sampled answers per held-out prompt and policy in the final comparison: more answers, a less noisy win rate")]
+    public int EvalSamples { get; set; } = Evaluation.PipelineDefaults.EvalSamples;
+
     [ConfigKey("seed", "Seed of the data, of every stage and of the evaluation")]
     public int Seed { get; set; } = 1;
 
@@ -44,5 +47,7 @@ public sealed class PipelineConfig : IValidatableConfig
             yield return $"steps_scale must be in (0, 10], got {StepsScale}";
         if (EvalPrompts < 0 || Threads < 0)
             yield return "eval_prompts and threads must be >= 0";
+        if (EvalSamples < 1)
+            yield return $"eval_samples must be at least 1, got {EvalSamples}";
     }
 }

@@ -156,6 +156,9 @@ public static class PipelineRunner
         var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions()).ToList();
         if (cfg.EvalPrompts > 0)
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
+        // Each prompt answered eval_samples times by every policy (the list repeated), as rlhf eval does.
+        if (cfg.EvalSamples > 1)
+            prompts = [.. Enumerable.Repeat(prompts, cfg.EvalSamples).SelectMany(x => x)];
         var promptTexts = prompts.Select(PolicyEvaluator.PromptText).ToList();
         var gold = TrainerSetup.Gold(data);
         var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = PolicyComparison.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
