@@ -116,7 +116,7 @@ public static class PipelineRunner
         result["time/stages_s"] = times;
         string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries);
         folder.WriteFileAtomic(TableFile, text);
-        folder.WriteFileAtomic(ResponsesFile, ResponsesJsonl(answers));
+        folder.WriteFileAtomic(ResponsesFile, ResponsesJsonl(answers, cfg.EvalSamples));
         folder.WriteFileAtomic(ResultsFile, result.ToJsonString(TrainerSetup.Indented));
         log.Write(text);
         return result;
@@ -197,11 +197,13 @@ public static class PipelineRunner
         return (rows, answers);
     }
 
-    // One line a prompt with every policy's response (and gold score) to it.
-    private static string ResponsesJsonl(List<PolicyAnswers> answers)
+    // One line per prompt and sample with every policy's response (and gold score) to it; the
+    // prompts come in eval_samples rounds, "sample" numbering the round.
+    private static string ResponsesJsonl(List<PolicyAnswers> answers, int samples)
     {
         var sb = new StringBuilder();
         int count = answers.Count == 0 ? 0 : answers[0].Prompts.Count;
+        int perRound = Math.Max(1, count / Math.Max(1, samples));
         for (int i = 0; i < count; i++)
         {
             var responses = new JsonObject();
@@ -212,7 +214,7 @@ public static class PipelineRunner
                     r["gold"] = g[i];
                 responses[a.Name] = r;
             }
-            sb.Append(new JsonObject { ["prompt"] = answers[0].Prompts[i], ["responses"] = responses }.ToJsonString(ResponsesJson)).Append('\n');
+            sb.Append(new JsonObject { ["prompt"] = answers[0].Prompts[i], ["sample"] = i / perRound, ["responses"] = responses }.ToJsonString(ResponsesJson)).Append('\n');
         }
         return sb.ToString();
     }
