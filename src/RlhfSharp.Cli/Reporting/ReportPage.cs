@@ -174,13 +174,17 @@ public static class ReportPage
     {
         var policies = responses[0].Responses.Select(r => r.Policy).ToList();
         sb.Append("<section id=\"samples\"><h2>Responses to the same held-out prompts</h2>\n");
-        sb.Append("<p>The first ").Append(Html.Int(Math.Min(limit, responses.Count))).Append(" of ").Append(Html.Int(responses.Count))
-            .Append(" held-out prompts, answered by each policy in the comparison").Append(responses[0].Responses.Any(r => r.Gold is not null) ? ", with the gold score of each answer" : "").Append(".</p>\n");
+        // responses.jsonl holds the prompts in sample rounds (the pipeline's eval_samples): count distinct prompts.
+        int distinct = responses.Select(r => r.Prompt).Distinct(StringComparer.Ordinal).Count();
+        int rounds = responses.Count / Math.Max(1, distinct);
+        sb.Append("<p>The first ").Append(Html.Int(Math.Min(limit, distinct))).Append(" of ").Append(Html.Int(distinct))
+            .Append(" held-out prompts, answered by each policy in the comparison")
+            .Append(rounds > 1 ? " (the first of " + Html.Int(rounds) + " sampled answers to each)" : "").Append(responses[0].Responses.Any(r => r.Gold is not null) ? ", with the gold score of each answer" : "").Append(".</p>\n");
         sb.Append("<table class=\"samples\"><thead><tr><th>prompt</th>");
         foreach (var p in policies)
             sb.Append("<th>").Append(Html.Escape(p)).Append("</th>");
         sb.Append("</tr></thead><tbody>\n");
-        foreach (var row in responses.Take(limit))
+        foreach (var row in responses.Take(Math.Min(limit, distinct)))
         {
             sb.Append("<tr><td class=\"text\">").Append(Html.Escape(row.Prompt)).Append("</td>");
             foreach (var p in policies)
