@@ -120,49 +120,24 @@ public sealed class ChatServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private async Task DispatchAsync(HttpContext context)
+    private Task DispatchAsync(HttpContext context) => JsonApi.HandleAsync(context, async () =>
     {
-        try
+        string path = context.Request.Path.Value ?? "/";
+        switch (path)
         {
-            string path = context.Request.Path.Value ?? "/";
-            switch (path)
-            {
-                case "/v1/models":
-                    RequireMethod(context, HttpMethods.Get);
-                    await WriteJsonAsync(context, StatusCodes.Status200OK, ModelList()).ConfigureAwait(false);
-                    break;
-                case "/v1/chat/completions":
-                    RequireMethod(context, HttpMethods.Post);
-                    await ChatCompletionAsync(context).ConfigureAwait(false);
-                    break;
-                default:
-                    throw new ApiError(StatusCodes.Status404NotFound,
-                        $"Unknown path {path}; this server answers GET /v1/models and POST /v1/chat/completions.", null, "not_found");
-            }
+            case "/v1/models":
+                RequireMethod(context, HttpMethods.Get);
+                await WriteJsonAsync(context, StatusCodes.Status200OK, ModelList()).ConfigureAwait(false);
+                break;
+            case "/v1/chat/completions":
+                RequireMethod(context, HttpMethods.Post);
+                await ChatCompletionAsync(context).ConfigureAwait(false);
+                break;
+            default:
+                throw new ApiError(StatusCodes.Status404NotFound,
+                    $"Unknown path {path}; this server answers GET /v1/models and POST /v1/chat/completions.", null, "not_found");
         }
-        catch (ApiError e)
-        {
-            await WriteErrorAsync(context, e).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await WriteErrorAsync(context, TooLarge()).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException e)
-        {
-            await WriteErrorAsync(context, new ApiError(e.StatusCode, $"Bad request: {e.Message}", null, "bad_request")).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; there is no one to answer.
-        }
-        catch (Exception e)
-        {
-            _options.ErrorLog?.WriteLine($"error: {context.Request.Method} {context.Request.Path}: {e}");
-            await WriteErrorAsync(context, new ApiError(StatusCodes.Status500InternalServerError,
-                $"The server failed to answer: {e.GetType().Name}: {e.Message}", null, "internal_error", "server_error")).ConfigureAwait(false);
-        }
-    }
+    }, _options.MaxRequestBytes, _options.ErrorLog, "The server failed to answer", Json);
 
     private async Task ChatCompletionAsync(HttpContext context)
     {
@@ -216,51 +191,9 @@ public sealed class ChatServer : IAsyncDisposable
         }),
     };
 
-    // The body, refused with 413 as soon as it is known to be over the limit.
-    private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context)
-    {
-        int limit = _options.MaxRequestBytes;
-        if (context.Request.ContentLength > limit)
-            throw TooLarge();
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > limit)
-                throw TooLarge();
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-    }
+    private Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpContext context) => JsonApi.ReadBodyAsync(context, _options.MaxRequestBytes);
 
-    private ApiError TooLarge() => new(StatusCodes.Status413PayloadTooLarge,
-        $"The request body is over this server's limit of {_options.MaxRequestBytes} bytes (max_request_bytes).", null, "request_too_large");
+    private static void RequireMethod(HttpContext context, string method) => JsonApi.RequireMethod(context, method);
 
-    private static void RequireMethod(HttpContext context, string method)
-    {
-        if (HttpMethods.Equals(context.Request.Method, method))
-            return;
-        context.Response.Headers.Allow = method;
-        throw new ApiError(StatusCodes.Status405MethodNotAllowed,
-            $"{context.Request.Method} is not allowed on {context.Request.Path}; use {method}.", null, "method_not_allowed");
-    }
-
-    private static Task WriteErrorAsync(HttpContext context, ApiError error)
-    {
-        if (context.Response.HasStarted)
-            return Task.CompletedTask;
-        // A body refused unread leaves the connection unusable: Kestrel closes it after the answer,
-        // and the header says so, so that the client does not send its next request down it.
-        if (error.Code is "request_too_large" or "bad_request")
-            context.Response.Headers.Connection = "close";
-        return WriteJsonAsync(context, error.Status, error.ToJson());
-    }
-
-    private static async Task WriteJsonAsync(HttpContext context, int status, JsonObject body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsync(body.ToJsonString(Json), context.RequestAborted).ConfigureAwait(false);
-    }
+    private static Task WriteJsonAsync(HttpContext context, int status, JsonObject body) => JsonApi.WriteJsonAsync(context, status, body, Json);
 }

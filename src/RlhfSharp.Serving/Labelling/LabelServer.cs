@@ -123,14 +123,14 @@ public sealed partial class LabelServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private async Task DispatchAsync(HttpContext context)
+    private Task DispatchAsync(HttpContext context)
     {
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
         headers.CacheControl = "no-store";
         headers["Referrer-Policy"] = "no-referrer";
         headers.XFrameOptions = "DENY";
-        try
+        return JsonApi.HandleAsync(context, async () =>
         {
             Authorize(context);
             string path = context.Request.Path.Value ?? "/";
@@ -164,29 +164,7 @@ public sealed partial class LabelServer : IAsyncDisposable
                     throw new ApiError(StatusCodes.Status404NotFound,
                         $"Unknown path {path}; this server answers GET /, GET /api/next, GET /api/progress, POST /api/label and POST /api/undo.", null, "not_found");
             }
-        }
-        catch (ApiError e)
-        {
-            await WriteErrorAsync(context, e).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            await WriteErrorAsync(context, TooLarge()).ConfigureAwait(false);
-        }
-        catch (BadHttpRequestException e)
-        {
-            await WriteErrorAsync(context, new ApiError(e.StatusCode, $"Bad request: {e.Message}", null, "bad_request")).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; there is no one to answer.
-        }
-        catch (Exception e)
-        {
-            _options.ErrorLog?.WriteLine($"error: {context.Request.Method} {context.Request.Path}: {e}");
-            await WriteErrorAsync(context, new ApiError(StatusCodes.Status500InternalServerError,
-                $"The server failed to answer (the label was not saved): {e.GetType().Name}: {e.Message}", null, "internal_error", "server_error")).ConfigureAwait(false);
-        }
+        }, _options.MaxRequestBytes, _options.ErrorLog, "The server failed to answer (the label was not saved)", null);
     }
 
     private void Authorize(HttpContext context)
@@ -265,32 +243,10 @@ public sealed partial class LabelServer : IAsyncDisposable
         var type = context.Request.ContentType;
         if (type is null || !type.Split(';')[0].Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase))
             throw new ApiError(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON with Content-Type: application/json.", null, "unsupported_media_type");
-        int limit = _options.MaxRequestBytes;
-        if (context.Request.ContentLength > limit)
-            throw TooLarge();
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > limit)
-                throw TooLarge();
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        return await JsonApi.ReadBodyAsync(context, _options.MaxRequestBytes).ConfigureAwait(false);
     }
 
-    private ApiError TooLarge() => new(StatusCodes.Status413PayloadTooLarge,
-        $"The request body is over this server's limit of {_options.MaxRequestBytes} bytes (max_request_bytes).", null, "request_too_large");
-
-    private static void RequireMethod(HttpContext context, string method)
-    {
-        if (HttpMethods.Equals(context.Request.Method, method))
-            return;
-        context.Response.Headers.Allow = method;
-        throw new ApiError(StatusCodes.Status405MethodNotAllowed,
-            $"{context.Request.Method} is not allowed on {context.Request.Path}; use {method}.", null, "method_not_allowed");
-    }
+    private static void RequireMethod(HttpContext context, string method) => JsonApi.RequireMethod(context, method);
 
     private static async Task WritePageAsync(HttpContext context)
     {
@@ -301,22 +257,8 @@ public sealed partial class LabelServer : IAsyncDisposable
         await context.Response.WriteAsync(html, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static Task WriteErrorAsync(HttpContext context, ApiError error)
-    {
-        if (context.Response.HasStarted)
-            return Task.CompletedTask;
-        if (error.Code is "request_too_large" or "bad_request")
-            context.Response.Headers.Connection = "close";
-        return WriteJsonAsync(context, error.Status, error.ToJson());
-    }
-
     // The default encoder writes <, > and & as \u escapes, so no model text reaches the wire as markup.
-    private static async Task WriteJsonAsync(HttpContext context, int status, JsonObject body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
-    }
+    private static Task WriteJsonAsync(HttpContext context, int status, JsonObject body) => JsonApi.WriteJsonAsync(context, status, body, null);
 
     /// <summary>
     /// The page, and a Content-Security-Policy that lets only its own inline script and style run
