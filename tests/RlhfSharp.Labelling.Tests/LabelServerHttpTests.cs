@@ -23,7 +23,7 @@ public sealed class LabelServerHttpTests : IDisposable
 
     private string Prefs => Path.Combine(_dir, "prefs.jsonl");
 
-    private LabelProcess Start(IEnumerable<PairItem> items, params string[] args) =>
+    private RlhfProcess Start(IEnumerable<PairItem> items, params string[] args) =>
         LabelProcess.Start([.. args, "--pairs_file", TestPairs.Write(Path.Combine(_dir, "pairs.jsonl"), items), "--out", Prefs, "--port", "0"]);
 
     private async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Response)> Send(Uri root, HttpMethod method, string path,

@@ -12,7 +12,7 @@ public sealed class ServerFixture : IDisposable
     public const int MaxRequestBytes = 32 * 1024;
 
     private readonly string _dir = Directory.CreateTempSubdirectory("serve-").FullName;
-    private readonly ServeProcess _server;
+    private readonly RlhfProcess _server;
 
     public ServerFixture()
     {

@@ -2,15 +2,17 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace RlhfSharp.Report.Tests;
+namespace RlhfSharp.TestSupport;
 
 /// <summary>
-/// The built <c>rlhf</c> program as a separate process: run to completion (<see cref="Run"/>), or
-/// started as a server and awaited until it prints its "listening on" line (<see cref="StartServer"/>),
-/// and killed on dispose.
+/// The built <c>rlhf</c> program as a separate process, shared by the tests that need a real
+/// process: run to completion (<see cref="Run"/>), or started as a server and awaited until it
+/// prints its "listening on" line (<see cref="StartServer"/>). Every wait is bounded; dispose (or
+/// <see cref="Kill"/>) ends it with SIGKILL.
 /// </summary>
-internal sealed partial class RlhfProcess : IDisposable
+public sealed partial class RlhfProcess : IDisposable
 {
+    /// <summary>The longest a run may take, or a server to start listening.</summary>
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
 
     private readonly Process _process;
@@ -20,7 +22,7 @@ internal sealed partial class RlhfProcess : IDisposable
 
     private RlhfProcess(Process process) => _process = process;
 
-    // tests/RlhfSharp.Report.Tests/bin/<Configuration>/net10.0 -> src/RlhfSharp.Cli/bin/<Configuration>/net10.0/rlhf.dll
+    // tests/<project>/bin/<Configuration>/net10.0 -> src/RlhfSharp.Cli/bin/<Configuration>/net10.0/rlhf.dll
     public static string DllPath
     {
         get
@@ -35,8 +37,17 @@ internal sealed partial class RlhfProcess : IDisposable
         }
     }
 
-    /// <summary>The server's address, e.g. http://127.0.0.1:41234.</summary>
+    /// <summary>Where the server listens, e.g. http://127.0.0.1:41234 (a 0.0.0.0 address is given as 127.0.0.1).</summary>
     public Uri Address { get; private set; } = null!;
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>The access token it printed ("access token: ..."), if any.</summary>
+    public string? Token => _stdout.Select(l => TokenLine().Match(l)).FirstOrDefault(m => m.Success)?.Groups[1].Value;
 
     public string Stdout => string.Join('\n', _stdout);
 
@@ -59,15 +70,19 @@ internal sealed partial class RlhfProcess : IDisposable
         var started = Task.WhenAny(p._listening.Task, Task.Delay(Limit)).GetAwaiter().GetResult();
         if (started != p._listening.Task)
         {
-            string stderr = p.Stderr;
+            string output = p.Stdout + "\n" + p.Stderr;
             p.Dispose();
-            throw new TimeoutException($"rlhf {string.Join(' ', args)} printed no 'listening on' line within {Limit}; stderr:\n{stderr}");
+            throw new TimeoutException($"rlhf {string.Join(' ', args)} printed no 'listening on' line within {Limit}; output:\n{output}");
         }
-        p.Address = new Uri(p._listening.Task.GetAwaiter().GetResult());
+        var address = new UriBuilder(p._listening.Task.GetAwaiter().GetResult());
+        if (address.Host == "0.0.0.0")
+            address.Host = "127.0.0.1";
+        p.Address = address.Uri;
         return p;
     }
 
-    private static RlhfProcess Launch(string[] args)
+    /// <summary>Starts <c>rlhf ARGS</c> without waiting for anything (for runs expected to fail).</summary>
+    public static RlhfProcess Launch(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -98,15 +113,30 @@ internal sealed partial class RlhfProcess : IDisposable
         return p;
     }
 
+    /// <summary>Waits (bounded) for the process to end; false when it is still running.</summary>
+    public bool WaitForExit(TimeSpan limit)
+    {
+        if (!_process.WaitForExit(limit))
+            return false;
+        _process.WaitForExit(); // the process has ended: this only lets the output handlers finish
+        return true;
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to flush or clean up.</summary>
+    public void Kill()
+    {
+        if (_process.HasExited)
+            return;
+        _process.Kill(entireProcessTree: true);
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+            throw new TimeoutException("the killed rlhf process did not exit within 10 s");
+    }
+
     public void Dispose()
     {
         try
         {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(TimeSpan.FromSeconds(10));
-            }
+            Kill();
         }
         catch (InvalidOperationException)
         {
@@ -117,4 +147,7 @@ internal sealed partial class RlhfProcess : IDisposable
 
     [GeneratedRegex(@"^listening on (http://\S+)$")]
     private static partial Regex Listening();
+
+    [GeneratedRegex(@"^access token: (\S+)$")]
+    private static partial Regex TokenLine();
 }
