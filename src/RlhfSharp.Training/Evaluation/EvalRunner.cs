@@ -102,7 +102,7 @@ public static class EvalRunner
         int distinctPrompts = prompts.Count, samples = cfg.Temperature > 0 ? cfg.SamplesPerPrompt : 1;
         // Several sampled answers per prompt: every model answers the list repeated, for a less noisy win rate.
         if (samples > 1)
-            prompts = [.. Enumerable.Repeat(prompts, samples).SelectMany(x => x)];
+            prompts = PolicyEvaluator.InRounds(prompts, samples);
         var template = TrainerSetup.Template(cfg.ChatTemplate);
         IRewardSource judge = cfg.RewardModel is { } rm
             ? RewardModelSource.Load(TrainerSetup.RequireDir(rm, "reward_model"), template, cfg.MaxPromptLength + cfg.MaxNewTokens + 8, cfg.MaxPromptLength)

@@ -45,6 +45,13 @@ public sealed class PolicyEvaluator(BpeTokenizer tokenizer, PromptCollator colla
     public static string PromptText(PromptExample example) =>
         example.Messages.LastOrDefault(m => m.Role == "user")?.Content ?? example.Messages[^1].Content;
 
+    /// <summary>
+    /// The prompts answered <paramref name="rounds"/> times: the list repeated in rounds, so every
+    /// policy compared on it answers each prompt the same number of times from one sample stream.
+    /// </summary>
+    public static List<PromptExample> InRounds(IReadOnlyList<PromptExample> prompts, int rounds) =>
+        [.. Enumerable.Repeat(prompts, Math.Max(1, rounds)).SelectMany(x => x)];
+
     /// <summary>Fraction of prompts where <paramref name="policy"/> scores higher than <paramref name="reference"/>; ties count half.</summary>
     public static double WinRate(IReadOnlyList<double> policy, IReadOnlyList<double> reference)
     {

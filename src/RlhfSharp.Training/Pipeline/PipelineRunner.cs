@@ -158,7 +158,7 @@ public static class PipelineRunner
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
         // Each prompt answered eval_samples times by every policy (the list repeated), as rlhf eval does.
         if (cfg.EvalSamples > 1)
-            prompts = [.. Enumerable.Repeat(prompts, cfg.EvalSamples).SelectMany(x => x)];
+            prompts = PolicyEvaluator.InRounds(prompts, cfg.EvalSamples);
         var promptTexts = prompts.Select(PolicyEvaluator.PromptText).ToList();
         var gold = TrainerSetup.Gold(data);
         var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = PolicyComparison.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });

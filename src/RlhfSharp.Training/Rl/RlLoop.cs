@@ -106,7 +106,7 @@ public static class RlLoop
 
         var evaluator = new PolicyEvaluator(tokenizer, promptCollator);
         var evalGen = TrainerSetup.EvalGeneration(cfg.ResponseLength, cfg.EvalTemperature, tokenizer);
-        var evalSet = cfg.EvalTemperature > 0 && cfg.EvalSamples > 1 ? [.. Enumerable.Repeat(evalPrompts, cfg.EvalSamples).SelectMany(x => x)] : evalPrompts;
+        var evalSet = cfg.EvalTemperature > 0 && cfg.EvalSamples > 1 ? PolicyEvaluator.InRounds(evalPrompts, cfg.EvalSamples) : evalPrompts;
         // The evaluation sample stream is fixed, so the policy and its starting point are judged on the same draws.
         ulong evalSeed = (ulong)cfg.Seed + 1000;
 

@@ -40,7 +40,7 @@ public static class DpoTrainer
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
         // Several samples per prompt: the policy and its starting point answer each prompt the same number of times.
         if (cfg.EvalTemperature > 0 && cfg.EvalSamples > 1)
-            prompts = [.. Enumerable.Repeat(prompts, cfg.EvalSamples).SelectMany(x => x)];
+            prompts = PolicyEvaluator.InRounds(prompts, cfg.EvalSamples);
 
         var policy = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.Model!, "model"));
         policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
