@@ -38,6 +38,44 @@ public sealed class JudgeTests
         Assert.Equal([Verdict.A], gold);
     }
 
+    [Fact]
+    public void ANoisyScoringJudgeFollowsTheBradleyTerryProbability()
+    {
+        // Gold of "12." is 1 and of "13." is -1 on "What is 7 + 5?": a gap of 2. With τ = 0.75 the labeller
+        // prefers the right answer with probability σ(2 / 0.75) = 1 / (1 + e^(-8/3)) = 0.93503, and with
+        // τ = 2 with σ(1) = 0.73106.
+        Assert.Equal(0.93503, ScoringJudge.PreferA(1, -1, 0.75), 5);
+        Assert.Equal(0.73106, ScoringJudge.PreferA(1, -1, 2), 5);
+        Assert.Equal(0.5, ScoringJudge.PreferA(0.3, 0.3, 0.75), 12);
+        IReadOnlyList<ChatMessage> prompt = [ChatMessage.User("What is 7 + 5?")];
+        var items = Enumerable.Range(0, 20_000).Select(_ => new JudgeItem(prompt, "12.", "13.")).ToList();
+        foreach (var (tau, p) in new[] { (0.75, 0.93503), (2.0, 0.73106) })
+        {
+            var verdicts = new ScoringJudge(new GoldRewardSource(), tau, seed: 7).Judge(items);
+            double share = verdicts.Count(v => v == Verdict.A) / (double)verdicts.Count;
+            // 20 000 draws: the standard error is at most 0.0035, so 0.012 is more than three of them.
+            Assert.InRange(share, p - 0.012, p + 0.012);
+            Assert.DoesNotContain(Verdict.Tie, verdicts);
+        }
+        // The same seed draws the same labels; equal scores stay ties whatever the noise.
+        var again = new ScoringJudge(new GoldRewardSource(), 0.75, seed: 7).Judge(items);
+        Assert.Equal(new ScoringJudge(new GoldRewardSource(), 0.75, seed: 7).Judge(items), again);
+        Assert.Equal([Verdict.Tie], new ScoringJudge(new GoldRewardSource(), 0.75).Judge([new(prompt, "12.", "The answer is 12.")]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ScoringJudge(new GoldRewardSource(), -1));
+    }
+
+    [Theory]
+    [InlineData("gold", -0.5, "judge_noise_tau must be a finite number >= 0 (0 = noise-free), got -0.5")]
+    [InlineData("gold", double.PositiveInfinity, "judge_noise_tau must be a finite number >= 0")]
+    [InlineData("local_lm", 0.75, "judge_noise_tau applies to the scoring judges (gold, constitution), not to judge: local_lm")]
+    public void LabelNoiseIsCheckedWhereItIsSet(string judge, double tau, string expected)
+    {
+        var cfg = new LabelConfig { Data = "d", Model = "m", Judge = judge, JudgeModel = "j", JudgeNoiseTau = tau };
+        Assert.Contains(cfg.Validate(), m => m.Contains(expected, StringComparison.Ordinal));
+        cfg.JudgeNoiseTau = 0;
+        Assert.Empty(cfg.Validate());
+    }
+
     [Theory]
     [InlineData("principles: 3", "expected a mapping with a 'principles' list")]
     [InlineData("principles:\n  - name: x\n    rule: be_nice\n", "rule 'be_nice' is unknown")]
@@ -91,6 +129,26 @@ public sealed class JudgeTests
             Assert.Equal(pairs, set.Count);
             Assert.All(set, p => Assert.True(GoldScorer.Default.Score(IRewardSource.LastUserText(p.Prompt), p.Chosen.Content) > GoldScorer.Default.Score(IRewardSource.LastUserText(p.Prompt), p.Rejected.Content)));
             Assert.Equal("gold", JsonNode.Parse(File.ReadLines(Path.Combine(outDir, Labeller.OutputFileName)).First())!["judge"]!.GetValue<string>());
+
+            // The same responses labelled by a fallible labeller (Bradley–Terry, τ = 0.75, as the task's
+            // files): the same pairs, some of them flipped, and the summary says how many agree with gold.
+            var noisyDir = Path.Combine(dir, "noisy");
+            var noisy = Labeller.Run(new LabelConfig { Data = data, Model = model, Judge = "gold", JudgeNoiseTau = 0.75, SamplesPerPrompt = 4, MaxNewTokens = 16, Threads = 1 }, noisyDir);
+            Assert.Equal(pairs, noisy["pairs"]!.GetValue<int>());
+            Assert.Equal(0.75, noisy["judge_noise_tau"]!.GetValue<double>());
+            double agreement = noisy["gold/agreement"]!.GetValue<double>();
+            Assert.InRange(agreement, 0.6, 0.999);
+
+            // A reward model reads the data folder's pairs and the labelled ones together.
+            var rmConfig = new Trainers.RewardConfig { Data = data, ExtraTrainFiles = [Path.Combine(noisyDir, Labeller.OutputFileName)] };
+            var both = Trainers.TrainerSetup.LoadTrain(rmConfig, "prefs_train.jsonl", PreferenceDataset.Load);
+            var own = PreferenceDataset.Load(Path.Combine(data, "prefs_train.jsonl"));
+            Assert.Equal(own.Count + pairs, both.Count);
+            Assert.Equal(own[0].Chosen.Content, both[0].Chosen.Content);
+            rmConfig.ExtraTrainFiles = [Path.Combine(dir, "missing.jsonl")];
+            var missing = Assert.Throws<Trainers.TrainingSetupException>(() => Trainers.TrainerSetup.LoadTrain(rmConfig, "prefs_train.jsonl", PreferenceDataset.Load));
+            Assert.Contains("extra_train_files[0]", missing.Message);
+            Assert.Contains("missing.jsonl", missing.Message);
         }
         finally
         {

@@ -37,6 +37,9 @@ public sealed class LabelConfig : IValidatableConfig
     [ConfigKey("constitution", "Constitution YAML for judge: constitution; default <data>/constitution.yaml")]
     public string? Constitution { get; set; }
 
+    [ConfigKey("judge_noise_tau", "judge: gold or constitution: Bradley–Terry label noise, A preferred with probability sigmoid((score_A - score_B) / tau) as the built-in task's labeller (0 = always the higher score)")]
+    public double JudgeNoiseTau { get; set; }
+
     [ConfigKey("judge_model", "judge: local_lm: the judging model's folder (with its tokenizer); judge: http: the model name sent to the server")]
     public string? JudgeModel { get; set; }
 
@@ -125,6 +128,10 @@ public sealed class LabelConfig : IValidatableConfig
             yield return "judge: http needs judge_url (the server's base URL) and judge_model (the model name the server knows)";
         if (!(JudgeTimeoutS > 0) || JudgeMaxRetries < 0)
             yield return $"judge_timeout_s must be positive and judge_max_retries >= 0, got {JudgeTimeoutS} and {JudgeMaxRetries}";
+        if (!(JudgeNoiseTau >= 0) || double.IsInfinity(JudgeNoiseTau))
+            yield return $"judge_noise_tau must be a finite number >= 0 (0 = noise-free), got {JudgeNoiseTau}";
+        if (JudgeNoiseTau > 0 && Judge is not ("gold" or "constitution"))
+            yield return $"judge_noise_tau applies to the scoring judges (gold, constitution), not to judge: {Judge}";
         if (SamplesPerPrompt < 2 || SamplesPerPrompt % 2 != 0)
             yield return $"samples_per_prompt must be an even number >= 2, got {SamplesPerPrompt}";
         if (human)

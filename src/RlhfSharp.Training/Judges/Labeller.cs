@@ -74,6 +74,7 @@ public static class Labeller
             ["prompts"] = sampler.Prompts.Count,
             ["pairs"] = lines.Count,
             ["judge_ties"] = ties,
+            ["judge_noise_tau"] = cfg.JudgeNoiseTau,
             ["identical_responses"] = identical,
             ["empty_responses"] = empty,
             ["file"] = Path.Combine(folder.Path, OutputFileName),
@@ -87,6 +88,9 @@ public static class Labeller
         return summary;
     }
 
+    /// <summary>The label noise has a stream of its own, apart from the response sampling of the same seed.</summary>
+    private static ulong NoiseSeed(LabelConfig cfg) => (ulong)cfg.Seed ^ 0x6C6162656C6E6F69UL;
+
     private static IPreferenceJudge Judge(LabelConfig cfg, IRewardSource? gold) => cfg.Judge switch
     {
         "local_lm" => new LocalLmJudge(PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.JudgeModel!, "judge_model")), BpeTokenizer.FromDirectory(cfg.JudgeModel!), TrainerSetup.Template(cfg.ChatTemplate)),
@@ -98,9 +102,9 @@ public static class Labeller
             Timeout = TimeSpan.FromSeconds(cfg.JudgeTimeoutS),
             MaxRetries = cfg.JudgeMaxRetries,
         }),
-        "gold" => new ScoringJudge(gold ?? throw new TrainingSetupException($"judge: gold needs a data folder written by `rlhf data builtin` (data: {cfg.Data ?? "not set"})")),
+        "gold" => new ScoringJudge(gold ?? throw new TrainingSetupException($"judge: gold needs a data folder written by `rlhf data builtin` (data: {cfg.Data ?? "not set"})"), cfg.JudgeNoiseTau, NoiseSeed(cfg)),
         _ => new ScoringJudge(Constitution.Load(cfg.Constitution ?? (cfg.Data is null
             ? throw new TrainingSetupException("judge: constitution needs a constitution file (config key 'constitution') or a data folder that holds constitution.yaml")
-            : Path.Combine(cfg.Data, "constitution.yaml")))),
+            : Path.Combine(cfg.Data, "constitution.yaml"))), cfg.JudgeNoiseTau, NoiseSeed(cfg)),
     };
 }

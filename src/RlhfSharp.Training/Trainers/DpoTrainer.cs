@@ -26,14 +26,13 @@ public static class DpoTrainer
     public static JsonObject Run(DpoConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
     {
         TrainerSetup.ApplyThreads(cfg);
-        var trainFile = TrainerSetup.DataFile(cfg.TrainFile, cfg.Data, "prefs_train.jsonl", "train_file", required: true)!;
+        var train = TrainerSetup.LoadTrain(cfg, "prefs_train.jsonl", PreferenceDataset.Load);
         var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
         var promptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
         var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
         var template = TrainerSetup.Template(cfg.ChatTemplate);
         var gold = TrainerSetup.Gold(cfg.Data);
         var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
-        var train = PreferenceDataset.Load(trainFile, loadOptions);
         var evalSet = evalFile is null ? null : PreferenceDataset.Load(evalFile, loadOptions);
         var prompts = promptsFile is null ? [] : PromptDataset.Load(promptsFile, loadOptions).ToList();
         if (cfg.EvalPrompts > 0)
@@ -183,7 +182,7 @@ public static class DpoTrainer
         return (logps.Narrow(0, 0, b), logps.Narrow(0, b, b), nll);
     }
 
-    private static List<(float Chosen, float Rejected)> ReferenceLogProbs(CausalLM reference, PreferenceCollator collator, PreferenceDataset set, DpoConfig cfg)
+    private static List<(float Chosen, float Rejected)> ReferenceLogProbs(CausalLM reference, PreferenceCollator collator, IReadOnlyList<PreferenceExample> set, DpoConfig cfg)
     {
         using var _ = GradMode.NoGrad();
         reference.Eval();

@@ -11,6 +11,9 @@ public abstract class ModelTrainConfig : TrainLoopConfig
     [ConfigKey("train_file", "Training data (JSONL); default: the verb's file in the data folder")]
     public string? TrainFile { get; set; }
 
+    [ConfigKey("extra_train_files", "More training files in train_file's format, appended to it (e.g. pairs from `rlhf label` beside the data folder's own)")]
+    public List<string> ExtraTrainFiles { get; set; } = [];
+
     [ConfigKey("eval_file", "Held-out data (JSONL); default: the verb's held-out file in the data folder")]
     public string? EvalFile { get; set; }
 

@@ -23,12 +23,11 @@ public sealed class RewardTrainer
     public static JsonObject Run(RewardConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
     {
         TrainerSetup.ApplyThreads(cfg);
-        var trainFile = TrainerSetup.DataFile(cfg.TrainFile, cfg.Data, "prefs_train.jsonl", "train_file", required: true)!;
+        var train = TrainerSetup.LoadTrain(cfg, "prefs_train.jsonl", PreferenceDataset.Load);
         var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
         var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
         var template = TrainerSetup.Template(cfg.ChatTemplate);
         var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
-        var train = PreferenceDataset.Load(trainFile, loadOptions);
         var evalSet = evalFile is null ? null : PreferenceDataset.Load(evalFile, loadOptions);
 
         var model = LoadModel(cfg, tokenizer);

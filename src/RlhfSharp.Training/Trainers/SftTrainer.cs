@@ -26,7 +26,7 @@ public sealed class SftTrainer
     public static JsonObject Run(SftConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
     {
         TrainerSetup.ApplyThreads(cfg);
-        var trainFile = TrainerSetup.DataFile(cfg.TrainFile, cfg.Data, "sft_train.jsonl", "train_file", required: true)!;
+        var train = TrainerSetup.LoadTrain(cfg, "sft_train.jsonl", SftDataset.Load);
         var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "sft_eval.jsonl", "eval_file", required: false);
         var promptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
         var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
@@ -34,7 +34,6 @@ public sealed class SftTrainer
         var gold = TrainerSetup.Gold(cfg.Data);
 
         var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
-        var train = SftDataset.Load(trainFile, loadOptions);
         var evalSet = evalFile is null ? null : SftDataset.Load(evalFile, loadOptions);
         var prompts = promptsFile is null ? null : PromptDataset.Load(promptsFile, loadOptions);
         var evalPrompts = prompts is null ? [] : (cfg.EvalPrompts == 0 ? prompts.ToList() : prompts.Take(cfg.EvalPrompts).ToList());

@@ -38,6 +38,19 @@ internal static class TrainerSetup
         throw new TrainingSetupException($"{path}: file not found (config key '{key}'{(explicitPath is null ? $", looked for {fileName} in the data folder" : "")})");
     }
 
+    /// <summary>
+    /// The training examples: train_file (or <paramref name="defaultName"/> in the data folder), then
+    /// each of extra_train_files in order, all read with the same bad-line policy.
+    /// </summary>
+    public static List<T> LoadTrain<T>(ModelTrainConfig cfg, string defaultName, Func<string, DataLoadOptions?, IReadOnlyList<T>> load)
+    {
+        var options = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
+        var examples = new List<T>(load(DataFile(cfg.TrainFile, cfg.Data, defaultName, "train_file", required: true)!, options));
+        for (int i = 0; i < cfg.ExtraTrainFiles.Count; i++)
+            examples.AddRange(load(DataFile(cfg.ExtraTrainFiles[i], null, defaultName, $"extra_train_files[{i}]", required: true)!, options));
+        return examples;
+    }
+
     /// <summary>A model folder named by config key <paramref name="key"/>; it must exist.</summary>
     public static string RequireDir(string path, string key) =>
         Directory.Exists(path) ? path : throw new TrainingSetupException($"{path}: model folder not found (config key '{key}')");
