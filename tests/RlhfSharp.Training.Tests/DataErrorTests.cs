@@ -40,6 +40,14 @@ public sealed class DataErrorTests : IDisposable
         { "pref", """{"chosen": "Hi there", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away."}""", DataErrorKind.InvalidDialogue, "chosen" },
         { "pref", $$"""{"chosen": "{{HhChosen}}", "rejected": "\n\nHuman: Hi\n\nAssistant: "}""", DataErrorKind.EmptyResponse, "rejected" },
         { "pref", $$"""{"chosen": "{{HhChosen}}", "rejected": "{{HhChosen}}"}""", DataErrorKind.IdenticalResponses, "rejected" },
+        { "tie", """{"prompt": "p", "response_a": "same", "response_b": "same"}""", DataErrorKind.IdenticalResponses, "response_b" },
+        { "tie", """{"prompt": "p", "response_a": " ", "response_b": "b"}""", DataErrorKind.EmptyResponse, "response_a" },
+        { "tie", """{"prompt": "p", "response_a": "a", "response_b": ""}""", DataErrorKind.EmptyResponse, "response_b" },
+        { "tie", """{"prompt": "p", "response_a": "a"}""", DataErrorKind.MissingField, "response_b" },
+        { "tie", """{"prompt": "p", "chosen": "a", "rejected": "b"}""", DataErrorKind.MissingField, "response_a" },
+        { "tie", """{"response_a": "a", "response_b": "b"}""", DataErrorKind.MissingField, "prompt" },
+        { "tie", """{"prompt": "p", "response_a": ["a"], "response_b": "b"}""", DataErrorKind.WrongType, "response_a" },
+        { "tie", """{"prompt": "p", "response_a": "a", "response_b": "b", "label": 1}""", DataErrorKind.WrongType, "label" },
         { "prompt", """{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}""", DataErrorKind.InvalidDialogue, "messages[1].role" },
         { "prompt", """{"prompt": ""}""", DataErrorKind.EmptyPrompt, "prompt" },
         { "prompt", """{"question": "q"}""", DataErrorKind.MissingField, "prompt" },
@@ -59,6 +67,22 @@ public sealed class DataErrorTests : IDisposable
         Assert.StartsWith($"{path}: line 2: ", e.Message);
         if (field is not null) Assert.Contains($"field \"{field}\": ", e.Message);
         Assert.True(e.Problem.Length > 20, e.Message);
+    }
+
+    [Fact]
+    public void Ties_are_read_from_a_ties_file_and_from_the_human_labelling_side_file()
+    {
+        var path = _folder.Write("ties.jsonl",
+            """{"prompt": "q", "response_a": "a", "response_b": "b", "judge": "gold"}""",
+            """{"prompt": [{"role": "user", "content": "q2"}], "response_a": "c", "response_b": "d", "label": "tie", "labeller": "ann"}""",
+            """{"prompt": "q3", "response_a": "e", "response_b": "f", "label": "both_bad"}""",
+            """{"prompt": "q4", "response_a": "g", "response_b": "h", "label": "skip"}""");
+        var ties = PreferenceDataset.LoadTies(path);
+        Assert.Equal(2, ties.Count);
+        Assert.All(ties, t => Assert.True(t.Tie));
+        Assert.Equal(("a", "b", 1), (ties[0].Chosen.Content, ties[0].Rejected.Content, ties[0].Line));
+        Assert.Equal(("q2", 2), (ties[1].Prompt[0].Content, ties[1].Line));
+        Assert.False(PreferenceDataset.Load(_folder.Write("p.jsonl", GoodLine("pref")))[0].Tie);
     }
 
     [Fact]
@@ -119,6 +143,7 @@ public sealed class DataErrorTests : IDisposable
     {
         "sft" => """{"prompt": "q", "completion": "a"}""",
         "pref" => """{"prompt": "q", "chosen": "a", "rejected": "b"}""",
+        "tie" => """{"prompt": "q", "response_a": "a", "response_b": "b"}""",
         _ => """{"prompt": "q"}""",
     };
 
@@ -126,6 +151,7 @@ public sealed class DataErrorTests : IDisposable
     {
         "sft" => SftDataset.Load(path),
         "pref" => PreferenceDataset.Load(path),
+        "tie" => PreferenceDataset.LoadTies(path),
         _ => PromptDataset.Load(path),
     };
 }

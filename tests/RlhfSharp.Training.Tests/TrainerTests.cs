@@ -117,6 +117,24 @@ public sealed class TrainerTests : IDisposable
         using var st = SafeTensorsFile.Open(Path.Combine(run, "model", "model.safetensors"));
         Assert.Equal([1, 32], st.Entry("score.weight").Shape);
         Assert.Contains("ForSequenceClassification", File.ReadAllText(Path.Combine(run, "model", "config.json")));
+
+        // The same pairs labelled as ties ("equally good") undo the preference: the label ½ pulls the two
+        // rewards together, so the margin the model had learnt shrinks.
+        File.WriteAllLines(Path.Combine(_dir, "ties.jsonl"), prompts.Take(200).Select((p, i) =>
+            new JsonObject { ["prompt"] = p, ["response_a"] = polite[i % 3], ["response_b"] = rude[(i / 3) % 3] }.ToJsonString()));
+        File.WriteAllLines(Path.Combine(_dir, "one_pref.jsonl"), [File.ReadLines(Path.Combine(_dir, "prefs_train.jsonl")).First()]);
+        double margin = summary["eval/rewards_chosen_mean"]!.GetValue<double>() - summary["eval/rewards_rejected_mean"]!.GetValue<double>();
+        cfg.Model = Path.Combine(run, "model");
+        cfg.TrainFile = Path.Combine(_dir, "one_pref.jsonl");
+        cfg.TiesFiles = [Path.Combine(_dir, "ties.jsonl")];
+        var tied = RewardTrainer.Run(cfg, Path.Combine(_dir, "rm_ties"), resume: false);
+        Assert.Equal(200, tied["data/train_ties"]!.GetValue<int>());
+        Assert.Equal(1, tied["data/train_pairs"]!.GetValue<int>());
+        double tiedMargin = tied["eval/rewards_chosen_mean"]!.GetValue<double>() - tied["eval/rewards_rejected_mean"]!.GetValue<double>();
+        Assert.True(Math.Abs(tiedMargin) < 0.3 * margin, $"margin {margin} before the ties, {tiedMargin} after");
+        cfg.TiesFiles = [Path.Combine(_dir, "no_ties.jsonl")];
+        var missing = Assert.Throws<TrainingSetupException>(() => RewardTrainer.Run(cfg, Path.Combine(_dir, "rm_missing"), resume: false));
+        Assert.Contains("ties_files[0]", missing.Message);
     }
 
     [Fact]

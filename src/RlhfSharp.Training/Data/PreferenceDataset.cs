@@ -41,6 +41,36 @@ public sealed class PreferenceDataset : JsonlDataset<PreferenceExample>
         return new PreferenceDataset(examples, report);
     }
 
+    /// <summary>
+    /// Reads pairs a labeller found equally good, one <c>{"prompt", "response_a", "response_b"}</c> object
+    /// a line (as <c>rlhf label</c> writes to ties.jsonl; the prompt may be a message list), as examples
+    /// with <see cref="PreferenceExample.Tie"/> set. A line with a <c>"label"</c> field is a tie only when
+    /// it says "tie", so the side file of human labelling (ties, both-bad and skips) can be read as it is.
+    /// </summary>
+    public static PreferenceDataset LoadTies(string path, DataLoadOptions? options = null)
+    {
+        var (examples, report) = JsonlReader.ReadFile<PreferenceExample?>(path, options, ParseTie);
+        return new PreferenceDataset([.. examples.OfType<PreferenceExample>()], report);
+    }
+
+    internal static PreferenceExample? ParseTie(JsonElement line, LineContext context)
+    {
+        if (JsonFields.Has(line, "label") && JsonFields.String(line.GetProperty("label"), "label", context) != "tie")
+            return null;
+        const string need = "a tie line needs \"prompt\", \"response_a\" and \"response_b\": the prompt and the two responses found equally good.";
+        var prompt = JsonFields.Prompt(JsonFields.Require(line, "prompt", context, need), "prompt", context);
+        var a = JsonFields.String(JsonFields.Require(line, "response_a", context, need), "response_a", context);
+        var b = JsonFields.String(JsonFields.Require(line, "response_b", context, need), "response_b", context);
+        if (string.IsNullOrWhiteSpace(a))
+            throw context.Error(DataErrorKind.EmptyResponse, "response_a", "the response is empty; a tie needs two non-empty responses.");
+        if (string.IsNullOrWhiteSpace(b))
+            throw context.Error(DataErrorKind.EmptyResponse, "response_b", "the response is empty; a tie needs two non-empty responses.");
+        if (string.Equals(a, b, StringComparison.Ordinal))
+            throw context.Error(DataErrorKind.IdenticalResponses, "response_b",
+                "is identical to \"response_a\"; a tie says two different responses are equally good (drop the line).");
+        return new PreferenceExample(prompt, ChatMessage.Assistant(a), ChatMessage.Assistant(b), context.File, context.Line) { Tie = true };
+    }
+
     internal static PreferenceExample Parse(JsonElement line, LineContext context)
     {
         const string need = "a preference line needs \"chosen\" and \"rejected\" (strings or message lists), with a \"prompt\" unless they are whole dialogues.";

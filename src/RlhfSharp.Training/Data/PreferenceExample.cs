@@ -14,6 +14,12 @@ namespace RlhfSharp.Training.Data;
 public sealed record PreferenceExample(
     IReadOnlyList<ChatMessage> Prompt, ChatMessage Chosen, ChatMessage Rejected, string Source, int Line)
 {
+    /// <summary>
+    /// True when the labeller found the two responses equally good: <see cref="Chosen"/> and
+    /// <see cref="Rejected"/> are then just the first and the second response (see <see cref="PreferenceDataset.LoadTies(string, DataLoadOptions?)"/>).
+    /// </summary>
+    public bool Tie { get; init; }
+
     /// <summary>The prompt followed by the chosen response.</summary>
     public IReadOnlyList<ChatMessage> ChosenDialogue => [.. Prompt, Chosen];
 

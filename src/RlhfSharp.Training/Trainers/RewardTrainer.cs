@@ -24,6 +24,8 @@ public sealed class RewardTrainer
     {
         TrainerSetup.ApplyThreads(cfg);
         var train = TrainerSetup.LoadTrain(cfg, "prefs_train.jsonl", PreferenceDataset.Load);
+        for (int i = 0; i < cfg.TiesFiles.Count; i++)
+            train.AddRange(PreferenceDataset.LoadTies(TrainerSetup.DataFile(cfg.TiesFiles[i], null, "ties.jsonl", $"ties_files[{i}]", required: true)!, new DataLoadOptions { SkipBadLines = cfg.SkipBadLines }));
         var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
         var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
         var template = TrainerSetup.Template(cfg.ChatTemplate);
@@ -66,15 +68,19 @@ public sealed class RewardTrainer
             double loss = 0, accuracy = 0, chosenMean = 0, rejectedMean = 0;
             for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
             {
-                var batch = collator.Collate(loader.NextBatch());
+                var examples = loader.NextBatch();
+                var batch = collator.Collate(examples);
                 var (chosen, rejected) = Scores(model, batch);
-                var l = BradleyTerry.Loss(chosen, rejected, cfg.Margin > 0 ? Tensor.Full(cfg.Margin, chosen.Size(0)) : null);
+                var l = Loss(chosen, rejected, examples, cfg.Margin);
                 loss += l.Item() / cfg.GradientAccumulationSteps;
+                // Accuracy and the reward means are over the preferences; ties have no chosen side.
+                var prefs = Enumerable.Range(0, examples.Count).Where(i => !examples[i].Tie).ToList();
                 var c = chosen.ToArray().Select(v => (double)v).ToArray();
                 var r = rejected.ToArray().Select(v => (double)v).ToArray();
-                accuracy += BradleyTerry.Accuracy(c, r) / cfg.GradientAccumulationSteps;
-                chosenMean += c.Average() / cfg.GradientAccumulationSteps;
-                rejectedMean += r.Average() / cfg.GradientAccumulationSteps;
+                double[] pc = [.. prefs.Select(i => c[i])], pr = [.. prefs.Select(i => r[i])];
+                accuracy += (prefs.Count == 0 ? 0.5 : BradleyTerry.Accuracy(pc, pr)) / cfg.GradientAccumulationSteps;
+                chosenMean += (prefs.Count == 0 ? 0 : pc.Average()) / cfg.GradientAccumulationSteps;
+                rejectedMean += (prefs.Count == 0 ? 0 : pr.Average()) / cfg.GradientAccumulationSteps;
                 l.Mul(1f / cfg.GradientAccumulationSteps).Backward();
             }
             float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
@@ -105,7 +111,7 @@ public sealed class RewardTrainer
         }
         session.Progress.End();
 
-        var summary = new JsonObject { ["stage"] = "rm", ["steps"] = step, ["parameters"] = model.ParameterCount() };
+        var summary = new JsonObject { ["stage"] = "rm", ["steps"] = step, ["parameters"] = model.ParameterCount(), ["data/train_pairs"] = train.Count(e => !e.Tie), ["data/train_ties"] = train.Count(e => e.Tie) };
         if (evalSet is { Count: > 0 })
         {
             foreach (var (k, v) in Evaluate(model, collator, evalSet, cfg))
@@ -131,6 +137,20 @@ public sealed class RewardTrainer
         if (model.Score.Weight.Value.ToArray().All(v => v == 0))
             model.Score.Weight.Assign(new Generator((ulong)cfg.Seed + 1).Normal(model.Score.Weight.Shape, 0f, 0.02f));
         return model;
+    }
+
+    /// <summary>
+    /// Bradley–Terry loss of a batch: −log σ(r_c − r_r − m) per preference; a batch that holds ties
+    /// uses the soft-label form, label ½ and no margin for a tie, which is the same number for the preferences.
+    /// </summary>
+    internal static Tensor Loss(Tensor chosen, Tensor rejected, IReadOnlyList<PreferenceExample> examples, float margin)
+    {
+        int n = examples.Count;
+        if (!examples.Any(e => e.Tie))
+            return BradleyTerry.Loss(chosen, rejected, margin > 0 ? Tensor.Full(margin, n) : null);
+        var labels = Tensor.FromArray([.. examples.Select(e => e.Tie ? 0.5f : 1f)], n);
+        var margins = margin > 0 ? Tensor.FromArray([.. examples.Select(e => e.Tie ? 0f : margin)], n) : null;
+        return BradleyTerry.SoftLoss(chosen, rejected, labels, margins);
     }
 
     // Rewards of both sides in one forward pass. -> (chosen [B], rejected [B])
