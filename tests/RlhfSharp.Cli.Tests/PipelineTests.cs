@@ -24,10 +24,24 @@ public sealed class PipelineTests : IDisposable
         var run = Path.Combine(_dir, "run");
         var (code, output, err) = Run("pipeline", "--out", run, "--steps_scale", "0.02", "--eval_prompts", "12");
         Assert.True(code == 0, err);
-        foreach (var stage in new[] { "data", "sft", "rm", "ppo", "dpo", "grpo" })
+        foreach (var stage in new[] { "data", "sft", "label", "rm", "ppo", "dpo", "grpo" })
             Assert.True(Directory.Exists(Path.Combine(run, stage)), $"no {stage} folder");
-        foreach (var stage in new[] { "sft", "rm", "ppo", "dpo", "grpo" })
+        foreach (var stage in new[] { "sft", "label", "rm", "ppo", "dpo", "grpo" })
             Assert.True(File.Exists(Path.Combine(run, stage, "summary.json")), $"{stage} did not finish");
+
+        // The label stage answered a steps_scale share (2 %) of the 6000 train prompts twice with the SFT
+        // policy, labelled the pairs with the task's noisy labeller, and the reward model trained on them too.
+        var label = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "label", "summary.json")))!.AsObject();
+        Assert.Equal(120, label["prompts"]!.GetValue<int>());
+        Assert.Equal(0.75, label["judge_noise_tau"]!.GetValue<double>());
+        Assert.Equal(120, label["pairs"]!.GetValue<int>() + label["judge_ties"]!.GetValue<int>() + label["identical_responses"]!.GetValue<int>() + label["empty_responses"]!.GetValue<int>());
+        var labelled = Path.Combine(run, "label", "prefs_train.jsonl");
+        Assert.Equal(label["pairs"]!.GetValue<int>(), File.ReadAllLines(labelled).Length);
+        var rmConfig = File.ReadAllText(Path.Combine(run, "rm", "config.resolved.yaml"));
+        Assert.Contains($"extra_train_files: [\"{labelled}\"]", rmConfig);
+        Assert.Contains($"ties_files: [\"{Path.Combine(run, "label", "ties.jsonl")}\"]", rmConfig);
+        var rmSummary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "rm", "summary.json")))!;
+        Assert.Equal(label["judge_ties"]!.GetValue<int>(), rmSummary["data/train_ties"]!.GetValue<int>());
 
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
         var rows = results["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
@@ -45,9 +59,10 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(File.ReadAllText(Path.Combine(run, "results.md")).Trim(), output[output.IndexOf("| policy", StringComparison.Ordinal)..output.IndexOf("run folder:", StringComparison.Ordinal)].Trim());
 
         // The console named each stage with its place in the job, a bar, the ETA and key metrics.
-        Assert.Contains("[sft 1/6] ", output);
-        Assert.Matches(@"\[ppo 3/6\] #+\.* \d+/\d+ ETA \d+:\d\d .*objective/kl ", output);
-        Assert.Contains("[compare 6/6] done in", output);
+        Assert.Contains("[sft 1/7] ", output);
+        Assert.Contains("[label 2/7] done in", output);
+        Assert.Matches(@"\[ppo 4/7\] #+\.* \d+/\d+ ETA \d+:\d\d .*objective/kl ", output);
+        Assert.Contains("[compare 7/7] done in", output);
 
         // Every policy's answer to each held-out prompt, side by side, with its gold score.
         var responses = File.ReadAllLines(Path.Combine(run, "responses.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
@@ -110,6 +125,9 @@ public sealed class PipelineTests : IDisposable
         Assert.True(code == 0, err);
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
         Assert.False(results["gold_scorer"]!.GetValue<bool>());
+        // Nothing can label the SFT policy's answers without a gold scorer: the reward model trains on the data's pairs alone.
+        Assert.Contains("[label] skipped: the data has no gold scorer", output);
+        Assert.False(File.Exists(Path.Combine(run, "label", "summary.json")));
         var rows = results["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
         Assert.Equal(["sft", "ppo", "dpo", "grpo"], rows.Select(r => r["policy"]!.GetValue<string>()));
         foreach (var r in rows)
@@ -131,6 +149,9 @@ public sealed class PipelineTests : IDisposable
         var (code, _, err) = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--set", "stages=[sft, ppo]");
         Assert.Equal(2, code);
         Assert.Contains("ppo needs the rm stage", err);
+        var label = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--set", "stages=[sft, label, dpo]");
+        Assert.Equal(2, label.Code);
+        Assert.Contains("label writes pairs for the reward model: it needs the rm stage", label.Err);
         Assert.False(Directory.Exists(Path.Combine(_dir, "bad", "sft")));
     }
 }

@@ -12,7 +12,8 @@ namespace RlhfSharp.Training.Judges;
 /// RLAIF labelling: samples responses from a policy (or two, see <see cref="PairSampler"/>), asks a
 /// judge which of each pair is better, and writes the pairs it preferred as preference JSONL
 /// (<c>prefs_train.jsonl</c>, the format <c>rlhf rm</c> and <c>rlhf dpo</c> read; an extra "judge"
-/// field names who labelled it). Ties and identical responses are counted and left out. When the
+/// field names who labelled it). Pairs the judge ties go to <c>ties.jsonl</c> (<c>rlhf rm --ties_files</c>
+/// reads them); identical responses are counted and left out. When the
 /// data has a gold scorer, summary.json reports how often the judge agrees with it. People label
 /// with the <c>human</c> judge, which the command line serves as a web page instead.
 /// </summary>
@@ -20,12 +21,16 @@ public static class Labeller
 {
     public const string OutputFileName = "prefs_train.jsonl";
 
+    /// <summary>The pairs the judge found equally good, as {"prompt", "response_a", "response_b", "judge"} lines.</summary>
+    public const string TiesFileName = "ties.jsonl";
+
     public static JsonObject Run(LabelConfig cfg, string outDir, IProgressReporter? progress = null)
     {
         ArgumentNullException.ThrowIfNull(cfg);
         if (cfg.Judge == "human")
             throw new TrainingSetupException("judge: human labels in a browser; run it through `rlhf label --judge human`, which serves the labelling page");
         progress ??= NullProgress.Instance;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var gold = TrainerSetup.Gold(cfg.Data);
         var judge = Judge(cfg, gold);
         using var disposeJudge = judge as IDisposable;
@@ -34,6 +39,7 @@ public static class Labeller
         var folder = RunFolder.Create(Path.GetDirectoryName(Path.GetFullPath(outDir))!, Path.GetFileName(Path.GetFullPath(outDir)), allowExisting: true);
         folder.WriteConfig(Configuration.ConfigWriter.ToYaml(cfg));
         var lines = new List<string>();
+        var tieLines = new List<string>();
         int ties = 0, identical = 0, empty = 0, goldAgree = 0, goldDisagree = 0, goldTies = 0;
         progress.Begin("label", sampler.Prompts.Count, 0);
         foreach (var batch in sampler.Sample())
@@ -48,6 +54,7 @@ public static class Labeller
                 if (verdicts[i] == Verdict.Tie)
                 {
                     ties++;
+                    tieLines.Add(new JsonObject { ["prompt"] = PromptJson.Node(items[i].Prompt), ["response_a"] = items[i].A, ["response_b"] = items[i].B, ["judge"] = judge.Name }.ToJsonString());
                     continue;
                 }
                 var (chosen, rejected) = verdicts[i] == Verdict.A ? (items[i].A, items[i].B) : (items[i].B, items[i].A);
@@ -67,6 +74,7 @@ public static class Labeller
         }
         progress.End();
         folder.WriteFileAtomic(OutputFileName, string.Concat(lines.Select(l => l + "\n")));
+        folder.WriteFileAtomic(TiesFileName, string.Concat(tieLines.Select(l => l + "\n")));
         var summary = new JsonObject
         {
             ["stage"] = "label",
@@ -78,6 +86,8 @@ public static class Labeller
             ["identical_responses"] = identical,
             ["empty_responses"] = empty,
             ["file"] = Path.Combine(folder.Path, OutputFileName),
+            ["ties_file"] = Path.Combine(folder.Path, TiesFileName),
+            ["time/total_s"] = clock.Elapsed.TotalSeconds,
         };
         if (gold is not null)
         {

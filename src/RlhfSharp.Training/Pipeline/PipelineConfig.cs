@@ -3,13 +3,14 @@ using RlhfSharp.Training.Configuration;
 namespace RlhfSharp.Training.Pipeline;
 
 /// <summary>
-/// <c>rlhf pipeline</c>: data → SFT → reward model → PPO, with DPO and GRPO from the same SFT model
-/// for comparison, then every policy evaluated on the same held-out prompts. Each stage uses its
-/// example config; this config only says where things are and which stages run.
+/// <c>rlhf pipeline</c>: data → SFT → labelled pairs of the SFT policy's answers → reward model → PPO,
+/// with DPO and GRPO from the same SFT model for comparison, then every policy evaluated on the same
+/// held-out prompts. Each stage uses its example config; this config only says where things are and
+/// which stages run.
 /// </summary>
 public sealed class PipelineConfig : IValidatableConfig
 {
-    public static readonly string[] AllStages = ["sft", "rm", "ppo", "dpo", "grpo"];
+    public static readonly string[] AllStages = ["sft", "label", "rm", "ppo", "dpo", "grpo"];
 
     [ConfigKey("data", "A data folder; empty = write the built-in task into <run>/data")]
     public string? Data { get; set; }
@@ -17,7 +18,7 @@ public sealed class PipelineConfig : IValidatableConfig
     [ConfigKey("model", "An HF model folder SFT starts from; empty = a new model shaped by the SFT example's model_init")]
     public string? Model { get; set; }
 
-    [ConfigKey("stages", "Stages to run, in order (sft, rm, ppo, dpo, grpo); ppo needs rm")]
+    [ConfigKey("stages", "Stages to run, in order (sft, label, rm, ppo, dpo, grpo); ppo needs rm; label needs data with the gold scorer, whose noisy labels of SFT answers the reward model then also trains on")]
     public List<string> Stages { get; set; } = [.. AllStages];
 
     [ConfigKey("steps_scale", "Multiplies every stage's max_steps, eval_every and save_every (below 1 for a quick look)")]
@@ -41,6 +42,8 @@ public sealed class PipelineConfig : IValidatableConfig
             yield return $"stages: '{s}' is not a stage; stages are {string.Join(", ", AllStages)}";
         if (!Stages.Contains("sft") && Model is null)
             yield return "without the sft stage, give model: the SFT model the other stages start from";
+        if (Stages.Contains("label") && !Stages.Contains("rm"))
+            yield return "label writes pairs for the reward model: it needs the rm stage";
         if (Stages.Contains("ppo") && !Stages.Contains("rm"))
             yield return "ppo needs the rm stage (its reward model and critic)";
         if (!(StepsScale > 0) || StepsScale > 10)

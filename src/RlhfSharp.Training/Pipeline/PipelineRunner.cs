@@ -10,6 +10,7 @@ using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
+using RlhfSharp.Training.Judges;
 using RlhfSharp.Training.Metrics;
 using RlhfSharp.Training.Rewards;
 using RlhfSharp.Training.Rl;
@@ -74,6 +75,11 @@ public static class PipelineRunner
                 summaries[stage] = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.SummaryFileName)))!;
                 continue;
             }
+            if (stage == "label" && !hasGold)
+            {
+                log.WriteLine("[label] skipped: the data has no gold scorer to label the SFT policy's answers with; the reward model trains on the data's own pairs");
+                continue;
+            }
             bool resume = Directory.Exists(dir) && new Checkpointing.CheckpointStore(dir).Latest() is not null;
             var common = new List<string> { $"data={data}", $"seed={cfg.Seed}", $"threads={cfg.Threads}" };
             string yaml = stageYaml.TryGetValue(stage, out var y) ? y : throw new ArgumentException($"no config text for stage {stage}", nameof(stageYaml));
@@ -82,7 +88,8 @@ public static class PipelineRunner
             summaries[stage] = stage switch
             {
                 "sft" => SftTrainer.Run(Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, stageProgress),
-                "rm" => RewardTrainer.Run(Scaled(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, stageProgress),
+                "label" => Labeller.Run(ScaledLabel(ConfigBinder.LoadFromText<LabelConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg, data), dir, stageProgress),
+                "rm" => RewardTrainer.Run(Scaled(WithLabels(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), summaries.ContainsKey("label") ? Stage("label") : null), cfg), dir, resume, stageProgress),
                 "ppo" => PpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<PpoConfig>(yaml, source, [.. common, $"model={sftModel}", $"reward_model={Rm()}"]), cfg), dir, resume, stageProgress),
                 "dpo" => DpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<DpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, stageProgress),
                 _ => GrpoTrainer.Run(Scaled(GrpoReward(ConfigBinder.LoadFromText<GrpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), hasGold, cfg.Stages.Contains("rm") ? Rm() : null), cfg), dir, resume, stageProgress),
@@ -132,6 +139,26 @@ public static class PipelineRunner
         cfg.EvalEvery = S(cfg.EvalEvery);
         cfg.SaveEvery = S(cfg.SaveEvery);
         cfg.WarmupSteps = Math.Min(S(cfg.WarmupSteps), cfg.MaxSteps);
+        return cfg;
+    }
+
+    // The label stage answers a steps_scale share of its prompts, as the trainers take that share of their steps.
+    private static LabelConfig ScaledLabel(LabelConfig cfg, PipelineConfig p, string data)
+    {
+        if (p.StepsScale == 1)
+            return cfg;
+        int prompts = cfg.MaxPrompts > 0 ? cfg.MaxPrompts
+            : File.ReadLines(cfg.PromptsFile ?? Path.Combine(data, BuiltinTaskGenerator.PromptsTrainFileName)).Count(l => !string.IsNullOrWhiteSpace(l));
+        cfg.MaxPrompts = Math.Max(8, (int)Math.Round(prompts * p.StepsScale));
+        return cfg;
+    }
+
+    // The reward model trains on the data's pairs and, when the label stage ran, on its labelled pairs and
+    // ties of the SFT policy's answers (what examples/rm.yaml names as runs/label/prefs_train.jsonl and ties.jsonl).
+    private static RewardConfig WithLabels(RewardConfig cfg, string? labelDir)
+    {
+        cfg.ExtraTrainFiles = labelDir is null ? [] : [Path.Combine(labelDir, Labeller.OutputFileName)];
+        cfg.TiesFiles = labelDir is null ? [] : [Path.Combine(labelDir, Labeller.TiesFileName)];
         return cfg;
     }
 
