@@ -129,6 +129,11 @@ public sealed class JudgeTests
             Assert.Equal(pairs, set.Count);
             Assert.All(set, p => Assert.True(GoldScorer.Default.Score(IRewardSource.LastUserText(p.Prompt), p.Chosen.Content) > GoldScorer.Default.Score(IRewardSource.LastUserText(p.Prompt), p.Rejected.Content)));
             Assert.Equal("gold", JsonNode.Parse(File.ReadLines(Path.Combine(outDir, Labeller.OutputFileName)).First())!["judge"]!.GetValue<string>());
+            // The pairs it tied are kept apart, for a reward model to train on as ties; both sides score the same.
+            var ties = PreferenceDataset.LoadTies(Path.Combine(outDir, Labeller.TiesFileName));
+            Assert.Equal(summary["judge_ties"]!.GetValue<int>(), ties.Count);
+            Assert.NotEmpty(ties);
+            Assert.All(ties, t => Assert.Equal(GoldScorer.Default.Score(IRewardSource.LastUserText(t.Prompt), t.Chosen.Content), GoldScorer.Default.Score(IRewardSource.LastUserText(t.Prompt), t.Rejected.Content)));
 
             // The same responses labelled by a fallible labeller (Bradley–Terry, τ = 0.75, as the task's
             // files): the same pairs, some of them flipped, and the summary says how many agree with gold.
