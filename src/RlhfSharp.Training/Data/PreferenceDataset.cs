@@ -57,18 +57,30 @@ public sealed class PreferenceDataset : JsonlDataset<PreferenceExample>
     {
         if (JsonFields.Has(line, "label") && JsonFields.String(line.GetProperty("label"), "label", context) != "tie")
             return null;
-        const string need = "a tie line needs \"prompt\", \"response_a\" and \"response_b\": the prompt and the two responses found equally good.";
+        var (prompt, a, b) = ResponsePair(line, context,
+            "a tie line needs \"prompt\", \"response_a\" and \"response_b\": the prompt and the two responses found equally good.",
+            "the response is empty; a tie needs two non-empty responses.",
+            "is identical to \"response_a\"; a tie says two different responses are equally good (drop the line).");
+        return new PreferenceExample(prompt, ChatMessage.Assistant(a), ChatMessage.Assistant(b), context.File, context.Line) { Tie = true };
+    }
+
+    /// <summary>
+    /// The prompt and the two responses of a <c>{"prompt", "response_a", "response_b"}</c> line, which must
+    /// be non-empty and different; <paramref name="need"/>, <paramref name="empty"/> and
+    /// <paramref name="identical"/> say in the caller's words what a line needs and what is wrong.
+    /// </summary>
+    internal static (List<ChatMessage> Prompt, string A, string B) ResponsePair(JsonElement line, LineContext context, string need, string empty, string identical)
+    {
         var prompt = JsonFields.Prompt(JsonFields.Require(line, "prompt", context, need), "prompt", context);
         var a = JsonFields.String(JsonFields.Require(line, "response_a", context, need), "response_a", context);
         var b = JsonFields.String(JsonFields.Require(line, "response_b", context, need), "response_b", context);
         if (string.IsNullOrWhiteSpace(a))
-            throw context.Error(DataErrorKind.EmptyResponse, "response_a", "the response is empty; a tie needs two non-empty responses.");
+            throw context.Error(DataErrorKind.EmptyResponse, "response_a", empty);
         if (string.IsNullOrWhiteSpace(b))
-            throw context.Error(DataErrorKind.EmptyResponse, "response_b", "the response is empty; a tie needs two non-empty responses.");
+            throw context.Error(DataErrorKind.EmptyResponse, "response_b", empty);
         if (string.Equals(a, b, StringComparison.Ordinal))
-            throw context.Error(DataErrorKind.IdenticalResponses, "response_b",
-                "is identical to \"response_a\"; a tie says two different responses are equally good (drop the line).");
-        return new PreferenceExample(prompt, ChatMessage.Assistant(a), ChatMessage.Assistant(b), context.File, context.Line) { Tie = true };
+            throw context.Error(DataErrorKind.IdenticalResponses, "response_b", identical);
+        return (prompt, a, b);
     }
 
     internal static PreferenceExample Parse(JsonElement line, LineContext context)

@@ -88,16 +88,10 @@ public static class PairSource
             var example = PreferenceDataset.Parse(line, context);
             return PairItem.Create(example.Prompt, example.Chosen.Content, example.Rejected.Content);
         }
-        const string need = "a pairs line is {\"prompt\": ..., \"response_a\": \"...\", \"response_b\": \"...\"} (or a preference line with chosen and rejected).";
-        var prompt = JsonFields.Prompt(JsonFields.Require(line, "prompt", context, need), "prompt", context);
-        var a = JsonFields.String(JsonFields.Require(line, "response_a", context, need), "response_a", context);
-        var b = JsonFields.String(JsonFields.Require(line, "response_b", context, need), "response_b", context);
-        if (string.IsNullOrWhiteSpace(a))
-            throw context.Error(DataErrorKind.EmptyResponse, "response_a", "the response is empty; a pair needs two non-empty responses (the trainers reject empty ones).");
-        if (string.IsNullOrWhiteSpace(b))
-            throw context.Error(DataErrorKind.EmptyResponse, "response_b", "the response is empty; a pair needs two non-empty responses (the trainers reject empty ones).");
-        if (string.Equals(a, b, StringComparison.Ordinal))
-            throw context.Error(DataErrorKind.IdenticalResponses, "response_b", "is identical to \"response_a\"; there is nothing to compare (drop the line).");
+        var (prompt, a, b) = PreferenceDataset.ResponsePair(line, context,
+            "a pairs line is {\"prompt\": ..., \"response_a\": \"...\", \"response_b\": \"...\"} (or a preference line with chosen and rejected).",
+            "the response is empty; a pair needs two non-empty responses (the trainers reject empty ones).",
+            "is identical to \"response_a\"; there is nothing to compare (drop the line).");
         return PairItem.Create(prompt, a, b);
     }
 }
