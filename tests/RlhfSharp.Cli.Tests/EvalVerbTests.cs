@@ -56,7 +56,7 @@ public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
         var json = Path.Combine(f.Dir, "eval.json");
         var (code, output, err) = Run("eval", "--models", $"{f.ModelA},{f.ModelB},again={f.ModelA}", "--data", f.Data, "--out", json);
         Assert.True(code == 0, err);
-        Assert.Contains("Judged by the gold scorer on 10 prompts (4 sampled answers each at temperature 1, seed 1).", output);
+        Assert.Contains("Judged by the gold scorer on 10 prompts (8 sampled answers each at temperature 1, seed 1).", output);
         Assert.Contains("| model | mean gold | response words |", output);
         Assert.Contains("Win rate of the row's model against the column's (ties count half):", output);
         Assert.Contains("| | a/model | b/model | again |", output);
@@ -64,7 +64,7 @@ public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
         var result = JsonNode.Parse(File.ReadAllText(json))!.AsObject();
         Assert.Equal("gold", result["judge"]!.GetValue<string>());
         Assert.Equal(10, result["prompts"]!.GetValue<int>());
-        Assert.Equal(4, result["samples_per_prompt"]!.GetValue<int>());
+        Assert.Equal(8, result["samples_per_prompt"]!.GetValue<int>());
         Assert.Equal(["a/model", "b/model", "again"], result["models"]!.AsArray().Select(m => m!["name"]!.GetValue<string>()));
         var w = result["win_rate"]!.AsArray().Select(r => r!.AsArray().Select(v => v?.GetValue<double>()).ToArray()).ToArray();
         for (int i = 0; i < 3; i++)

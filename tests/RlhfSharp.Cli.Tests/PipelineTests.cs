@@ -66,10 +66,10 @@ public sealed class PipelineTests : IDisposable
 
         // Every policy's answer to each held-out prompt, side by side, with its gold score.
         var responses = File.ReadAllLines(Path.Combine(run, "responses.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-        // 12 prompts answered 4 times (eval_samples), round by round.
-        Assert.Equal(48, responses.Count);
-        Assert.Equal(Enumerable.Range(0, 48).Select(i => i / 12), responses.Select(r => r["sample"]!.GetValue<int>()));
-        Assert.Equal(responses.Take(12).Select(r => r["prompt"]!.GetValue<string>()), responses.Skip(36).Select(r => r["prompt"]!.GetValue<string>()));
+        // 12 prompts answered 8 times (eval_samples), round by round.
+        Assert.Equal(96, responses.Count);
+        Assert.Equal(Enumerable.Range(0, 96).Select(i => i / 12), responses.Select(r => r["sample"]!.GetValue<int>()));
+        Assert.Equal(responses.Take(12).Select(r => r["prompt"]!.GetValue<string>()), responses.Skip(84).Select(r => r["prompt"]!.GetValue<string>()));
         foreach (var line in responses)
         {
             Assert.False(string.IsNullOrEmpty(line["prompt"]!.GetValue<string>()));
