@@ -69,17 +69,7 @@ public sealed class ChatServer : IAsyncDisposable
         var app = builder.Build();
         app.Run(DispatchAsync);
         _worker.Start();
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            await _worker.StopAsync().ConfigureAwait(false);
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw new ServeException(
-                $"cannot listen on {_options.Host}:{_options.Port}: {e.Message} Pick another port (--port; 0 = any free port) or stop the process that holds it.", e);
-        }
+        await WebHost.StartAsync(app, _options.Host, _options.Port, cancellationToken, _worker.StopAsync).ConfigureAwait(false);
         _app = app;
         Address = new Uri(app.Urls.First());
     }
@@ -88,13 +78,7 @@ public sealed class ChatServer : IAsyncDisposable
     /// Completes when <paramref name="cancellationToken"/> is cancelled or the host is asked to stop
     /// (its console lifetime turns SIGTERM and Ctrl+C into such a request); then call <see cref="StopAsync"/>.
     /// </summary>
-    public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
-    {
-        var requested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var byToken = cancellationToken.Register(() => requested.TrySetResult());
-        using var byHost = _app?.Lifetime.ApplicationStopping.Register(() => requested.TrySetResult());
-        await requested.Task.ConfigureAwait(false);
-    }
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => WebHost.WaitForShutdownAsync(_app, cancellationToken);
 
     /// <summary>Stops listening (letting requests in flight finish), then stops the worker.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)

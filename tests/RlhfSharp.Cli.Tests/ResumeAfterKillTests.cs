@@ -80,7 +80,7 @@ public sealed class ResumeAfterKillTests : IDisposable
             _ => TinyModel,
         };
         string[] Args(string outDir) => [verb, "--data", data, "--out", outDir, .. flags];
-        Assert.Equal(0, RlhfProcess.Run(Limit, Args(straight)));
+        Assert.Equal(0, RlhfProcess.Run(Limit, Args(straight)).Code);
 
         var killed = Path.Combine(_dir, "killed");
         var rng = new Random(verb.Length * 7919);
@@ -90,19 +90,18 @@ public sealed class ResumeAfterKillTests : IDisposable
         foreach (int target in new[] { 6, 21, 39 })
         {
             bool started = File.Exists(Path.Combine(killed, "config.resolved.yaml"));
-            using var p = RlhfProcess.Start(started ? [verb, "--resume", killed] : Args(killed));
+            using var p = RlhfProcess.Launch(started ? [verb, "--resume", killed] : Args(killed));
             var watch = System.Diagnostics.Stopwatch.StartNew();
             while (!p.HasExited && LatestCheckpoint(killed) < target && watch.Elapsed < Limit)
                 Thread.Sleep(2);
             if (p.HasExited)
                 continue;
             Thread.Sleep(rng.Next(40));
-            p.Kill(entireProcessTree: true); // SIGKILL: no cleanup code runs
-            p.WaitForExit();
+            p.Kill(); // SIGKILL: no cleanup code runs
             kills++;
         }
         Assert.True(kills >= 2, $"only {kills} of 3 runs were still going when their checkpoint appeared; the test proves too little");
-        Assert.Equal(0, RlhfProcess.Run(Limit, verb, "--resume", killed));
+        Assert.Equal(0, RlhfProcess.Run(Limit, verb, "--resume", killed).Code);
         Assert.True(File.Exists(Path.Combine(killed, "summary.json")), "the interrupted run never completed");
         var a = File.ReadAllBytes(Path.Combine(straight, "model", "model.safetensors"));
         var b = File.ReadAllBytes(Path.Combine(killed, "model", "model.safetensors"));

@@ -53,12 +53,15 @@ public sealed partial class RlhfProcess : IDisposable
 
     public string Stderr => string.Join('\n', _stderr);
 
-    /// <summary>Runs <c>rlhf ARGS</c> to completion (bounded); returns its exit code and output.</summary>
-    public static (int Code, string Out, string Err) Run(params string[] args)
+    /// <summary>Runs <c>rlhf ARGS</c> to completion (bounded by <see cref="Limit"/>); returns its exit code and output.</summary>
+    public static (int Code, string Out, string Err) Run(params string[] args) => Run(Limit, args);
+
+    /// <summary>Runs <c>rlhf ARGS</c> to completion within <paramref name="limit"/>; returns its exit code and output.</summary>
+    public static (int Code, string Out, string Err) Run(TimeSpan limit, params string[] args)
     {
         using var p = Launch(args);
-        if (!p._process.WaitForExit(Limit))
-            throw new TimeoutException($"rlhf {string.Join(' ', args)} did not finish within {Limit}; stderr:\n{p.Stderr}");
+        if (!p._process.WaitForExit(limit))
+            throw new TimeoutException($"rlhf {string.Join(' ', args)} did not finish within {limit}; stderr:\n{p.Stderr}");
         p._process.WaitForExit(); // lets the output handlers finish
         return (p._process.ExitCode, p.Stdout, p.Stderr);
     }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using RlhfSharp.Cli.Reporting;
 using RlhfSharp.Cli.Verbs;
 using RlhfSharp.Serving;
@@ -22,14 +21,7 @@ public sealed class DashboardCommand : ConfigVerb<DashboardConfig>
 
     protected override int Run(DashboardConfig config, VerbContext context)
     {
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            stop.Cancel();
-        }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var stop = new ShutdownSignal();
 
         ChatServerOptions.TryParseHost(config.Host, out var host);
         var options = new ReportOptions { Samples = config.Samples, RefreshMs = config.RefreshMs };

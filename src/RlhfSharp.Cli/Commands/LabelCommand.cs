@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using RlhfSharp.Cli.Verbs;
 using RlhfSharp.Serving.Labelling;
 using RlhfSharp.Training.Judges;
@@ -33,14 +32,7 @@ public sealed class LabelCommand : ConfigVerb<LabelConfig>
 
     private static int RunHuman(LabelConfig config, VerbContext context)
     {
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            stop.Cancel();
-        }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var stop = new ShutdownSignal();
 
         var outPath = context.OutDir ?? Path.Combine("runs", RunFolder.TimestampedName("label-human", DateTimeOffset.UtcNow));
         var preferencePath = HumanLabelling.PreferencePath(outPath);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using RlhfSharp.Cli.Verbs;
 using RlhfSharp.Serving;
 using RlhfSharp.Tensors.Kernels;
@@ -20,14 +19,7 @@ public sealed class ServeCommand : ConfigVerb<ServeConfig>
     {
         if (config.Threads > 0)
             Engine.Threads = config.Threads;
-        using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            stop.Cancel();
-        }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var stop = new ShutdownSignal();
 
         var model = ChatModel.Load(config.Model!, config.Tokenizer, config.ChatTemplate, config.ModelName);
         ChatServerOptions.TryParseHost(config.Host, out var host);

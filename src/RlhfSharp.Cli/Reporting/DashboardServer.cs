@@ -59,28 +59,14 @@ public sealed class DashboardServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         var app = builder.Build();
         app.Run(server.DispatchAsync);
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw new ServeException($"cannot listen on {host}:{port}: {e.Message} Pick another port (--port; 0 = any free port) or stop the process that holds it.", e);
-        }
+        await WebHost.StartAsync(app, host, port, cancellationToken).ConfigureAwait(false);
         server._app = app;
         server.Address = new Uri(app.Urls.First());
         return server;
     }
 
     /// <summary>Completes when <paramref name="cancellationToken"/> is cancelled or the host is asked to stop.</summary>
-    public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
-    {
-        var requested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var byToken = cancellationToken.Register(() => requested.TrySetResult());
-        using var byHost = _app?.Lifetime.ApplicationStopping.Register(() => requested.TrySetResult());
-        await requested.Task.ConfigureAwait(false);
-    }
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => WebHost.WaitForShutdownAsync(_app, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -76,28 +76,13 @@ public sealed partial class LabelServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         var app = builder.Build();
         app.Run(DispatchAsync);
-        try
-        {
-            await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw new ServeException(
-                $"cannot listen on {_options.Host}:{_options.Port}: {e.Message} Pick another port (--port; 0 = any free port) or stop the process that holds it.", e);
-        }
+        await WebHost.StartAsync(app, _options.Host, _options.Port, cancellationToken).ConfigureAwait(false);
         _app = app;
         Address = new Uri(app.Urls.First());
     }
 
     /// <summary>Completes when <paramref name="cancellationToken"/> is cancelled or the host is asked to stop.</summary>
-    public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
-    {
-        var requested = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var byToken = cancellationToken.Register(() => requested.TrySetResult());
-        using var byHost = _app?.Lifetime.ApplicationStopping.Register(() => requested.TrySetResult());
-        await requested.Task.ConfigureAwait(false);
-    }
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => WebHost.WaitForShutdownAsync(_app, cancellationToken);
 
     /// <summary>Stops listening, letting requests in flight finish (a label being saved is saved).</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
