@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using RlhfSharp.Training.BuiltinTask;
+using static RlhfSharp.TestSupport.CliRun;
 
 namespace RlhfSharp.Cli.Tests;
 
@@ -9,13 +10,13 @@ public sealed class EvalFixture : IDisposable
     public EvalFixture()
     {
         Data = Path.Combine(Dir, "data");
-        Check(EvalVerbTests.Run("data", "builtin", "--out", Data, "--train_prompts", "100", "--eval_prompts", "10", "--preference_pairs", "100", "--vocab_size", "300"));
+        Check(Run("data", "builtin", "--out", Data, "--train_prompts", "100", "--eval_prompts", "10", "--preference_pairs", "100", "--vocab_size", "300"));
         foreach (var (name, steps) in new[] { ("a", "1"), ("b", "20") })
         {
-            Check(EvalVerbTests.Run("sft", "--data", Data, "--out", Path.Combine(Dir, name), "--max_steps", steps, "--warmup_steps", "0", "--eval_prompts", "0", "--batch_size", "8",
+            Check(Run("sft", "--data", Data, "--out", Path.Combine(Dir, name), "--max_steps", steps, "--warmup_steps", "0", "--eval_prompts", "0", "--batch_size", "8",
                 "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2", "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64"));
         }
-        Check(EvalVerbTests.Run("rm", "--data", Data, "--model", ModelA, "--out", Path.Combine(Dir, "rm"), "--max_steps", "1", "--warmup_steps", "0", "--batch_size", "8"));
+        Check(Run("rm", "--data", Data, "--model", ModelA, "--out", Path.Combine(Dir, "rm"), "--max_steps", "1", "--warmup_steps", "0", "--batch_size", "8"));
         NoGold = Path.Combine(Dir, "nogold");
         Directory.CreateDirectory(NoGold);
         File.Copy(Path.Combine(Data, "prompts_eval.jsonl"), Path.Combine(NoGold, "prompts_eval.jsonl"));
@@ -42,14 +43,6 @@ public sealed class EvalFixture : IDisposable
 /// <summary><c>rlhf eval --models A,B,… --data DIR</c>: mean scores and the pairwise win-rate matrix.</summary>
 public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
 {
-    internal static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = RlhfCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void PrintsAndWritesTheWinRateMatrixJudgedByGold()
     {

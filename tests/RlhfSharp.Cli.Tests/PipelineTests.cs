@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using RlhfSharp.Training.BuiltinTask;
+using static RlhfSharp.TestSupport.CliRun;
 
 namespace RlhfSharp.Cli.Tests;
 
@@ -9,14 +10,6 @@ public sealed class PipelineTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("pipeline-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = RlhfCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void EveryStageRunsAndEveryPolicyIsComparedWithSft()

@@ -1,4 +1,5 @@
 using RlhfSharp.Training.BuiltinTask;
+using static RlhfSharp.TestSupport.CliRun;
 
 namespace RlhfSharp.Cli.Tests;
 
@@ -8,14 +9,6 @@ public sealed class TrainingVerbTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("verbs-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = RlhfCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void DataBuiltinWritesTheTaskAndNeedsOut()

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using RlhfSharp.Cli;
+using static RlhfSharp.TestSupport.CliRun;
 
 namespace RlhfSharp.Labelling.Tests;
 
@@ -9,14 +10,6 @@ public sealed class LabelStatsCommandTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("label-stats-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = RlhfCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void PrintsCountsAgreementAndKappaAsWorkedOutByHand()
