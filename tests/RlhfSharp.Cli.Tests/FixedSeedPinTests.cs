@@ -1,0 +1,127 @@
+using System.Runtime.Intrinsics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using RlhfSharp.Models.Config;
+using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
+using RlhfSharp.Text;
+using RlhfSharp.Training.BuiltinTask;
+
+namespace RlhfSharp.Cli.Tests;
+
+/// <summary>
+/// Short fixed-seed runs of every trainer end with exactly the metrics and weights pinned here.
+/// A change that is meant to leave results alone (a refactor, a move, a rename) must keep these;
+/// a change that alters the numbers on purpose updates the pins in the same commit and says why.
+/// Wall-clock metrics (time/…) are left out of the fingerprint. The pins hold for this project's
+/// machines (AVX-512, two kernel threads): the GEMM's blocking follows the vector width, so another
+/// width gives other, equally valid, low bits.
+/// </summary>
+public sealed class FixedSeedPinTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("pin-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly Dictionary<string, string> Pins = new()
+    {
+        ["sft"] = "81A237BE9E75AE1D3EB71A9D6D3E01959488775CF7F8FE7AA9A53FF79D2254CE",
+        ["rm"] = "78C67629B3CEC880375FFC3EA2DD6DF4F53D5EEF68277FD8B4B3FD77620F7C66",
+        ["ppo"] = "8FCB248F32B27E2E774C0F35715DEA92A82F1128EABBF8F145A4DD4EAB7864AA",
+        ["ppo_options"] = "3E124175AB981FFB43591CEC089CE038E106DE462C2F3D000022755900C46982",
+        ["dpo"] = "0019EFA66708E1E120AA3E27438E3C11EBE2118AB6579935CE5E23E21C452AAE",
+        ["grpo"] = "DBFA1627F7F6572F1B0599B63E0C41F801F3450EC6B8D54AFB7E2A861E4884A5",
+        ["grpo_rloo"] = "BA660962E101B2B70D5C0BA7B331771234A2C3F8DA6D9D0CEF310F69AA23C4AE",
+    };
+
+    private static readonly string[] Common = ["--threads", "2", "--seed", "3", "--log_every", "1"];
+
+    private static readonly string[] TinyModel =
+    [
+        "--max_steps", "6", "--warmup_steps", "1", "--batch_size", "8", "--eval_every", "3",
+        "--model_init.hidden_size", "32", "--model_init.num_layers", "2", "--model_init.num_heads", "2",
+        "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64",
+    ];
+
+    private (string Data, string Sft, string Rm) Setup()
+    {
+        var data = Path.Combine(_dir, "data");
+        BuiltinTaskGenerator.Write(data, new BuiltinTaskOptions { TrainPrompts = 64, EvalPrompts = 8, PreferencePairs = 64, TokenizerVocabSize = 300 });
+        var tokenizer = BpeTokenizer.FromDirectory(Path.Combine(data, "tokenizer"));
+        var cfg = new ModelConfig { ModelType = "llama", VocabSize = tokenizer.VocabSize, HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 48, MaxPositions = 64 };
+        string sft = Path.Combine(_dir, "sft-model"), rm = Path.Combine(_dir, "rm-model");
+        PretrainedIO.Save(new CausalLM(cfg, new Generator(3)), sft);
+        tokenizer.Save(sft);
+        var scorer = new SequenceScorer(cfg, new Generator(4));
+        scorer.Score.Weight.Assign(new Generator(5).Normal(scorer.Score.Weight.Shape, 0f, 0.5f));
+        PretrainedIO.Save(scorer, rm);
+        tokenizer.Save(rm);
+        return (data, sft, rm);
+    }
+
+    private static string[] Flags(string run, string sft, string rm)
+    {
+        string[] rl = ["--model", sft, "--max_steps", "4", "--eval_every", "2", "--eval_prompts", "4", "--learning_rate", "0.003", "--response_length", "6"];
+        return run switch
+        {
+            "sft" => ["sft", .. TinyModel, "--eval_prompts", "4", "--max_new_tokens", "6"],
+            "rm" => ["rm", .. TinyModel],
+            "ppo" => ["ppo", .. rl, "--batch_size", "8", "--reward_model", rm, "--mini_batch_size", "4"],
+            "ppo_options" =>
+            [
+                "ppo", .. rl, "--batch_size", "8", "--reward_model", rm, "--reward_funcs", "[gold]", "--mini_batch_size", "4", "--ppo_epochs", "2",
+                "--gradient_accumulation_steps", "2", "--entropy_coef", "0.01", "--ptx_coef", "0.5", "--missing_eos_penalty", "1",
+                "--normalize_scores", "true", "--score_clip", "3", "--target_kl", "0.5", "--lam", "0.9", "--gamma", "0.99",
+            ],
+            "dpo" => ["dpo", "--model", sft, "--max_steps", "6", "--warmup_steps", "2", "--eval_every", "3", "--eval_prompts", "4", "--max_new_tokens", "6", "--batch_size", "8", "--learning_rate", "0.003"],
+            "grpo" => ["grpo", .. rl, "--reward_funcs", "[gold]", "--batch_size", "4", "--num_generations", "4", "--mini_batch_size", "8", "--num_iterations", "2"],
+            "grpo_rloo" => ["grpo", .. rl, "--reward_model", rm, "--batch_size", "4", "--num_generations", "4", "--advantage", "rloo", "--epsilon_high", "0.28", "--loss_aggregation", "seq_mean", "--beta", "0.1"],
+            _ => throw new ArgumentException(run),
+        };
+    }
+
+    /// <summary>
+    /// SHA-256 over every logged metric but wall-clock times, in file order, and the saved weights.
+    /// With RLHFSHARP_PIN_DUMP set to a folder, the metrics text is also written there, to diff.
+    /// </summary>
+    private static string Fingerprint(string run, string runDir)
+    {
+        var text = new StringBuilder();
+        foreach (var line in File.ReadLines(Path.Combine(runDir, "metrics.jsonl")).Where(l => l.Length > 0))
+        {
+            var o = JsonNode.Parse(line)!.AsObject();
+            foreach (var (k, v) in o.OrderBy(p => p.Key, StringComparer.Ordinal))
+                if (k != "time" && !k.StartsWith("time/", StringComparison.Ordinal))
+                    text.Append(k).Append('=').Append(v?.ToJsonString()).Append(';');
+            text.Append('\n');
+        }
+        if (Environment.GetEnvironmentVariable("RLHFSHARP_PIN_DUMP") is { Length: > 0 } dump)
+        {
+            Directory.CreateDirectory(dump);
+            File.WriteAllText(Path.Combine(dump, run + ".txt"), text.ToString());
+        }
+        using var sha = SHA256.Create();
+        var bytes = Encoding.UTF8.GetBytes(text.ToString()).Concat(File.ReadAllBytes(Path.Combine(runDir, "model", "model.safetensors"))).ToArray();
+        return Convert.ToHexString(sha.ComputeHash(bytes));
+    }
+
+    [Fact]
+    public void FixedSeedRunsMatchTheirPins()
+    {
+        Assert.True(Vector512.IsHardwareAccelerated, "the pins were recorded with AVX-512 kernels; this machine has none, so the pinned low bits cannot be compared");
+        var (data, sft, rm) = Setup();
+        var got = new Dictionary<string, string>();
+        foreach (var run in Pins.Keys)
+        {
+            var outDir = Path.Combine(_dir, run);
+            string[] flags = Flags(run, sft, rm);
+            var (code, _, err) = CliRun.Run([flags[0], "--data", data, "--out", outDir, .. Common, .. flags[1..]]);
+            Assert.True(code == 0, $"{run}: exit {code}: {err}");
+            got[run] = Fingerprint(run, outDir);
+        }
+        var report = string.Join("\n", got.Select(p => $"[\"{p.Key}\"] = \"{p.Value}\","));
+        foreach (var (run, pin) in Pins)
+            Assert.True(pin == got[run], $"{run} no longer matches its pin; all fingerprints now:\n{report}");
+    }
+}
