@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Cli;
 

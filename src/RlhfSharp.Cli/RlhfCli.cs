@@ -3,7 +3,6 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using RlhfSharp.Cli.Verbs;
-using RlhfSharp.Training;
 using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Cli;
@@ -69,9 +68,6 @@ public static class RlhfCli
 
     // Bad files and settings a user can fix: the message says what and where, a stack trace would not help.
     private static bool IsUserError(Exception e) => e is IUserError
-        or RlhfSharp.Text.TokenizerFormatException
-        or RlhfSharp.Models.SafeTensors.SafeTensorsFormatException
-        or RlhfSharp.Models.Config.ModelConfigException
         or FileNotFoundException
         or DirectoryNotFoundException
         or InvalidDataException;

@@ -1,4 +1,3 @@
-using RlhfSharp.Training;
 
 namespace RlhfSharp.Serving;
 

@@ -5,7 +5,7 @@ namespace RlhfSharp.Text;
 /// malformed or uses a feature this library does not support. The message names the file, the
 /// JSON path or line, what was found and what would be accepted.
 /// </summary>
-public sealed class TokenizerFormatException : Exception
+public sealed class TokenizerFormatException : Exception, IUserError
 {
     public TokenizerFormatException(string file, string location, string problem, Exception? inner = null)
         : base($"{file}: {location}: {problem}", inner)

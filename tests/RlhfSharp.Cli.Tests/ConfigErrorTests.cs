@@ -1,4 +1,3 @@
-using RlhfSharp.Training;
 using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Cli.Tests;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges.Human;
 
 namespace RlhfSharp.Labelling.Tests;
@@ -194,7 +195,7 @@ public sealed class LabelStoreTests : IDisposable
     public void ASecondSessionOnTheSameFileIsRefusedUntilTheFirstCloses()
     {
         var first = LabelStore.Open(Prefs);
-        var e = Assert.Throws<RlhfSharp.Training.Trainers.TrainingSetupException>(() => LabelStore.Open(Prefs));
+        var e = Assert.Throws<RlhfSharp.Training.Foundation.TrainingSetupException>(() => LabelStore.Open(Prefs));
         Assert.Contains(Prefs, e.Message);
         Assert.Contains("another labelling session", e.Message);
         first.Dispose();

@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges;
-using RlhfSharp.Training.Trainers;
 
 namespace RlhfSharp.Serving.Tests;
 

@@ -4,7 +4,7 @@ using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Text;
 using RlhfSharp.Training.BuiltinTask;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Rl;
 
 namespace RlhfSharp.Training.Tests;
 

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges;
 using RlhfSharp.Training.Rewards;
 
@@ -9,7 +10,7 @@ namespace RlhfSharp.Training.Tests;
 
 public sealed class JudgeTests
 {
-    private static Constitution Builtin() => Constitution.Parse(Constitution.BuiltinTaskYaml, "builtin");
+    private static Constitution Builtin() => Constitution.Parse(BuiltinTaskConstitution.Yaml, "builtin");
 
     [Fact]
     public void TheBuiltinConstitutionScoresByHandWorkedWeights()
@@ -108,7 +109,7 @@ public sealed class JudgeTests
             var sft = Trainers.SftTrainer.Run(new Trainers.SftConfig
             {
                 Data = data,
-                ModelInit = new Trainers.ModelInitSection { HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKvHeads = 1, IntermediateSize = 64, MaxPositions = 64 },
+                ModelInit = new Foundation.ModelInitSection { HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKvHeads = 1, IntermediateSize = 64, MaxPositions = 64 },
                 MaxSteps = 40,
                 LearningRate = 1e-2f,
                 WarmupSteps = 2,
@@ -146,12 +147,12 @@ public sealed class JudgeTests
 
             // A reward model reads the data folder's pairs and the labelled ones together.
             var rmConfig = new Trainers.RewardConfig { Data = data, ExtraTrainFiles = [Path.Combine(noisyDir, Labeller.OutputFileName)] };
-            var both = Trainers.TrainerSetup.LoadTrain(rmConfig, "prefs_train.jsonl", PreferenceDataset.Load);
+            var both = Foundation.TrainerSetup.LoadTrain(rmConfig, "prefs_train.jsonl", PreferenceDataset.Load);
             var own = PreferenceDataset.Load(Path.Combine(data, "prefs_train.jsonl"));
             Assert.Equal(own.Count + pairs, both.Count);
             Assert.Equal(own[0].Chosen.Content, both[0].Chosen.Content);
             rmConfig.ExtraTrainFiles = [Path.Combine(dir, "missing.jsonl")];
-            var missing = Assert.Throws<Trainers.TrainingSetupException>(() => Trainers.TrainerSetup.LoadTrain(rmConfig, "prefs_train.jsonl", PreferenceDataset.Load));
+            var missing = Assert.Throws<Foundation.TrainingSetupException>(() => Foundation.TrainerSetup.LoadTrain(rmConfig, "prefs_train.jsonl", PreferenceDataset.Load));
             Assert.Contains("extra_train_files[0]", missing.Message);
             Assert.Contains("missing.jsonl", missing.Message);
         }

@@ -7,8 +7,10 @@ using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Rl;
+using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Tests;
 

@@ -3,6 +3,7 @@ using RlhfSharp.Models.SafeTensors;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Trainers;
 
 namespace RlhfSharp.Training.Tests;

@@ -1,5 +1,5 @@
 using RlhfSharp.Cli.Verbs;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Rl;
 
 namespace RlhfSharp.Cli.Commands;
 

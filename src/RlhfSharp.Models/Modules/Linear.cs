@@ -1,4 +1,3 @@
-using RlhfSharp.Models.Lora;
 using RlhfSharp.Tensors;
 
 namespace RlhfSharp.Models.Modules;

@@ -59,7 +59,7 @@ public static class BuiltinTaskGenerator
         AtomicFile.WriteAllText(Path.Combine(tokDir, BpeTokenizer.TokenizerJsonFileName), tokenizer.ToJson());
         AtomicFile.WriteAllText(Path.Combine(tokDir, BpeTokenizer.TokenizerConfigFileName), tokenizer.ToConfigJson());
 
-        AtomicFile.WriteAllText(Path.Combine(outDir, ConstitutionFileName), Judges.Constitution.BuiltinTaskYaml + "\n");
+        AtomicFile.WriteAllText(Path.Combine(outDir, ConstitutionFileName), BuiltinTaskConstitution.Yaml + "\n");
         AtomicFile.WriteAllText(Path.Combine(outDir, StatsFileName), BuiltinTaskStats.ToJson(data, tokenizer.VocabSize));
         AtomicFile.WriteAllText(Path.Combine(outDir, ReadmeFileName), BuiltinTaskReadme.Write(data, tokenizer.VocabSize));
         return data;

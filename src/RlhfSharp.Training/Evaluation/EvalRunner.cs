@@ -6,8 +6,8 @@ using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
-using RlhfSharp.Training.Trainers;
 
 namespace RlhfSharp.Training.Evaluation;
 

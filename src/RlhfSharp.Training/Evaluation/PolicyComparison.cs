@@ -3,7 +3,7 @@ using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Text;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Rl;
+using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Evaluation;
 

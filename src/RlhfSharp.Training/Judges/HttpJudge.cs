@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Judges;
 

@@ -1,4 +1,4 @@
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Judges;
 

@@ -1,10 +1,10 @@
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Text;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges.Human;
 using RlhfSharp.Training.Metrics;
 using RlhfSharp.Training.Rewards;
-using RlhfSharp.Training.Trainers;
 
 namespace RlhfSharp.Training.Judges;
 

@@ -4,8 +4,8 @@ using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Text;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Rl;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Foundation;
+using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Judges;
 

@@ -10,10 +10,12 @@ using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges;
 using RlhfSharp.Training.Metrics;
 using RlhfSharp.Training.Rewards;
 using RlhfSharp.Training.Rl;
+using RlhfSharp.Training.Sampling;
 using RlhfSharp.Training.Trainers;
 
 namespace RlhfSharp.Training.Pipeline;

@@ -11,8 +11,9 @@ using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Rl;
 
@@ -46,13 +47,18 @@ public interface IRlLearner
 
 /// <summary>What the RL trainers set up the same way: data, tokenizer, policy, reference and reward.</summary>
 public sealed record RlContext(
-    BpeTokenizer Tokenizer,
-    ChatTemplate Template,
+    TrainerInputs Inputs,
     CausalLM Policy,
     CausalLM? Reference,
     IRewardSource Reward,
-    IRewardSource? Gold,
-    PromptCollator PromptCollator);
+    PromptCollator PromptCollator)
+{
+    public BpeTokenizer Tokenizer => Inputs.Tokenizer;
+
+    public ChatTemplate Template => Inputs.Template;
+
+    public IRewardSource? Gold => Inputs.Gold;
+}
 
 /// <summary>
 /// The loop the online RL trainers share: load prompts, policy, reference (a frozen copy, bf16
@@ -70,16 +76,13 @@ public static class RlLoop
     public static JsonObject Run(RlConfig cfg, string stage, string runDir, bool resume, IProgressReporter? progress,
         Func<RlContext, IRlLearner> build, IReadOnlyList<string> summaryKeys, Action<JsonObject>? addSummary = null)
     {
-        TrainerSetup.ApplyThreads(cfg);
         var promptsFile = TrainerSetup.DataFile(cfg.TrainFile, cfg.Data, "prompts_train.jsonl", "train_file", required: true)!;
         var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prompts_eval.jsonl", "eval_file", required: false);
-        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
-        var template = TrainerSetup.Template(cfg.ChatTemplate);
-        var gold = TrainerSetup.Gold(cfg.Data);
+        var inputs = TrainerInputs.Resolve(cfg);
         var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions());
-        var evalPrompts = evalFile is null ? [] : PromptDataset.Load(evalFile, new DataLoadOptions()).ToList();
-        if (cfg.EvalPrompts > 0)
-            evalPrompts = [.. evalPrompts.Take(cfg.EvalPrompts)];
+        // The evaluation sample stream is fixed, so the policy and its starting point are judged on the same draws.
+        var heldOut = new HeldOutEvaluation(inputs, new HeldOutSettings(evalFile,
+            cfg.EvalPrompts, cfg.MaxPromptLength, cfg.ResponseLength, cfg.EvalTemperature, cfg.EvalSamples, (ulong)cfg.Seed + 1000, new DataLoadOptions()));
         if (prompts.Count < cfg.BatchSize)
             throw new TrainingSetupException($"{promptsFile}: {prompts.Count} prompts, fewer than one batch (batch_size {cfg.BatchSize})");
 
@@ -99,16 +102,9 @@ public static class RlLoop
         policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         if (cfg.MaxPromptLength + cfg.ResponseLength > policy.Config.MaxPositions)
             throw new TrainingSetupException($"max_prompt_length ({cfg.MaxPromptLength}) + response_length ({cfg.ResponseLength}) exceeds the model's {policy.Config.MaxPositions} positions");
-        var reward = Reward(cfg, template, gold);
-        var promptCollator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
-        var learner = build(new RlContext(tokenizer, template, policy, reference, reward, gold, promptCollator));
+        var reward = Reward(cfg, inputs.Template, inputs.Gold);
+        var learner = build(new RlContext(inputs, policy, reference, reward, inputs.PromptCollator(cfg.MaxPromptLength)));
         var loader = new DataLoader<PromptExample>(prompts, cfg.BatchSize, seed: (ulong)cfg.Seed, dropLast: true);
-
-        var evaluator = new PolicyEvaluator(tokenizer, promptCollator);
-        var evalGen = TrainerSetup.EvalGeneration(cfg.ResponseLength, cfg.EvalTemperature, tokenizer);
-        var evalSet = cfg.EvalTemperature > 0 && cfg.EvalSamples > 1 ? PolicyEvaluator.InRounds(evalPrompts, cfg.EvalSamples) : evalPrompts;
-        // The evaluation sample stream is fixed, so the policy and its starting point are judged on the same draws.
-        ulong evalSeed = (ulong)cfg.Seed + 1000;
 
         using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
         if (cfg.TopK > 0 || cfg.TopP < 1)
@@ -118,8 +114,8 @@ public static class RlLoop
             session.Progress.Message(warning);
         }
         long step = 0;
-        EvalResult? evalReference;
         session.Progress.Begin(stage, cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
+        var evalReference = heldOut.Start(session, policy);
         if (session.ResumeFrom is not null)
         {
             var state = session.LoadCheckpoint(learner.Models, learner.Optimizer);
@@ -128,16 +124,10 @@ public static class RlLoop
             learner.LoadState(state);
             if (state.Contains("reward_norm"))
                 reward.State = state.GetDoubles("reward_norm");
-            evalReference = TrainerSetup.LoadReference(session.Folder.Path);
         }
-        else
+        else if (evalReference is not null)
         {
-            evalReference = evalSet.Count > 0 ? evaluator.Evaluate(policy, evalSet, evalGen, gold, evalSeed) : null;
-            if (evalReference is not null)
-            {
-                TrainerSetup.SaveReference(session.Folder.Path, evalReference);
-                session.Log(0, EvalMetrics(evalReference, null, reward));
-            }
+            session.Log(0, EvalMetrics(heldOut, evalReference, reward, withWinRate: false));
         }
         session.Logger.LogText(step, "config/parameters", string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")));
 
@@ -148,10 +138,9 @@ public static class RlLoop
             if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
                 session.Log(step, stats.Metrics);
             bool last = step == cfg.MaxSteps;
-            if (evalSet.Count > 0 && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)))
+            if (heldOut.Enabled && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)))
             {
-                var result = evaluator.Evaluate(policy, evalSet, evalGen, gold, evalSeed);
-                session.Log(step, EvalMetrics(result, evalReference, reward));
+                session.Log(step, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward));
                 for (int i = 0; i < Math.Min(cfg.SampleRollouts, stats.Rollouts.Count); i++)
                     session.Logger.LogText(step, "samples", stats.Rollouts[i].Format());
             }
@@ -167,10 +156,9 @@ public static class RlLoop
         session.Progress.End();
 
         var summary = new JsonObject { ["stage"] = stage, ["steps"] = step, ["parameters"] = policy.ParameterCount() };
-        if (evalSet.Count > 0)
+        if (heldOut.Enabled)
         {
-            var final = evaluator.Evaluate(policy, evalSet, evalGen, gold, evalSeed);
-            foreach (var (k, v) in EvalMetrics(final, evalReference, reward))
+            foreach (var (k, v) in EvalMetrics(heldOut, heldOut.Evaluate(policy), reward))
                 summary[k] = v;
             if (evalReference?.Gold is not null)
                 summary["eval/gold_score_ref"] = evalReference.MeanGold;
@@ -188,7 +176,7 @@ public static class RlLoop
                     lora.Merge();
         }
         PretrainedIO.Save(policy, modelDir);
-        TrainerSetup.SaveTokenizer(tokenizer, modelDir);
+        TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
         summary["model"] = modelDir;
         session.WriteSummary(summary);
         return summary;
@@ -221,19 +209,12 @@ public static class RlLoop
         return new RewardMixture([.. sources.Zip(weights, (s, w) => new RewardComponent(s, w))], cfg.NormalizeRewards);
     }
 
-    private static Dictionary<string, double> EvalMetrics(EvalResult result, EvalResult? reference, RewardMixture reward)
+    // The held-out metrics with eval/score, the reward of the answers (what the policy optimises), beside the gold ones.
+    private static Dictionary<string, double> EvalMetrics(HeldOutEvaluation heldOut, EvalResult result, RewardMixture reward, bool withWinRate = true)
     {
-        var metrics = new Dictionary<string, double>
-        {
-            ["eval/score"] = reward.Evaluate(result.Prompts, result.Responses).Average(),
-            ["eval/response_words"] = result.Responses.Average(r => r.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length),
-        };
-        if (result.Gold is { } g)
-        {
-            metrics["eval/gold_score"] = result.MeanGold;
-            if (reference?.Gold is { } r)
-                metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
-        }
+        var metrics = new Dictionary<string, double> { ["eval/score"] = reward.Evaluate(result.Prompts, result.Responses).Average() };
+        foreach (var (k, v) in heldOut.Metrics(result, withWinRate))
+            metrics[k] = v;
         return metrics;
     }
 }

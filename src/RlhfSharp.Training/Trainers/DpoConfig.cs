@@ -1,5 +1,6 @@
 using RlhfSharp.Alignment.Dpo;
 using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Trainers;
 

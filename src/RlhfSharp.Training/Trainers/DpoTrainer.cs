@@ -9,6 +9,7 @@ using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Trainers;
 
@@ -25,41 +26,29 @@ public static class DpoTrainer
 
     public static JsonObject Run(DpoConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
     {
-        TrainerSetup.ApplyThreads(cfg);
         var train = TrainerSetup.LoadTrain(cfg, "prefs_train.jsonl", PreferenceDataset.Load);
         var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
-        var promptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
-        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
-        var template = TrainerSetup.Template(cfg.ChatTemplate);
-        var gold = TrainerSetup.Gold(cfg.Data);
         var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
         var evalSet = evalFile is null ? null : PreferenceDataset.Load(evalFile, loadOptions);
-        var prompts = promptsFile is null ? [] : PromptDataset.Load(promptsFile, loadOptions).ToList();
-        if (cfg.EvalPrompts > 0)
-            prompts = [.. prompts.Take(cfg.EvalPrompts)];
-        // Several samples per prompt: the policy and its starting point answer each prompt the same number of times.
-        if (cfg.EvalTemperature > 0 && cfg.EvalSamples > 1)
-            prompts = PolicyEvaluator.InRounds(prompts, cfg.EvalSamples);
+        var evalPromptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
+        var inputs = TrainerInputs.Resolve(cfg);
+        var heldOut = new HeldOutEvaluation(inputs, new HeldOutSettings(evalPromptsFile,
+            cfg.EvalPrompts, cfg.MaxPromptLength, cfg.MaxNewTokens, cfg.EvalTemperature, cfg.EvalSamples, (ulong)cfg.Seed + 1000, loadOptions));
 
         var policy = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.Model!, "model"));
         policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         policy.Train();
-        var collator = new PreferenceCollator(tokenizer, template, new CollatorOptions
+        var collator = new PreferenceCollator(inputs.Tokenizer, inputs.Template, new CollatorOptions
         {
             MaxLength = Math.Min(cfg.MaxLength, policy.Config.MaxPositions),
             MaxPromptLength = cfg.MaxPromptLength,
-            PadTokenId = tokenizer.PadTokenId,
+            PadTokenId = inputs.Tokenizer.PadTokenId,
         });
 
         // Reference log-probs once, before any update (TRL's precompute_ref_log_probs).
         var reference = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.RefModel ?? cfg.Model!, cfg.RefModel is null ? "model" : "ref_model"));
         var refTrain = ReferenceLogProbs(reference, collator, train, cfg);
         var refEval = evalSet is null ? null : ReferenceLogProbs(reference, collator, evalSet, cfg);
-
-        var promptCollator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
-        var evaluator = new PolicyEvaluator(tokenizer, promptCollator);
-        var genOptions = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.EvalTemperature, tokenizer);
-        ulong evalSeed = (ulong)cfg.Seed + 1000;
 
         var optimizer = TrainerSetup.Optimizer(policy, cfg);
         var schedule = TrainerSetup.Schedule(cfg);
@@ -69,19 +58,15 @@ public static class DpoTrainer
         using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
         session.Progress.Begin("dpo", cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
         long step = 0;
-        EvalResult? evalReference;
+        var evalReference = heldOut.Start(session, policy);
         if (session.ResumeFrom is not null)
         {
             var state = session.LoadCheckpoint(models, optimizer);
             step = state.Step;
             loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
-            evalReference = TrainerSetup.LoadReference(session.Folder.Path);
         }
         else
         {
-            evalReference = prompts.Count > 0 ? evaluator.Evaluate(policy, prompts, genOptions, gold, evalSeed) : null;
-            if (evalReference is not null)
-                TrainerSetup.SaveReference(session.Folder.Path, evalReference);
             var initial = Evaluate(policy, collator, evalSet, refEval, cfg);
             if (evalReference?.Gold is not null)
                 initial["eval/gold_score"] = evalReference.MeanGold;
@@ -120,7 +105,7 @@ public static class DpoTrainer
             if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
             {
                 var metrics = Evaluate(policy, collator, evalSet, refEval, cfg);
-                TrainerSetup.AddGenerationMetrics(metrics, policy, evaluator, prompts, genOptions, gold, evalReference, evalSeed, session, step);
+                heldOut.AddMetrics(metrics, policy, session, step);
                 session.Log(step, metrics);
             }
             if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
@@ -134,14 +119,14 @@ public static class DpoTrainer
 
         var summary = new JsonObject { ["stage"] = "dpo", ["steps"] = step, ["parameters"] = policy.ParameterCount() };
         var final = Evaluate(policy, collator, evalSet, refEval, cfg);
-        TrainerSetup.AddGenerationMetrics(final, policy, evaluator, prompts, genOptions, gold, evalReference, evalSeed, null, step);
+        heldOut.AddMetrics(final, policy, null, step);
         foreach (var (k, v) in final)
             summary[k] = v;
         if (evalReference?.Gold is not null)
             summary["eval/gold_score_ref"] = evalReference.MeanGold;
         var modelDir = Path.Combine(session.Folder.Path, "model");
         PretrainedIO.Save(policy, modelDir);
-        TrainerSetup.SaveTokenizer(tokenizer, modelDir);
+        TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
         summary["model"] = modelDir;
         summary["data/truncated_examples"] = collator.Stats.TruncatedExamples;
         session.WriteSummary(summary);

@@ -8,6 +8,7 @@ using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Trainers;
 
@@ -22,24 +23,22 @@ public sealed class RewardTrainer
 
     public static JsonObject Run(RewardConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
     {
-        TrainerSetup.ApplyThreads(cfg);
         var train = TrainerSetup.LoadTrain(cfg, "prefs_train.jsonl", PreferenceDataset.Load);
         for (int i = 0; i < cfg.TiesFiles.Count; i++)
             train.AddRange(PreferenceDataset.LoadTies(TrainerSetup.DataFile(cfg.TiesFiles[i], null, "ties.jsonl", $"ties_files[{i}]", required: true)!, new DataLoadOptions { SkipBadLines = cfg.SkipBadLines }));
         var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
-        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
-        var template = TrainerSetup.Template(cfg.ChatTemplate);
+        var inputs = TrainerInputs.Resolve(cfg);
         var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
         var evalSet = evalFile is null ? null : PreferenceDataset.Load(evalFile, loadOptions);
 
-        var model = LoadModel(cfg, tokenizer);
+        var model = LoadModel(cfg, inputs.Tokenizer);
         model.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         model.Train();
-        var collator = new PreferenceCollator(tokenizer, template, new CollatorOptions
+        var collator = new PreferenceCollator(inputs.Tokenizer, inputs.Template, new CollatorOptions
         {
             MaxLength = Math.Min(cfg.MaxLength, model.Config.MaxPositions),
             MaxPromptLength = cfg.MaxPromptLength,
-            PadTokenId = tokenizer.PadTokenId,
+            PadTokenId = inputs.Tokenizer.PadTokenId,
         });
         var optimizer = TrainerSetup.Optimizer(model, cfg);
         var schedule = TrainerSetup.Schedule(cfg);
@@ -119,7 +118,7 @@ public sealed class RewardTrainer
         }
         var modelDir = Path.Combine(session.Folder.Path, "model");
         PretrainedIO.Save(model, modelDir);
-        TrainerSetup.SaveTokenizer(tokenizer, modelDir);
+        TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
         summary["model"] = modelDir;
         summary["data/truncated_examples"] = collator.Stats.TruncatedExamples;
         session.WriteSummary(summary);

@@ -1,4 +1,5 @@
 using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Trainers;
 

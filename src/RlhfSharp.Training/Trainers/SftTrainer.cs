@@ -10,6 +10,7 @@ using RlhfSharp.Text;
 using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Trainers;
 
@@ -25,35 +26,28 @@ public sealed class SftTrainer
 
     public static JsonObject Run(SftConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
     {
-        TrainerSetup.ApplyThreads(cfg);
         var train = TrainerSetup.LoadTrain(cfg, "sft_train.jsonl", SftDataset.Load);
         var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "sft_eval.jsonl", "eval_file", required: false);
-        var promptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
-        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
-        var template = TrainerSetup.Template(cfg.ChatTemplate);
-        var gold = TrainerSetup.Gold(cfg.Data);
-
         var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
         var evalSet = evalFile is null ? null : SftDataset.Load(evalFile, loadOptions);
-        var prompts = promptsFile is null ? null : PromptDataset.Load(promptsFile, loadOptions);
-        var evalPrompts = prompts is null ? [] : (cfg.EvalPrompts == 0 ? prompts.ToList() : prompts.Take(cfg.EvalPrompts).ToList());
+        var evalPromptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
+        var inputs = TrainerInputs.Resolve(cfg);
+        var heldOut = new HeldOutEvaluation(inputs, new HeldOutSettings(evalPromptsFile,
+            cfg.EvalPrompts, cfg.MaxPromptLength, cfg.MaxNewTokens, cfg.EvalTemperature, Samples: 1, (ulong)cfg.Seed, loadOptions));
 
         var model = cfg.Model is not null
             ? PretrainedIO.LoadCausalLM(cfg.Model)
-            : new CausalLM(cfg.ModelInit.ToModelConfig(tokenizer), new Generator((ulong)cfg.Seed));
+            : new CausalLM(cfg.ModelInit.ToModelConfig(inputs.Tokenizer), new Generator((ulong)cfg.Seed));
         model.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         model.Train();
-        var collator = new SftCollator(tokenizer, template, new SftCollatorOptions
+        var collator = new SftCollator(inputs.Tokenizer, inputs.Template, new SftCollatorOptions
         {
             MaxLength = Math.Min(cfg.MaxLength, model.Config.MaxPositions),
             MaxPromptLength = cfg.MaxPromptLength,
             Truncation = cfg.Truncation,
             CompletionOnlyLoss = cfg.CompletionOnlyLoss,
-            PadTokenId = tokenizer.PadTokenId,
+            PadTokenId = inputs.Tokenizer.PadTokenId,
         });
-        var promptCollator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
-        var evaluator = new PolicyEvaluator(tokenizer, promptCollator);
-        var genOptions = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.EvalTemperature, tokenizer);
 
         var optimizer = TrainerSetup.Optimizer(model, cfg);
         var schedule = TrainerSetup.Schedule(cfg);
@@ -62,20 +56,16 @@ public sealed class SftTrainer
 
         using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
         long step = 0;
-        EvalResult? reference;
         session.Progress.Begin("sft", cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
+        var reference = heldOut.Start(session, model);
         if (session.ResumeFrom is not null)
         {
             var state = session.LoadCheckpoint(models, optimizer);
             step = state.Step;
             loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
-            reference = TrainerSetup.LoadReference(session.Folder.Path);
         }
         else
         {
-            reference = evalPrompts.Count > 0 ? evaluator.Evaluate(model, evalPrompts, genOptions, gold, (ulong)cfg.Seed) : null;
-            if (reference is not null)
-                TrainerSetup.SaveReference(session.Folder.Path, reference);
             var initial = LossMetrics(model, collator, evalSet, cfg.BatchSize);
             if (reference?.Gold is not null)
                 initial["eval/gold_score"] = reference.MeanGold; // the starting policy is the reference
@@ -116,7 +106,7 @@ public sealed class SftTrainer
             if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
             {
                 var metrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
-                TrainerSetup.AddGenerationMetrics(metrics, model, evaluator, evalPrompts, genOptions, gold, reference, (ulong)cfg.Seed, session, step);
+                heldOut.AddMetrics(metrics, model, session, step);
                 session.Log(step, metrics);
             }
             if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
@@ -129,10 +119,10 @@ public sealed class SftTrainer
         session.Progress.End();
 
         var finalMetrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
-        TrainerSetup.AddGenerationMetrics(finalMetrics, model, evaluator, evalPrompts, genOptions, gold, reference, (ulong)cfg.Seed, null, step);
+        heldOut.AddMetrics(finalMetrics, model, null, step);
         var modelDir = Path.Combine(session.Folder.Path, "model");
         PretrainedIO.Save(model, modelDir);
-        TrainerSetup.SaveTokenizer(tokenizer, modelDir);
+        TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
         var summary = new JsonObject { ["stage"] = "sft", ["steps"] = step, ["model"] = modelDir, ["parameters"] = model.ParameterCount() };
         foreach (var (k, v) in finalMetrics)
             summary[k] = v;

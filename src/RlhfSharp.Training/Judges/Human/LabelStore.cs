@@ -1,6 +1,6 @@
 using System.Text;
 using RlhfSharp.Models.IO;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Judges.Human;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.IO;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Trainers;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Judges.Human;
 

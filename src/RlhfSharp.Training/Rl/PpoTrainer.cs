@@ -3,9 +3,10 @@ using RlhfSharp.Models.Modules;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rl;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Rl;
 
 /// <summary>
 /// <c>rlhf ppo</c>: the shared RL loop (<see cref="RlLoop"/>) with <see cref="PpoLearner"/> steps and

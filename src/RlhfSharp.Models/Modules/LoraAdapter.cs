@@ -1,8 +1,7 @@
-using RlhfSharp.Models.Modules;
 using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Autograd;
 
-namespace RlhfSharp.Models.Lora;
+namespace RlhfSharp.Models.Modules;
 
 /// <summary>
 /// Low-rank adapter on a linear layer (LoRA, Hu et al. 2021, eq. 3): h = W₀x + (α/r)·B·A·x with

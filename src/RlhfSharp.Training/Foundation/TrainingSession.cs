@@ -5,7 +5,7 @@ using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Metrics;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Foundation;
 
 /// <summary>
 /// The plumbing every trainer shares: the run folder (resolved config, metrics.jsonl,
@@ -98,6 +98,3 @@ public sealed class TrainingSession : IDisposable
 
     public void Dispose() => Logger.Dispose();
 }
-
-/// <summary>A run that cannot start as configured (existing run folder, missing files…).</summary>
-public sealed class TrainingSetupException(string message) : Exception(message), IUserError;

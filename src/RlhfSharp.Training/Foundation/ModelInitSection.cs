@@ -2,7 +2,7 @@ using RlhfSharp.Models.Config;
 using RlhfSharp.Text;
 using RlhfSharp.Training.Configuration;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Foundation;
 
 /// <summary>The shape of a model trained from scratch (used when no <c>model</c> folder is given).</summary>
 public sealed class ModelInitSection : IValidatableConfig

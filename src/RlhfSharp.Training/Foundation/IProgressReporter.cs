@@ -1,4 +1,4 @@
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Foundation;
 
 /// <summary>Where a trainer reports its progress: a console progress bar, a log, or nothing.</summary>
 public interface IProgressReporter

@@ -1,6 +1,6 @@
 using RlhfSharp.Training.Configuration;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Foundation;
 
 /// <summary>Optimisation settings every trainer shares (TRL's names where they exist).</summary>
 public abstract class TrainLoopConfig : IValidatableConfig

@@ -1,12 +1,15 @@
+using RlhfSharp.Models.Generation;
+using RlhfSharp.Text;
 using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Foundation;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Rl;
 
 /// <summary>
 /// What the online RL trainers (<c>rlhf ppo</c>, <c>rlhf grpo</c>) share: the prompts, the policy
 /// and its reference, the reward, rollout sampling, memory savings and held-out evaluation.
 /// </summary>
-public abstract class RlConfig : TrainLoopConfig
+public abstract class RlConfig : TrainLoopConfig, ITrainerSources
 {
     [ConfigKey("data", "A data folder laid out as `rlhf data builtin` writes it; supplies default prompt files and the gold scorer")]
     public string? Data { get; set; }
@@ -78,6 +81,18 @@ public abstract class RlConfig : TrainLoopConfig
 
     [ConfigKey("sample_rollouts", "Rollouts written as text to the logs at each evaluation")]
     public int SampleRollouts { get; set; } = 4;
+
+    /// <summary>The rollout sampling settings: plain temperature sampling unless top-k/top-p are set.</summary>
+    public GenerationOptions RolloutSampling(BpeTokenizer tokenizer) => new()
+    {
+        MaxNewTokens = ResponseLength,
+        DoSample = true,
+        Temperature = Temperature,
+        TopK = TopK,
+        TopP = TopP,
+        EosTokenIds = tokenizer.EosTokenId is int eos ? [eos] : [],
+        PadTokenId = tokenizer.PadTokenId ?? 0,
+    };
 
     public override IEnumerable<string> Validate()
     {

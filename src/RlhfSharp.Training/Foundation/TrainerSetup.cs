@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using RlhfSharp.Models.Generation;
 using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
@@ -11,16 +9,13 @@ using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Evaluation;
 using RlhfSharp.Training.Rewards;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Foundation;
 
 /// <summary>Resolution of files, tokenizer, gold scorer, optimizer and schedule that the trainers share.</summary>
-internal static class TrainerSetup
+public static class TrainerSetup
 {
-    public const string EvalReferenceFile = "eval_reference.jsonl";
-
     public static void ApplyThreads(TrainLoopConfig cfg)
     {
         if (cfg.Threads > 0)
@@ -100,62 +95,8 @@ internal static class TrainerSetup
         PadTokenId = tokenizer.PadTokenId ?? 0,
     };
 
-    /// <summary>Stores the starting policy's evaluation, so the final win rate survives a resume.</summary>
-    public static void SaveReference(string runDir, EvalResult result)
-    {
-        var lines = new List<string>();
-        for (int i = 0; i < result.Prompts.Count; i++)
-        {
-            var o = new JsonObject { ["prompt"] = result.Prompts[i], ["response"] = result.Responses[i] };
-            if (result.Gold is { } g)
-                o["gold"] = g[i];
-            lines.Add(o.ToJsonString());
-        }
-        AtomicFile.WriteAllText(Path.Combine(runDir, EvalReferenceFile), string.Join("\n", lines) + "\n");
-    }
-
-    public static EvalResult? LoadReference(string runDir)
-    {
-        var path = Path.Combine(runDir, EvalReferenceFile);
-        if (!File.Exists(path))
-            return null;
-        var prompts = new List<string>();
-        var responses = new List<string>();
-        var gold = new List<double>();
-        foreach (var line in File.ReadLines(path).Where(l => l.Length > 0))
-        {
-            var o = JsonNode.Parse(line)!.AsObject();
-            prompts.Add(o["prompt"]!.GetValue<string>());
-            responses.Add(o["response"]!.GetValue<string>());
-            if (o["gold"] is JsonValue v)
-                gold.Add(v.GetValue<double>());
-        }
-        return new EvalResult(prompts, responses, gold.Count == prompts.Count && gold.Count > 0 ? gold.ToArray() : null);
-    }
-
     /// <summary>Copies tokenizer files next to a saved model so the folder is self-contained.</summary>
     public static void SaveTokenizer(BpeTokenizer tokenizer, string modelDir) => tokenizer.Save(modelDir);
 
     public static JsonSerializerOptions Indented { get; } = new() { WriteIndented = true };
-
-    /// <summary>Adds eval/response_words, eval/gold_score and eval/win_rate_vs_ref from the policy's answers to held-out prompts,
-    /// and logs a few samples when a session is given.</summary>
-    public static void AddGenerationMetrics(Dictionary<string, double> metrics, CausalLM model, PolicyEvaluator evaluator, IReadOnlyList<PromptExample> prompts,
-        Models.Generation.GenerationOptions gen, Rewards.IRewardSource? gold, EvalResult? reference, ulong seed, TrainingSession? session, long step)
-    {
-        if (prompts.Count == 0)
-            return;
-        var result = evaluator.Evaluate(model, prompts, gen, gold, seed);
-        metrics["eval/response_words"] = result.Responses.Average(r => r.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length);
-        if (result.Gold is { } g)
-        {
-            metrics["eval/gold_score"] = result.MeanGold;
-            if (reference?.Gold is { } r)
-                metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
-        }
-        if (session is null)
-            return;
-        for (int i = 0; i < Math.Min(4, result.Prompts.Count); i++)
-            session.Logger.LogText(step, "samples", $"{result.Prompts[i]} => {result.Responses[i]}" + (result.Gold is { } gg ? string.Create(CultureInfo.InvariantCulture, $"  [gold {gg[i]:F2}]") : ""));
-    }
 }

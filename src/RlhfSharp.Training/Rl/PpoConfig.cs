@@ -1,7 +1,7 @@
 using RlhfSharp.Alignment.Kl;
 using RlhfSharp.Training.Configuration;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Rl;
 
 /// <summary>
 /// PPO with a learned critic (<c>rlhf ppo</c>), step 3 of Ouyang et al. 2022. One step = one

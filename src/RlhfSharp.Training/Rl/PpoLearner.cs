@@ -11,10 +11,13 @@ using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Text;
 using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
 using RlhfSharp.Training.Rl;
+using RlhfSharp.Training.Sampling;
+using RlhfSharp.Training.Trainers;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Rl;
 
 /// <summary>
 /// One PPO step for language models (Ouyang et al. 2022 §3.5; Ziegler et al. 2019; the
@@ -62,7 +65,7 @@ public sealed class PpoLearner : IRlLearner
         _ptx = ptx;
         if (reference is null && policy.SetAdaptersEnabled(true) == 0)
             throw new ArgumentException("without a reference model the policy must carry LoRA adapters (the reference is the policy with them off)", nameof(reference));
-        _gen = Rollouts.Sampling(cfg, tokenizer);
+        _gen = cfg.RolloutSampling(tokenizer);
         Optimizer = optimizer ?? CreateOptimizer(cfg, policy, critic);
         _schedule = TrainerSetup.Schedule(cfg);
         Kl = cfg.AdaptiveKl ? new AdaptiveKlController(cfg.InitKlCoef, cfg.KlTarget, cfg.KlHorizon) : new FixedKlController(cfg.InitKlCoef);

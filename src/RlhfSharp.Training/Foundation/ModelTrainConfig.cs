@@ -1,9 +1,9 @@
 using RlhfSharp.Training.Configuration;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Foundation;
 
 /// <summary>Where a trainer's data, tokenizer and starting model come from, and how sequences are cut.</summary>
-public abstract class ModelTrainConfig : TrainLoopConfig
+public abstract class ModelTrainConfig : TrainLoopConfig, ITrainerSources
 {
     [ConfigKey("data", "A data folder laid out as `rlhf data builtin` writes it; supplies default files, the tokenizer and the gold scorer")]
     public string? Data { get; set; }

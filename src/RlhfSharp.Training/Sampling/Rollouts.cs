@@ -5,7 +5,7 @@ using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Text;
 using RlhfSharp.Training.Data;
 
-namespace RlhfSharp.Training.Rl;
+namespace RlhfSharp.Training.Sampling;
 
 /// <summary>
 /// A batch of sampled responses. Sequences are the left-padded prompt followed by the response,
@@ -77,18 +77,6 @@ public static class Rollouts
             pred = pred.Mul(1f / temperature);
         return (F.TokenLogProbs(pred, batch.ResponseIds), F.Entropy(pred));
     }
-
-    /// <summary>The rollout sampling settings of an RL config: plain temperature sampling unless top-k/top-p are set.</summary>
-    public static GenerationOptions Sampling(Trainers.RlConfig cfg, BpeTokenizer tokenizer) => new()
-    {
-        MaxNewTokens = cfg.ResponseLength,
-        DoSample = true,
-        Temperature = cfg.Temperature,
-        TopK = cfg.TopK,
-        TopP = cfg.TopP,
-        EosTokenIds = tokenizer.EosTokenId is int eos ? [eos] : [],
-        PadTokenId = tokenizer.PadTokenId ?? 0,
-    };
 
     /// <summary>
     /// Reference log-probs [B, N] without gradients: from the frozen reference model, or, without

@@ -1,7 +1,7 @@
 using RlhfSharp.Alignment;
 using RlhfSharp.Training.Configuration;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Rl;
 
 /// <summary>
 /// Critic-free RL (<c>rlhf grpo</c>): G responses per prompt, advantages from the group's scores

@@ -9,10 +9,12 @@ using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
 using RlhfSharp.Training.Rl;
+using RlhfSharp.Training.Sampling;
 
-namespace RlhfSharp.Training.Trainers;
+namespace RlhfSharp.Training.Rl;
 
 /// <summary><c>rlhf grpo</c>: the shared RL loop (<see cref="RlLoop"/>) with <see cref="GrpoLearner"/> steps.</summary>
 public static class GrpoTrainer
@@ -43,7 +45,7 @@ public sealed class GrpoLearner : IRlLearner
         _ctx = ctx;
         if (ctx.Reference is null && ctx.Policy.SetAdaptersEnabled(true) == 0)
             throw new ArgumentException("without a reference model the policy must carry LoRA adapters", nameof(ctx));
-        _gen = Rollouts.Sampling(cfg, ctx.Tokenizer);
+        _gen = cfg.RolloutSampling(ctx.Tokenizer);
         Optimizer = TrainerSetup.Optimizer(ctx.Policy, cfg);
         _schedule = TrainerSetup.Schedule(cfg);
         Rng = new Generator((ulong)cfg.Seed + 11);

@@ -1,0 +1,26 @@
+using RlhfSharp.Text;
+using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Rewards;
+
+namespace RlhfSharp.Training.Foundation;
+
+/// <summary>
+/// What every trainer resolves first, in one place and one order: the kernel thread count, the
+/// tokenizer, the chat template and the data folder's gold scorer (null without one).
+/// </summary>
+public sealed record TrainerInputs(BpeTokenizer Tokenizer, ChatTemplate Template, IRewardSource? Gold)
+{
+    /// <summary>Applies <c>threads</c>, then loads the tokenizer, the template and the gold scorer named by <paramref name="cfg"/>.</summary>
+    public static TrainerInputs Resolve<T>(T cfg)
+        where T : TrainLoopConfig, ITrainerSources
+    {
+        TrainerSetup.ApplyThreads(cfg);
+        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
+        return new TrainerInputs(tokenizer, TrainerSetup.Template(cfg.ChatTemplate), TrainerSetup.Gold(cfg.Data));
+    }
+
+    /// <summary>Left-padded prompts in the chat template, keeping the last <paramref name="maxPromptLength"/> tokens.</summary>
+    public PromptCollator PromptCollator(int maxPromptLength) =>
+        new(Tokenizer, Template, new CollatorOptions { MaxPromptLength = maxPromptLength, PadTokenId = Tokenizer.PadTokenId });
+}
