@@ -66,7 +66,7 @@ public sealed partial class Tensor
 
     public Tensor Add(float s) => Record(Binary(this, Scalar(s), BinaryOp.Add, "add"), "add_scalar", [this], g => [g]);
 
-    public Tensor Sub(float s) => Add(-s);
+    public Tensor Sub(float s) => Dtype == DType.Float64 ? Sub((double)s) : Add(-s);
 
     public Tensor Mul(float s) => Record(Binary(this, Scalar(s), BinaryOp.Mul, "mul"), "mul_scalar", [this], g => [Binary(g, Scalar(s), BinaryOp.Mul, "mul")]);
 
@@ -84,9 +84,9 @@ public sealed partial class Tensor
 
     public static Tensor operator +(float s, Tensor a) => a.Add(s);
 
-    public static Tensor operator -(Tensor a, float s) => a.Add(-s);
+    public static Tensor operator -(Tensor a, float s) => a.Sub(s);
 
-    public static Tensor operator -(float s, Tensor a) => a.Neg().Add(s);
+    public static Tensor operator -(float s, Tensor a) => a.Dtype == DType.Float64 ? ScalarDouble(s).Sub(a) : a.Neg().Add(s);
 
     public static Tensor operator *(Tensor a, float s) => a.Mul(s);
 
@@ -129,6 +129,10 @@ public sealed partial class Tensor
 
     internal static Tensor Binary(Tensor a, Tensor b, BinaryOp op, string name)
     {
+        // With a Float64 operand the op computes in double (the other operand widened exactly) and
+        // returns Float64; otherwise in fp32: bf16 and int32 operands are converted and the result is float32.
+        if (a.Dtype == DType.Float64 || b.Dtype == DType.Float64)
+            return BinaryFloat64(a, b, op, name);
         a = a.Dtype == DType.Float32 ? a : a.Float();
         b = b.Dtype == DType.Float32 ? b : b.Float();
         var outShape = ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);

@@ -5,7 +5,8 @@ namespace RlhfSharp.Tensors;
 public sealed partial class Tensor
 {
     /// <summary>
-    /// out[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (as torch.gather). x [.., n, ..], index int32 [.., m, ..] -> [.., m, ..]
+    /// out[i][j][k] = x[i][index[i][j][k]][k] for dim = 1 (as torch.gather); float64 stays float64
+    /// (exact, no grad), other dtypes give float32. x [.., n, ..], index int32 [.., m, ..] -> [.., m, ..]
     /// </summary>
     public Tensor Gather(int dim, Tensor index)
     {
@@ -18,7 +19,6 @@ public sealed partial class Tensor
             if (i != d && index.ShapeArr[i] != ShapeArr[i])
                 throw new ShapeMismatchException("Gather", $"index shape {ShapeUtil.Format(index.ShapeArr)} must match input shape {ShapeUtil.Format(ShapeArr)} except in dim {d}");
         }
-        var x = Float().Detach().Contiguous();
         var idx = index.Contiguous().IntSpan.ToArray();
         var outShape = (int[])index.ShapeArr.Clone();
         int n = ShapeArr[d], m = outShape[d];
@@ -26,22 +26,14 @@ public sealed partial class Tensor
         for (int i = d + 1; i < Rank; i++)
             inner *= ShapeArr[i];
         int outer = idx.Length / Math.Max(m * inner, 1);
-        var src = x.Span;
-        var result = new float[idx.Length];
-        for (int o = 0; o < outer; o++)
+        if (Dtype == DType.Float64)
         {
-            for (int j = 0; j < m; j++)
-            {
-                for (int k = 0; k < inner; k++)
-                {
-                    int p = (((o * m) + j) * inner) + k;
-                    int v = idx[p];
-                    if ((uint)v >= (uint)n)
-                        throw new IndexOutOfRangeException($"Gather: index {v} is out of range for dim {d} of size {n}");
-                    result[p] = src[(((o * n) + v) * inner) + k];
-                }
-            }
+            var doubles = new double[idx.Length];
+            GatherAlong<double>(Contiguous().DoubleSpan, idx, doubles, d, outer, m, n, inner);
+            return new Tensor(doubles, outShape);
         }
+        var result = new float[idx.Length];
+        GatherAlong<float>(Float().Detach().Contiguous().Span, idx, result, d, outer, m, n, inner);
         var inShape = ShapeArr;
         return Record(new Tensor(result, outShape), "gather", [this], g =>
         {
@@ -56,10 +48,41 @@ public sealed partial class Tensor
         });
     }
 
+    /// <summary>result[o, j, k] = src[o, idx[o, j, k], k] over contiguous [outer, n, inner] → [outer, m, inner].</summary>
+    private static void GatherAlong<T>(ReadOnlySpan<T> src, int[] idx, Span<T> result, int d, int outer, int m, int n, int inner)
+    {
+        for (int o = 0; o < outer; o++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                for (int k = 0; k < inner; k++)
+                {
+                    int p = (((o * m) + j) * inner) + k;
+                    int v = idx[p];
+                    if ((uint)v >= (uint)n)
+                        throw new IndexOutOfRangeException($"Gather: index {v} is out of range for dim {d} of size {n}");
+                    result[p] = src[(((o * n) + v) * inner) + k];
+                }
+            }
+        }
+    }
+
     /// <summary>
-    /// Selects entries along <paramref name="dim"/> by a 1-D int32 index (bf16 and int32 inputs give
-    /// float32); repeated indices accumulate their gradients. [.., n, ..] -> [.., len(index), ..]
+    /// Selects entries along <paramref name="dim"/> by a 1-D int32 index (bf16 inputs give float32;
+    /// int32 and float64 keep their dtype, exact and without grad); repeated indices accumulate their
+    /// gradients. [.., n, ..] -> [.., len(index), ..]
     /// </summary>
+    // Int32 rows gathered as they are (token ids stay ids). [.., n, ..] -> [.., len(index), ..]
+    private static Tensor IndexSelectInt32(Tensor x, int[] idx, int[] outShape, int outer, int n, int inner)
+    {
+        int m = idx.Length;
+        var result = new int[outer * m * inner];
+        for (int o = 0; o < outer; o++)
+            for (int j = 0; j < m; j++)
+                x.I.AsSpan(x.Offset + (((o * n) + idx[j]) * inner), inner).CopyTo(result.AsSpan(((o * m) + j) * inner, inner));
+        return new Tensor(result, outShape);
+    }
+
     public Tensor IndexSelect(int dim, Tensor index)
     {
         int d = ShapeUtil.Dim(dim, Rank, "IndexSelect");
@@ -77,6 +100,10 @@ public sealed partial class Tensor
         var outShape = (int[])ShapeArr.Clone();
         outShape[d] = m;
         var x = Detach().Contiguous();
+        if (x.Dtype == DType.Float64)
+            return IndexSelectFloat64(x, idx, outShape, outer, n, inner);
+        if (x.Dtype == DType.Int32)
+            return IndexSelectInt32(x, idx, outShape, outer, n, inner);
         var result = new float[outer * m * inner];
         for (int o = 0; o < outer; o++)
         {
@@ -88,10 +115,7 @@ public sealed partial class Tensor
                 {
                     case DType.Float32: x.F.AsSpan(src, inner).CopyTo(dst); break;
                     case DType.BFloat16: BFloat16.ToFloat(x.H.AsSpan(src, inner), dst); break;
-                    default:
-                        for (int k = 0; k < inner; k++)
-                            dst[k] = x.I![src + k];
-                        break;
+                    default: throw UnknownDtype("IndexSelect");
                 }
             }
         }
@@ -126,12 +150,14 @@ public sealed partial class Tensor
     /// <summary>
     /// Sets positions where <paramref name="mask"/> is nonzero (broadcast to this shape) to
     /// <paramref name="value"/>; any value, including ±∞ and NaN, and any input (±∞ and NaN
-    /// included) is selected exactly. Filled positions get no gradient. [..] -> [..]
+    /// included) is selected exactly. Filled positions get no gradient. On a Float64 tensor the
+    /// result is Float64, the value widened exactly (no gradient). [..] -> [..]
     /// </summary>
     public Tensor MaskedFill(Tensor mask, float value)
     {
-        if (!ShapeUtil.TryBroadcast(ShapeArr, mask.ShapeArr, out var outShape) || !ShapeUtil.SameShape(outShape, ShapeArr))
-            throw new ShapeMismatchException("MaskedFill", $"mask {ShapeUtil.Format(mask.ShapeArr)} must broadcast to the input shape {ShapeUtil.Format(ShapeArr)}");
+        if (Dtype == DType.Float64)
+            return MaskedFill(mask, (double)value);
+        CheckMaskShape(mask);
         var fill = NonZero(mask, ShapeArr);
         var x = Float().Detach().Contiguous().Span;
         var result = new float[x.Length];
@@ -141,12 +167,24 @@ public sealed partial class Tensor
         return Record(new Tensor(result, (int[])shape.Clone()), "masked_fill", [this], g => [Choose(fill, null, g, shape)]);
     }
 
-    /// <summary>Element-wise choice: a where cond is nonzero, else b (all three broadcast). -> broadcast shape</summary>
+    private void CheckMaskShape(Tensor mask)
+    {
+        if (!ShapeUtil.TryBroadcast(ShapeArr, mask.ShapeArr, out var outShape) || !ShapeUtil.SameShape(outShape, ShapeArr))
+            throw new ShapeMismatchException("MaskedFill", $"mask {ShapeUtil.Format(mask.ShapeArr)} must broadcast to the input shape {ShapeUtil.Format(ShapeArr)}");
+    }
+
+    /// <summary>
+    /// Element-wise choice: a where cond is nonzero, else b (all three broadcast). When a or b is
+    /// Float64 the result is Float64, both read exactly (no gradient; a float32 side that requires
+    /// grad then throws). -> broadcast shape
+    /// </summary>
     public static Tensor Where(Tensor cond, Tensor a, Tensor b)
     {
         if (!ShapeUtil.TryBroadcast(cond.ShapeArr, a.ShapeArr, out var ca) || !ShapeUtil.TryBroadcast(ca, b.ShapeArr, out var shape))
             throw new ShapeMismatchException("Where", $"condition {ShapeUtil.Format(cond.ShapeArr)}, a {ShapeUtil.Format(a.ShapeArr)} and b {ShapeUtil.Format(b.ShapeArr)} cannot be broadcast together");
         var c = NonZero(cond, shape);
+        if (a.Dtype == DType.Float64 || b.Dtype == DType.Float64)
+            return Record(WhereFloat64(c, a, b, shape), "where", [a, b], _ => throw new InvalidOperationException("internal: a Float64 where has no backward"));
         var av = a.Float().Detach().Expand(shape).Contiguous().Span;
         var bv = b.Float().Detach().Expand(shape).Contiguous().Span;
         var result = new float[c.Length];
@@ -192,16 +230,23 @@ public sealed partial class Tensor
                 for (int i = 0; i < result.Length; i++)
                     result[i] = (h[i] & 0x7FFF) != 0;
                 break;
-            default:
+            case DType.Int32:
                 var n = m.IntSpan;
                 for (int i = 0; i < result.Length; i++)
                     result[i] = n[i] != 0;
                 break;
+            case DType.Float64:
+                var d = m.DoubleSpan;
+                for (int i = 0; i < result.Length; i++)
+                    result[i] = d[i] != 0;
+                break;
+            default:
+                throw m.UnknownDtype("mask");
         }
         return result;
     }
 
-    /// <summary>Joins tensors along an existing dim. [.., n_i, ..] -> [.., Σn_i, ..]</summary>
+    /// <summary>Joins tensors of one dtype (kept) along an existing dim. [.., n_i, ..] -> [.., Σn_i, ..]</summary>
     public static Tensor Cat(IReadOnlyList<Tensor> tensors, int dim = 0)
     {
         if (tensors.Count == 0)
@@ -233,7 +278,9 @@ public sealed partial class Tensor
         {
             DType.Float32 => new Tensor(new float[ShapeUtil.Numel(shape)], shape),
             DType.BFloat16 => new Tensor(new ushort[ShapeUtil.Numel(shape)], shape),
-            _ => new Tensor(new int[ShapeUtil.Numel(shape)], shape),
+            DType.Int32 => new Tensor(new int[ShapeUtil.Numel(shape)], shape),
+            DType.Float64 => new Tensor(new double[ShapeUtil.Numel(shape)], shape),
+            _ => throw first.UnknownDtype("Cat"),
         };
         int offset = 0;
         foreach (var t in tensors)
@@ -247,7 +294,8 @@ public sealed partial class Tensor
                 {
                     case DType.Float32: c.F!.AsSpan(c.Offset + (o * chunk), chunk).CopyTo(result.F!.AsSpan(dst, chunk)); break;
                     case DType.BFloat16: c.H!.AsSpan(c.Offset + (o * chunk), chunk).CopyTo(result.H!.AsSpan(dst, chunk)); break;
-                    default: c.I!.AsSpan(c.Offset + (o * chunk), chunk).CopyTo(result.I!.AsSpan(dst, chunk)); break;
+                    case DType.Int32: c.I!.AsSpan(c.Offset + (o * chunk), chunk).CopyTo(result.I!.AsSpan(dst, chunk)); break;
+                    case DType.Float64: c.D!.AsSpan(c.Offset + (o * chunk), chunk).CopyTo(result.D!.AsSpan(dst, chunk)); break;
                 }
             }
             offset += t.ShapeArr[d];

@@ -8,7 +8,8 @@ public sealed partial class Tensor
     /// <summary>
     /// Matrix product over the last two dims with broadcasting batch dims:
     /// a [.., m, k] · b [.., k, n] -> [.., m, n]. Transposed views (e.g. <c>w.T</c>) are passed to the
-    /// GEMM as a transpose flag, never copied. A bf16 right operand is converted while packing.
+    /// GEMM as a transpose flag, never copied. A bf16 right operand is converted while packing;
+    /// int32 and float64 operands are read as float32 (<see cref="Float"/>).
     /// </summary>
     public Tensor Matmul(Tensor other)
     {
@@ -51,9 +52,11 @@ public sealed partial class Tensor
 
     private static Tensor MatmulForward(Tensor a, Tensor b, int[] batchShape, int m, int n, int k)
     {
+        // The GEMM computes in fp32 and reads bf16 B directly; every other dtype (int32, float64,
+        // a bf16 A) is converted explicitly, float64 rounded to nearest.
         if (a.Dtype != DType.Float32)
             a = a.Float();
-        if (b.Dtype == DType.Int32)
+        if (b.Dtype is not (DType.Float32 or DType.BFloat16))
             b = b.Float();
         int batch = ShapeUtil.Numel(batchShape);
         var (ta, lda, sa, A) = MatrixLayout(a, batchShape);

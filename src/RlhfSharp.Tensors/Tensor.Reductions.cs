@@ -10,28 +10,40 @@ public sealed partial class Tensor
     /// <summary>Sum over one dim. [.., d, ..] -> [.., (1), ..]</summary>
     public Tensor Sum(int dim, bool keepDim = false) => Sum([dim], keepDim);
 
-    /// <summary>Sum over several dims. Summation order is fixed, so results are deterministic.</summary>
+    /// <summary>
+    /// Sum over several dims. Summation order is fixed, so results are deterministic. A Float64
+    /// tensor sums in double, sequentially in row-major order (see <see cref="SumFloat64"/>), and
+    /// gives Float64.
+    /// </summary>
     public Tensor Sum(int[] dims, bool keepDim = false)
     {
+        if (Dtype == DType.Float64)
+            return SumFloat64(dims, keepDim, "Sum");
         var (reduced, keptShape, outShape) = ReduceSum(dims, "Sum");
         var inShape = ShapeArr;
         return Record(reduced.Reshape(keepDim ? keptShape : outShape), "sum", [this], g => [g.Reshape(keptShape).Expand(inShape).Contiguous()]);
     }
 
-    /// <summary>Mean of all elements. [..] -> []</summary>
-    public Tensor Mean() => Sum().Mul(1f / Math.Max(Numel, 1));
+    /// <summary>Mean of all elements (Float64: the double sum divided by the count in double). [..] -> []</summary>
+    public Tensor Mean() => Dtype == DType.Float64 ? MeanFloat64([.. Enumerable.Range(0, Rank)], keepDim: false) : Sum().Mul(1f / Math.Max(Numel, 1));
 
     public Tensor Mean(int dim, bool keepDim = false) => Mean([dim], keepDim);
 
     public Tensor Mean(int[] dims, bool keepDim = false)
     {
+        if (Dtype == DType.Float64)
+            return MeanFloat64(dims, keepDim);
         long count = 1;
         foreach (var d in NormaliseDims(dims, "Mean"))
             count *= ShapeArr[d];
         return Sum(dims, keepDim).Mul(1f / Math.Max(count, 1));
     }
 
-    /// <summary>Max over one dim with the (first) index of the max. [.., d, ..] -> values [.., (1), ..], indices int32</summary>
+    /// <summary>
+    /// Max over one dim with the (first) index of the max. Reads Float64 as float32 (rounded to
+    /// nearest) and returns float32 values, like every op without a float64 path.
+    /// [.., d, ..] -> values [.., (1), ..], indices int32
+    /// </summary>
     public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false)
     {
         int d = ShapeUtil.Dim(dim, Rank, "Max");

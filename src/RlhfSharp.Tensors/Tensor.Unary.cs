@@ -35,28 +35,38 @@ public sealed partial class Tensor
         return new Tensor(d, (int[])saved.ShapeArr.Clone());
     }
 
-    // Each op: x [..] -> y [..], same shape.
+    // Each op: x [..] -> y [..], same shape. Neg, Exp, Log, Sqrt, Abs, Pow and Clamp on a Float64
+    // tensor compute in double (Math.Exp, Math.Log, …) and return Float64, with no gradient; every
+    // other unary op reads it as float32.
 
     public Tensor Neg()
     {
+        if (Dtype == DType.Float64)
+            return MapDouble(static x => -x);
         var (y, _) = UnaryForward(TensorPrimitives.Negate);
         return Record(y, "neg", [this], g => [g.Neg()]);
     }
 
     public Tensor Exp()
     {
+        if (Dtype == DType.Float64)
+            return MapDouble(Math.Exp);
         var (y, _) = UnaryForward(TensorPrimitives.Exp);
         return Record(y, "exp", [this], g => [Binary(g, y, BinaryOp.Mul, "exp")]);
     }
 
     public Tensor Log()
     {
+        if (Dtype == DType.Float64)
+            return MapDouble(Math.Log);
         var (y, x) = UnaryForward(TensorPrimitives.Log);
         return Record(y, "log", [this], g => [Binary(g, x, BinaryOp.Div, "log")]);
     }
 
     public Tensor Sqrt()
     {
+        if (Dtype == DType.Float64)
+            return MapDouble(Math.Sqrt);
         var (y, _) = UnaryForward(TensorPrimitives.Sqrt);
         // d sqrt(x) = 1 / (2 sqrt(x))
         return Record(y, "sqrt", [this], g => [Binary(g, Binary(y, Scalar(2f), BinaryOp.Mul, "sqrt"), BinaryOp.Div, "sqrt")]);
@@ -78,9 +88,11 @@ public sealed partial class Tensor
         })]);
     }
 
-    /// <summary>x^p for a scalar exponent.</summary>
+    /// <summary>x^p for a scalar exponent (on Float64: <see cref="Math.Pow"/> with p widened).</summary>
     public Tensor Pow(float p)
     {
+        if (Dtype == DType.Float64)
+            return MapDouble(x => Math.Pow(x, p));
         var (y, x) = UnaryForward((s, d) => TensorPrimitives.Pow(s, p, d));
         // d xᵖ = p·x^(p−1)
         return Record(y, "pow", [this], g => [ChainGrad(g, x, (v, d) =>
@@ -98,6 +110,8 @@ public sealed partial class Tensor
     /// <summary>|x|; the gradient at 0 is 0.</summary>
     public Tensor Abs()
     {
+        if (Dtype == DType.Float64)
+            return MapDouble(Math.Abs);
         var (y, x) = UnaryForward(TensorPrimitives.Abs);
         return Record(y, "abs", [this], g => [ChainGrad(g, x, static (v, d) =>
         {
@@ -263,12 +277,17 @@ public sealed partial class Tensor
     private static readonly double[] ErfCoefficients =
         [-0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223];
 
-    /// <summary>Clamps to [min, max] (either may be null); the gradient is 0 outside.</summary>
+    /// <summary>
+    /// Clamps to [min, max] (either may be null); the gradient is 0 outside. On a Float64 tensor
+    /// the bounds are widened exactly and the result is Float64 (no gradient).
+    /// </summary>
     public Tensor Clamp(float? min = null, float? max = null)
     {
         float lo = min ?? float.NegativeInfinity, hi = max ?? float.PositiveInfinity;
         if (lo > hi)
             throw new ArgumentException($"Clamp: min {lo} is greater than max {hi}");
+        if (Dtype == DType.Float64)
+            return Clamp((double?)min, (double?)max);
         var (y, x) = UnaryForward((s, d) =>
         {
             TensorPrimitives.Max(s, lo, d);

@@ -6,7 +6,7 @@ public sealed partial class Tensor
     /// <summary>This tensor if it is contiguous, else a contiguous copy (differentiable).</summary>
     public Tensor Contiguous() => IsContiguous ? this : Clone();
 
-    /// <summary>A contiguous copy with its own storage (differentiable).</summary>
+    /// <summary>A contiguous copy with its own storage, same dtype (differentiable for float32).</summary>
     public Tensor Clone()
     {
         Tensor result;
@@ -21,10 +21,16 @@ public sealed partial class Tensor
                 var h = new ushort[Numel];
                 StridedCopy.Copy(H!, Offset, ShapeArr, StridesArr, h);
                 return new Tensor(h, (int[])ShapeArr.Clone());
-            default:
+            case DType.Int32:
                 var ints = new int[Numel];
                 StridedCopy.Copy(I!, Offset, ShapeArr, StridesArr, ints);
                 return new Tensor(ints, (int[])ShapeArr.Clone());
+            case DType.Float64:
+                var doubles = new double[Numel];
+                StridedCopy.Copy(D!, Offset, ShapeArr, StridesArr, doubles);
+                return new Tensor(doubles, (int[])ShapeArr.Clone());
+            default:
+                throw UnknownDtype("Clone");
         }
         return Record(result, "clone", [this], g => [g]);
     }
@@ -33,7 +39,9 @@ public sealed partial class Tensor
     {
         DType.Float32 => new Tensor(F!, shape, strides, offset),
         DType.BFloat16 => new Tensor(H!, shape, strides, offset),
-        _ => new Tensor(I!, shape, strides, offset),
+        DType.Int32 => new Tensor(I!, shape, strides, offset),
+        DType.Float64 => new Tensor(D!, shape, strides, offset),
+        _ => throw UnknownDtype("view"),
     };
 
     /// <summary>Same elements, new shape; one dim may be -1. A view when contiguous, else a copy.</summary>
@@ -300,33 +308,53 @@ public sealed partial class Tensor
         }
     }
 
-    /// <summary>A float32 copy (bf16 and int32 converted; float32 returned as is).</summary>
+    /// <summary>
+    /// A float32 copy: bf16 and int32 converted, float64 rounded to the nearest float32 (exactly
+    /// <c>(float)d</c> per element); float32 returned as is. Ops that compute read every other
+    /// dtype through this.
+    /// </summary>
     public Tensor Float()
     {
         if (Dtype == DType.Float32)
             return this;
         var c = Contiguous();
         var data = new float[Numel];
-        if (Dtype == DType.BFloat16)
+        switch (Dtype)
         {
-            BFloat16.ToFloat(c.HalfSpan, data);
-        }
-        else
-        {
-            var ints = c.IntSpan;
-            for (int i = 0; i < data.Length; i++)
-                data[i] = ints[i];
+            case DType.BFloat16:
+                BFloat16.ToFloat(c.HalfSpan, data);
+                break;
+            case DType.Int32:
+                var ints = c.IntSpan;
+                for (int i = 0; i < data.Length; i++)
+                    data[i] = ints[i];
+                break;
+            case DType.Float64:
+                var doubles = c.DoubleSpan;
+                for (int i = 0; i < data.Length; i++)
+                    data[i] = (float)doubles[i];
+                break;
+            default:
+                throw UnknownDtype("Float");
         }
         return new Tensor(data, (int[])ShapeArr.Clone());
     }
 
-    /// <summary>A bf16 copy for storage of frozen weights (not differentiable).</summary>
+    /// <summary>A bf16 copy for storage of frozen weights, rounded to nearest even (not differentiable).</summary>
     public Tensor ToBFloat16()
     {
         if (Dtype == DType.BFloat16)
             return this;
-        var c = Float().Contiguous();
         var data = new ushort[Numel];
+        if (Dtype == DType.Float64)
+        {
+            // Rounded once from the double, not via float32 (which could round twice).
+            var doubles = Contiguous().DoubleSpan;
+            for (int i = 0; i < data.Length; i++)
+                data[i] = BFloat16FromDouble(doubles[i]);
+            return new Tensor(data, (int[])ShapeArr.Clone());
+        }
+        var c = Float().Contiguous();
         BFloat16.FromFloat(c.Span, data);
         return new Tensor(data, (int[])ShapeArr.Clone());
     }
@@ -336,8 +364,16 @@ public sealed partial class Tensor
     {
         if (Dtype == DType.Int32)
             return this;
-        var f = Float().Contiguous().Span;
         var data = new int[Numel];
+        if (Dtype == DType.Float64)
+        {
+            // Truncated from the double itself: via float32, 16777217.5 would become 16777216.
+            var doubles = Contiguous().DoubleSpan;
+            for (int i = 0; i < data.Length; i++)
+                data[i] = (int)doubles[i];
+            return new Tensor(data, (int[])ShapeArr.Clone());
+        }
+        var f = Float().Contiguous().Span;
         for (int i = 0; i < data.Length; i++)
             data[i] = (int)f[i];
         return new Tensor(data, (int[])ShapeArr.Clone());

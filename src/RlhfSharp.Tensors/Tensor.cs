@@ -6,14 +6,18 @@ namespace RlhfSharp.Tensors;
 
 /// <summary>
 /// An n-dimensional array with shape, strides and an offset into shared storage, so views
-/// (reshape, transpose, narrow, expand…) are cheap. Storage is fp32, bf16 (read-only weights)
-/// or int32 (indices). Tensors created by differentiable ops record how to backpropagate.
+/// (reshape, transpose, narrow, expand…) are cheap. Storage is fp32, bf16 (read-only weights),
+/// int32 (indices) or fp64 (exact no-grad statistics: element-wise arithmetic,
+/// Exp/Log/Sqrt/Abs/Pow/Clamp, Where/MaskedFill and Sum/Mean compute in float64 without gradient;
+/// other ops read it as float32; see <see cref="DType.Float64"/>). Tensors created by
+/// differentiable ops record how to backpropagate.
 /// </summary>
 public sealed partial class Tensor
 {
     internal readonly float[]? F;
     internal readonly ushort[]? H;
     internal readonly int[]? I;
+    internal readonly double[]? D;
     internal readonly int[] ShapeArr;
     internal readonly int[] StridesArr;
     internal readonly int Offset;
@@ -43,6 +47,16 @@ public sealed partial class Tensor
     {
         I = data;
         Dtype = DType.Int32;
+        ShapeArr = shape;
+        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        Offset = offset;
+        Numel = ShapeUtil.Numel(shape);
+    }
+
+    internal Tensor(double[] data, int[] shape, int[]? strides = null, int offset = 0)
+    {
+        D = data;
+        Dtype = DType.Float64;
         ShapeArr = shape;
         StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
         Offset = offset;
@@ -84,6 +98,8 @@ public sealed partial class Tensor
         {
             if (GradFn is not null)
                 throw new InvalidOperationException($"RequiresGrad can only be set on a leaf tensor; this one was produced by '{GradFn.Op}'. Use Detach() first.");
+            if (value && Dtype == DType.Float64)
+                throw new InvalidOperationException("only float32 tensors can require grad; this one is Float64, storage for no-grad statistics. Call Float() for a float32 copy that can.");
             if (value && Dtype != DType.Float32)
                 throw new InvalidOperationException($"only float32 tensors can require grad; this one is {Dtype}");
             _requiresGrad = value;
@@ -115,7 +131,7 @@ public sealed partial class Tensor
         get
         {
             if (F is null)
-                throw new InvalidOperationException($"expected a float32 tensor, got {Dtype}");
+                throw new InvalidOperationException($"expected a float32 tensor, got {Dtype}; call Float() first");
             if (!IsContiguous)
                 throw new InvalidOperationException("internal: Span of a non-contiguous tensor; call Contiguous() first");
             return F.AsSpan(Offset, Numel);
@@ -218,7 +234,7 @@ public sealed partial class Tensor
 
     // ---- reading ----------------------------------------------------------------------------
 
-    /// <summary>The elements in row-major order as float32 (bf16 and int32 are converted).</summary>
+    /// <summary>The elements in row-major order as float32 (bf16 and int32 converted, float64 rounded to nearest).</summary>
     public float[] ToArray()
     {
         return Float().Contiguous().Span.ToArray();
@@ -240,7 +256,7 @@ public sealed partial class Tensor
         return ToArray()[0];
     }
 
-    /// <summary>Element at a full index (for tests and debugging; slow).</summary>
+    /// <summary>Element at a full index as float32, float64 rounded to nearest (for tests and debugging; slow).</summary>
     [System.Runtime.CompilerServices.IndexerName("Element")]
     public float this[params int[] index]
     {
@@ -259,7 +275,9 @@ public sealed partial class Tensor
             {
                 DType.Float32 => F![off],
                 DType.BFloat16 => BFloat16.ToFloat(H![off]),
-                _ => I![off],
+                DType.Int32 => I![off],
+                DType.Float64 => (float)D![off],
+                _ => throw UnknownDtype("Element"),
             };
         }
     }
@@ -276,7 +294,10 @@ public sealed partial class Tensor
         if (Numel <= 16)
         {
             sb.Append(" [");
-            sb.Append(string.Join(", ", ToArray().Select(v => v.ToString("G6", CultureInfo.InvariantCulture))));
+            var values = Dtype == DType.Float64
+                ? ToDoubleArray().Select(v => v.ToString("G6", CultureInfo.InvariantCulture))
+                : ToArray().Select(v => v.ToString("G6", CultureInfo.InvariantCulture));
+            sb.Append(string.Join(", ", values));
             sb.Append(']');
         }
         return sb.ToString();

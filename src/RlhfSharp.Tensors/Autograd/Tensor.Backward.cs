@@ -8,6 +8,8 @@ public sealed partial class Tensor
     /// Records <paramref name="result"/> as the output of a differentiable op when grad mode is on
     /// and some input requires grad. <paramref name="backward"/> gets dL/d(result) and returns
     /// dL/d(input) per input (null where not needed), shaped like each input.
+    /// A Float64 result is never recorded: float64 arithmetic has no backward, so an op that mixes
+    /// a Float64 operand with a float32 one that requires grad (grad mode on) throws here.
     /// </summary>
     internal static Tensor Record(Tensor result, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
     {
@@ -18,6 +20,11 @@ public sealed partial class Tensor
             any |= t.RequiresGrad;
         if (!any)
             return result;
+        if (result.Dtype == DType.Float64)
+        {
+            throw new InvalidOperationException(
+                $"{op}: float64 ops carry no gradient, but a float32 input requires grad; convert the Float64 operand with Float() first (or compute under GradMode.NoGrad())");
+        }
         result.GradFn = new Node(op, inputs, backward);
         result._requiresGrad = true;
         return result;
@@ -30,7 +37,9 @@ public sealed partial class Tensor
         {
             DType.Float32 => new Tensor(F!, ShapeArr, StridesArr, Offset),
             DType.BFloat16 => new Tensor(H!, ShapeArr, StridesArr, Offset),
-            _ => new Tensor(I!, ShapeArr, StridesArr, Offset),
+            DType.Int32 => new Tensor(I!, ShapeArr, StridesArr, Offset),
+            DType.Float64 => new Tensor(D!, ShapeArr, StridesArr, Offset),
+            _ => throw UnknownDtype("Detach"),
         };
     }
 
@@ -56,7 +65,7 @@ public sealed partial class Tensor
         }
         else
         {
-            gradient = gradient.Float(); // an int32 or bf16 seed gradient still accumulates as float32
+            gradient = gradient.Float(); // an int32, bf16 or float64 seed gradient still accumulates as float32
         }
 
         using var _ = GradMode.NoGrad();

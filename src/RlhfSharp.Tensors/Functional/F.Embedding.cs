@@ -6,9 +6,10 @@ namespace RlhfSharp.Tensors;
 public static partial class F
 {
     /// <summary>
-    /// Row lookup: out[.., :] = weight[ids[..], :]. A bf16 weight is converted row by row. Backward
-    /// scatter-adds the gradient rows into a [V, C] gradient (only when the weight requires grad;
-    /// bf16 weights never do); saved: the ids. weight [V, C], ids int32 [..] -> [.., C]
+    /// Row lookup: out[.., :] = weight[ids[..], :]. A bf16 weight is converted row by row, a float64
+    /// one read as float32. Backward scatter-adds the gradient rows into a [V, C] gradient (only
+    /// when the weight requires grad; bf16 and float64 weights never do); saved: the ids.
+    /// weight [V, C], ids int32 [..] -> [.., C]
     /// </summary>
     public static Tensor Embedding(Tensor weight, Tensor ids)
     {
@@ -23,7 +24,9 @@ public static partial class F
             if ((uint)idx[i] >= (uint)v)
                 throw new IndexOutOfRangeException($"Embedding: id {idx[i]} at flat position {i} is out of range for a vocabulary of {v} rows (valid ids: 0..{v - 1})");
         }
-        var w = weight.Contiguous().Detach();
+        // Rows are read as float32: a bf16 weight row by row below, a float64 one converted (rounded
+        // to nearest) as a whole first.
+        var w = weight.Dtype == DType.Float64 ? weight.Float() : weight.Contiguous().Detach();
         var y = Uninit(idx.Length * c);
         if (w.Dtype == DType.BFloat16)
         {
