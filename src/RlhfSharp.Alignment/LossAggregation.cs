@@ -57,41 +57,4 @@ public static class LossAggregator
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown loss aggregation mode");
         }
     }
-
-    /// <summary>
-    /// The same reduction on plain numbers, row-major: perToken and mask hold B·T values with
-    /// rows of length <paramref name="t"/>.
-    /// </summary>
-    public static double Aggregate(ReadOnlySpan<double> perToken, ReadOnlySpan<double> mask, int t, LossAggregation mode)
-    {
-        if (t <= 0 || perToken.Length != mask.Length || perToken.Length % t != 0)
-            throw new ArgumentException($"Aggregate: {perToken.Length} values and {mask.Length} mask entries must be equal and a multiple of the row length {t}");
-        int b = perToken.Length / t;
-        if (mode == LossAggregation.TokenMean)
-        {
-            double num = 0, den = 0;
-            for (int i = 0; i < perToken.Length; i++)
-            {
-                num += perToken[i] * mask[i];
-                den += mask[i];
-            }
-            return num / Math.Max(den, 1);
-        }
-        if (mode is not (LossAggregation.SeqMeanTokenMean or LossAggregation.SeqMeanTokenSum))
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown loss aggregation mode");
-        if (b == 0)
-            return 0;
-        double total = 0;
-        for (int row = 0; row < b; row++)
-        {
-            double num = 0, den = 0;
-            for (int j = row * t; j < (row + 1) * t; j++)
-            {
-                num += perToken[j] * mask[j];
-                den += mask[j];
-            }
-            total += mode == LossAggregation.SeqMeanTokenMean ? num / Math.Max(den, 1) : num;
-        }
-        return total / b;
-    }
 }

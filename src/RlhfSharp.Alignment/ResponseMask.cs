@@ -11,33 +11,29 @@ public static class ResponseMask
 {
     /// <summary>Response length of each row. mask [B, T] (1 real, 0 padding) -> [B]</summary>
     /// <exception cref="ArgumentException">A mask value is not 0 or 1, or a 1 follows a 0 (not right-padded).</exception>
-    public static int[] Lengths(double[,] mask, string caller)
+    public static int[] Lengths(Tensor mask, string caller)
     {
-        int rows = mask.GetLength(0), cols = mask.GetLength(1);
+        if (mask.Rank != 2)
+            throw new ArgumentException($"{caller}: the response mask must be [B, T], got {ShapeText(mask)}");
+        var m = mask.ToDoubleArray();
+        int rows = mask.Size(0), cols = mask.Size(1);
         var lengths = new int[rows];
         for (int b = 0; b < rows; b++)
         {
             int length = 0;
             for (int t = 0; t < cols; t++)
             {
-                double m = mask[b, t];
-                if (m != 0 && m != 1)
-                    throw new ArgumentException($"{caller}: response mask[{b}, {t}] is {m}; a response mask holds only 0 (padding) and 1 (real token)");
-                if (m == 1 && length != t)
+                double v = m[(b * cols) + t];
+                if (v != 0 && v != 1)
+                    throw new ArgumentException($"{caller}: response mask[{b}, {t}] is {v}; a response mask holds only 0 (padding) and 1 (real token)");
+                if (v == 1 && length != t)
                     throw new ArgumentException($"{caller}: response mask row {b} has a real token at position {t} after padding at position {length}; responses must be right-padded");
-                if (m == 1)
+                if (v == 1)
                     length++;
             }
             lengths[b] = length;
         }
         return lengths;
-    }
-
-    /// <summary>Throws unless <paramref name="x"/> has the mask's shape [B, T].</summary>
-    public static void CheckShape(double[,] x, double[,] mask, string caller, string name)
-    {
-        if (x.GetLength(0) != mask.GetLength(0) || x.GetLength(1) != mask.GetLength(1))
-            throw new ArgumentException($"{caller}: {name} is [{x.GetLength(0)}, {x.GetLength(1)}] but the response mask is [{mask.GetLength(0)}, {mask.GetLength(1)}]; both must be [B, T]");
     }
 
     /// <summary>Throws unless <paramref name="x"/> has the mask's shape [B, T] (a 2-D tensor).</summary>
@@ -49,30 +45,12 @@ public static class ResponseMask
             throw new ArgumentException($"{caller}: {name} is {ShapeText(x)} but the response mask is {ShapeText(mask)}; both must be [B, T]");
     }
 
-    /// <summary>Copies a [B, T] tensor into a double grid (no gradient).</summary>
-    public static double[,] ToGrid(Tensor x)
+    /// <summary>Throws unless <paramref name="x"/> is [B] with the mask's B.</summary>
+    public static void CheckRows(Tensor x, Tensor mask, string caller, string name)
     {
-        if (x.Rank != 2)
-            throw new ArgumentException($"ResponseMask.ToGrid: expected a [B, T] tensor, got {ShapeText(x)}");
-        var data = x.ToArray();
-        int rows = x.Size(0), cols = x.Size(1);
-        var grid = new double[rows, cols];
-        for (int b = 0; b < rows; b++)
-            for (int t = 0; t < cols; t++)
-                grid[b, t] = data[(b * cols) + t];
-        return grid;
+        if (x.Rank != 1 || mask.Rank != 2 || x.Size(0) != mask.Size(0))
+            throw new ArgumentException($"{caller}: {name} is {ShapeText(x)} but the response mask is {ShapeText(mask)}; {name} must be [B]");
     }
 
-    /// <summary>Wraps a double grid [B, T] as a float32 tensor [B, T].</summary>
-    public static Tensor FromGrid(double[,] x)
-    {
-        int rows = x.GetLength(0), cols = x.GetLength(1);
-        var data = new float[rows * cols];
-        for (int b = 0; b < rows; b++)
-            for (int t = 0; t < cols; t++)
-                data[(b * cols) + t] = (float)x[b, t];
-        return Tensor.FromArray(data, rows, cols);
-    }
-
-    private static string ShapeText(Tensor x) => "[" + string.Join(", ", x.Shape) + "]";
+    internal static string ShapeText(Tensor x) => "[" + string.Join(", ", x.Shape) + "]";
 }

@@ -19,7 +19,7 @@ public static class RlhfCli
     public static RootCommand CreateRootCommand(IEnumerable<IVerb>? extraVerbs = null)
     {
         var root = new RootCommand(
-            "rlhf: post-train decoder-only language models (SFT, reward models, PPO, DPO) in .NET.");
+            "rlhf: post-train decoder-only language models (SFT, reward models, PPO, GRPO and RLOO, DPO, AI and human labelling) in .NET.");
         foreach (IVerb verb in VerbRegistry.Product().Concat(extraVerbs ?? []))
         {
             root.Add(verb.CreateCommand());

@@ -1,4 +1,6 @@
+using RlhfSharp.Alignment.Algorithms;
 using RlhfSharp.Alignment.Grpo;
+using RlhfSharp.Alignment.Kl;
 using RlhfSharp.Tensors;
 
 namespace RlhfSharp.Alignment.Tests;
@@ -19,6 +21,12 @@ public class GrpoLossTests
     private static readonly float[] Advantages = [1f, 1f, 1f, 1f, -1f, -1f];
     private static readonly Tensor Mask = Tensor.FromArray([1f, 1f, 0f, 1f, 1f, 1f], 2, 3);
 
+    // Losses are float32 (ratios of a few units, each op rounded to 2⁻²⁴ relative), so they are
+    // checked to 5 decimals; clip fractions are counts over 5 tokens, exact in double.
+    private static readonly PolicyLossSettings Clip02 = new() { ClipLow = 0.2 };
+
+    private static Tensor TokenAdvantages() => Tensor.FromArray(Advantages, 2, 3);
+
     private static (Tensor LogProbs, Tensor Old, Tensor Ref) Inputs()
     {
         var logp = Ratios.Select(r => -1f + MathF.Log(r)).ToArray();
@@ -35,7 +43,7 @@ public class GrpoLossTests
         //   (the KL terms add 0.1·(0.306853 + 0.193147) = 0.1·0.5 = 0.05 to the policy sum −0.5)
         // clip fraction 2/5 = 0.4; mean KL 0.5/5 = 0.1
         var (lp, old, reference) = Inputs();
-        var output = GrpoLoss.Compute(lp, old, reference, Tensor.FromArray(Advantages, 2, 3), Mask, clipEps: 0.2f, klCoef: 0.1f);
+        var output = GrpoLoss.Compute(lp, old, reference, TokenAdvantages(), Mask, Clip02, beta: 0.1);
         Assert.Equal(-0.09, output.Loss.Item(), 5);
         Assert.Equal(0.4, output.ClipFraction, 12);
         Assert.Equal(0.1, output.Kl, 5);
@@ -48,7 +56,7 @@ public class GrpoLossTests
         // row 0: (−1.1 − 1.169315)/2 = −1.134657; row 1: (−0.5 + 0.819315 + 1.5)/3 = 0.606438
         // loss = (−1.134657 + 0.606438)/2 = −0.264110; the metrics stay token means
         var (lp, old, reference) = Inputs();
-        var output = GrpoLoss.Compute(lp, old, reference, Tensor.FromArray(Advantages, 2, 3), Mask, 0.2f, 0.1f, LossAggregation.SeqMeanTokenMean);
+        var output = GrpoLoss.Compute(lp, old, reference, TokenAdvantages(), Mask, Clip02 with { Aggregation = LossAggregation.SeqMeanTokenMean }, 0.1);
         Assert.Equal(-0.264110, output.Loss.Item(), 5);
         Assert.Equal(0.4, output.ClipFraction, 12);
         Assert.Equal(0.1, output.Kl, 5);
@@ -66,7 +74,7 @@ public class GrpoLossTests
         //   (1, 1): 0.1·(1 − ½)/5 = 0.01        (clipped, d = −ln 2)
         //   (1, 2): 1.5/5 = 0.3
         var (lp, old, reference) = Inputs();
-        GrpoLoss.Compute(lp, old, reference, Tensor.FromArray(Advantages, 2, 3), Mask, 0.2f, 0.1f).Loss.Backward();
+        GrpoLoss.Compute(lp, old, reference, TokenAdvantages(), Mask, Clip02, 0.1).Loss.Backward();
         var g = lp.Grad!.ToArray();
         double[] want = [-0.22, -0.02, 0, -0.1, 0.01, 0.3];
         for (int i = 0; i < want.Length; i++)
@@ -80,7 +88,8 @@ public class GrpoLossTests
         // broadcast over its tokens: row 0 A = 2 on 2 tokens, row 1 A = −1 on 3 tokens:
         // token-mean = −(2 + 2 − 1 − 1 − 1)/5 = −0.2
         var lp = Tensor.Full(-0.7f, 2, 3);
-        var output = GrpoLoss.Compute(lp, lp, lp, Tensor.FromArray([2f, -1f]), Mask, klCoef: 0f);
+        var advantages = GroupAdvantages.ToTokens(Tensor.FromArray(new double[] { 2, -1 }, 2), Mask);
+        var output = GrpoLoss.Compute(lp, lp, lp, advantages, Mask, Clip02, beta: 0);
         Assert.Equal(-0.2, output.Loss.Item(), 6);
         Assert.Equal(0, output.ClipFraction, 12);
         Assert.Equal(0, output.Kl, 6);
@@ -93,16 +102,86 @@ public class GrpoLossTests
         // token (1, 1) with r = 0.5, A = −1 is still clipped at 0.8.
         // token-mean = (−1.1 − 1.5 − 0.5 + 0.8 + 1.5)/5 = −0.8/5 = −0.16 (β = 0); clip fraction 1/5
         var (lp, old, reference) = Inputs();
-        var output = GrpoLoss.Compute(lp, old, reference, Tensor.FromArray(Advantages, 2, 3), Mask, 0.2f, 0f, clipEpsHigh: 0.6f);
+        var output = GrpoLoss.Compute(lp, old, reference, TokenAdvantages(), Mask, Clip02 with { ClipHigh = 0.6 }, beta: 0);
         Assert.Equal(-0.16, output.Loss.Item(), 5);
         Assert.Equal(0.2, output.ClipFraction, 12);
+    }
+
+    [Fact]
+    public void K1EstimatorAddsTheSignedLogRatio()
+    {
+        // k1 = logp − ref = −d: 0, −ln 2, 0, ln 2, 0 on the real tokens, summing to 0, so the KL term adds
+        // nothing: token-mean = (−1.1 − 1.2 − 0.5 + 0.8 + 1.5)/5 = −0.5/5 = −0.1, mean KL 0
+        var (lp, old, reference) = Inputs();
+        var output = GrpoLoss.Compute(lp, old, reference, TokenAdvantages(), Mask, Clip02, 0.1, klEstimator: KlEstimator.K1);
+        Assert.Equal(-0.1, output.Loss.Item(), 5);
+        Assert.Equal(0.4, output.ClipFraction, 12);
+        Assert.Equal(0, output.Kl, 6);
+    }
+
+    [Fact]
+    public void TheRegisteredPpoClipIsTheDefaultPolicyLoss()
+    {
+        // the same hand-worked case with the policy loss looked up by name: token-mean −0.09, clip fraction 0.4
+        var (lp, old, reference) = Inputs();
+        var output = GrpoLoss.Compute(lp, old, reference, TokenAdvantages(), Mask, Clip02, 0.1, policyLoss: PolicyLosses.Get("ppo_clip"));
+        Assert.Equal(-0.09, output.Loss.Item(), 5);
+        Assert.Equal(0.4, output.ClipFraction, 12);
+        var (lp2, old2, reference2) = Inputs();
+        Assert.Equal(GrpoLoss.Compute(lp2, old2, reference2, TokenAdvantages(), Mask, Clip02, 0.1).Loss.Item(), output.Loss.Item());
+    }
+
+    /// <summary>
+    /// The hand-worked inputs with the padded token (0, 2) holding logp = −∞, old = NaN, ref = +∞
+    /// (the conventions let padding hold anything, NaN and ±∞ included).
+    /// </summary>
+    private static (Tensor LogProbs, Tensor Old, Tensor Ref) DirtyPaddingInputs()
+    {
+        var (lp, old, reference) = Inputs();
+        var logp = lp.ToArray();
+        var oldLogp = old.ToArray();
+        var refLogp = reference.ToArray();
+        logp[2] = float.NegativeInfinity;
+        oldLogp[2] = float.NaN;
+        refLogp[2] = float.PositiveInfinity;
+        var dirty = Tensor.FromArray(logp, 2, 3);
+        dirty.RequiresGrad = true;
+        return (dirty, Tensor.FromArray(oldLogp, 2, 3), Tensor.FromArray(refLogp, 2, 3));
+    }
+
+    [Fact]
+    public void PaddingHoldingInfinitiesDoesNotReachTheLossOrMetrics()
+    {
+        // the same numbers as the clean hand-worked case: loss −0.09, clip fraction 0.4, mean KL 0.1
+        var (lp, old, reference) = DirtyPaddingInputs();
+        var output = GrpoLoss.Compute(lp, old, reference, TokenAdvantages(), Mask, Clip02, 0.1);
+        Assert.Equal(-0.09, output.Loss.Item(), 5);
+        Assert.Equal(0.4, output.ClipFraction, 12);
+        Assert.Equal(0.1, output.Kl, 5);
+    }
+
+    [Fact]
+    public void PaddingHoldingInfinitiesDoesNotReachTheGradient()
+    {
+        // the gradient of the clean hand-worked case (GradientFollowsTheActiveTermOfEachToken), 0 on padding
+        var (lp, old, reference) = DirtyPaddingInputs();
+        GrpoLoss.Compute(lp, old, reference, TokenAdvantages(), Mask, Clip02, 0.1).Loss.Backward();
+        var g = lp.Grad!.ToArray();
+        double[] want = [-0.22, -0.02, 0, -0.1, 0.01, 0.3];
+        for (int i = 0; i < want.Length; i++)
+            Assert.Equal(want[i], g[i], 5);
     }
 
     [Fact]
     public void ShapesAreChecked()
     {
         var x = Tensor.Zeros(2, 3);
-        Assert.Throws<ShapeMismatchException>(() => GrpoLoss.Compute(x, x, x, Tensor.Zeros(3), Mask));
-        Assert.Throws<ShapeMismatchException>(() => GrpoLoss.Compute(x, Tensor.Zeros(2, 2), x, x, Mask));
+        var advantages = Assert.Throws<ArgumentException>(() => GrpoLoss.Compute(x, x, x, Tensor.Zeros(3), Mask, Clip02));
+        Assert.Contains("advantages", advantages.Message);
+        var old = Assert.Throws<ArgumentException>(() => GrpoLoss.Compute(x, Tensor.Zeros(2, 2), x, x, Mask, Clip02));
+        Assert.Contains("oldLogp", old.Message);
+        var reference = Assert.Throws<ArgumentException>(() => GrpoLoss.Compute(x, x, Tensor.Zeros(2, 2), x, Mask, Clip02));
+        Assert.Contains("refLogp", reference.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => GrpoLoss.Compute(x, x, x, x, Mask, Clip02, beta: -0.1));
     }
 }

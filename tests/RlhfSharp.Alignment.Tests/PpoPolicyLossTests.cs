@@ -15,18 +15,21 @@ public class PpoPolicyLossTests
     // token mean = (−1.105171 − 1.2 + 0.8 + 1.648721)/4 = 0.143550/4 = 0.0358875; clip fraction 2/4;
     // gradients /4: −0.276293, 0, 0, 0.412180, 0 (padding).
     // approx KL (k2) = ½·(0.01 + 0.25 + 0.25 + 0.25)/4 = 0.095; ratio mean = 5.009144/4 = 1.252286, max 1.648721.
+    private static readonly PolicyLossSettings Clip02 = new() { ClipLow = 0.2, ClipHigh = null, Aggregation = LossAggregation.TokenMean, ApproxKl = KlEstimator.K2 };
+
     private static (Tensor Logp, Tensor LogpOld, Tensor Advantages, Tensor Mask) FourCases()
     {
         var logp = Tensor.FromArray([0.1f, 0.5f, -0.5f, 0.5f, float.NegativeInfinity], 1, 5);
         logp.RequiresGrad = true;
-        return (logp, Tensor.FromArray([0f, 0f, 0f, 0f, 3f], 1, 5), Tensor.FromArray([1f, 1f, -1f, -1f, 5f], 1, 5), Tensor.FromArray([1f, 1f, 1f, 1f, 0f], 1, 5));
+        // Advantages are float64, as Gae and Whitening give them.
+        return (logp, Tensor.FromArray([0f, 0f, 0f, 0f, 3f], 1, 5), Tensor.FromArray(new double[] { 1, 1, -1, -1, 5 }, 1, 5), Tensor.FromArray([1f, 1f, 1f, 1f, 0f], 1, 5));
     }
 
     [Fact]
     public void FourCasesMatchHandWorkedNumbers()
     {
         var (logp, logpOld, adv, mask) = FourCases();
-        var result = PolicyLoss.Compute(logp, logpOld, adv, mask, clipRange: 0.2);
+        var result = PolicyLoss.PpoClip(logp, logpOld, adv, mask, Clip02);
         Assert.Equal(0.0358875, result.Loss.Item(), 5);
         Assert.Equal(0.5, result.ClipFraction, 12);
         Assert.Equal(0.095, result.ApproxKl, 6);
@@ -35,10 +38,27 @@ public class PpoPolicyLossTests
     }
 
     [Fact]
+    public void PerTokenIsTheLossBeforeAggregation()
+    {
+        // The four per-token losses worked out above, 0 on padding; their token mean over the mask is Loss.
+        var (logp, logpOld, adv, mask) = FourCases();
+        var result = PolicyLoss.PpoClip(logp, logpOld, adv, mask, Clip02);
+        Assert.Equal(new[] { 1, 5 }, result.PerToken.Shape);
+        var perToken = result.PerToken.ToArray();
+        Assert.Equal(-1.105171, perToken[0], 5);
+        Assert.Equal(-1.2, perToken[1], 5);
+        Assert.Equal(0.8, perToken[2], 5);
+        Assert.Equal(1.648721, perToken[3], 5);
+        Assert.Equal(0, perToken[4], 12);
+        Assert.Equal(result.Loss.Item(), Masked.Mean(result.PerToken, mask).Item());
+        Assert.Equal(0.0358875, Masked.Mean(result.PerToken.Double(), mask).ItemDouble(), 5);
+    }
+
+    [Fact]
     public void GradientIsMinusAdvantageTimesRatioOnlyWhereUnclipped()
     {
         var (logp, logpOld, adv, mask) = FourCases();
-        PolicyLoss.Compute(logp, logpOld, adv, mask, clipRange: 0.2).Loss.Backward();
+        PolicyLoss.PpoClip(logp, logpOld, adv, mask, Clip02).Loss.Backward();
         var g = logp.Grad!.ToArray();
         Assert.Equal(-0.276293, g[0], 5);
         Assert.Equal(0, g[1]);
@@ -52,7 +72,7 @@ public class PpoPolicyLossTests
     {
         // k3 with d = logp − logp_old: e^−d − 1 + d = 0.004837, 0.106531, 0.148721, 0.106531 → mean 0.366620/4 = 0.091655
         var (logp, logpOld, adv, mask) = FourCases();
-        Assert.Equal(0.091655, PolicyLoss.Compute(logp, logpOld, adv, mask, approxKl: KlEstimator.K3).ApproxKl, 5);
+        Assert.Equal(0.091655, PolicyLoss.PpoClip(logp, logpOld, adv, mask, Clip02 with { ApproxKl = KlEstimator.K3 }).ApproxKl, 5);
     }
 
     [Fact]
@@ -64,7 +84,7 @@ public class PpoPolicyLossTests
         var logpOld = Tensor.FromArray([-0.3f, -1.7f, -2.2f, 4f], 2, 2);
         var adv = Tensor.FromArray([0.5f, -1f, 2f, 7f], 2, 2);
         var mask = Tensor.FromArray([1f, 1f, 1f, 0f], 2, 2);
-        var result = PolicyLoss.Compute(logp, logpOld, adv, mask);
+        var result = PolicyLoss.PpoClip(logp, logpOld, adv, mask, new PolicyLossSettings());
         Assert.Equal(0, result.ClipFraction);
         Assert.Equal(0, result.ApproxKl);
         Assert.Equal(1, result.RatioMean);
@@ -98,9 +118,10 @@ public class PpoPolicyLossTests
         // entropies (1, 2 | 3, padding 50): mean 2 → −0.01·2 = −0.02; gradient −0.01/3 per real token.
         var h = Tensor.FromArray([1f, 2f, 3f, 50f], 2, 2);
         h.RequiresGrad = true;
-        var loss = EntropyBonus.Loss(h, Tensor.FromArray([1f, 1f, 1f, 0f], 2, 2), coef: 0.01);
-        Assert.Equal(-0.02, loss.Item(), 6);
-        loss.Backward();
+        var bonus = EntropyBonus.Compute(h, Tensor.FromArray([1f, 1f, 1f, 0f], 2, 2), coef: 0.01);
+        Assert.Equal(2, bonus.Entropy.Item(), 6);
+        Assert.Equal(-0.02, bonus.Loss.Item(), 6);
+        bonus.Loss.Backward();
         Assert.Equal(-0.01 / 3, h.Grad!.ToArray()[0], 6);
         Assert.Equal(0, h.Grad!.ToArray()[3]);
     }

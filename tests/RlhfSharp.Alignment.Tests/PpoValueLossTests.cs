@@ -15,10 +15,10 @@ public class PpoValueLossTests
     {
         var v = Tensor.FromArray([1.1f, 1.5f, 1.5f, float.NaN], 1, 4);
         v.RequiresGrad = true;
-        var result = ValueLoss.Compute(
+        ValueLossOutput result = ValueLoss.Compute(
             v,
             Tensor.FromArray([1f, 1f, 1f, 9f], 1, 4),
-            Tensor.FromArray([2f, 2f, 0f, -9f], 1, 4),
+            Tensor.FromArray(new double[] { 2, 2, 0, -9 }, 1, 4), // returns are float64, as Gae gives them
             Tensor.FromArray([1f, 1f, 1f, 0f], 1, 4),
             clipRange: 0.2);
         Assert.Equal(0.616667, result.Loss.Item(), 5);
@@ -38,12 +38,12 @@ public class PpoValueLossTests
         //   Var[R]: mean 11/6; deviations −1/3, 1/6, 1/6 → (1/9 + 1/36 + 1/36)/3 = (1/6)/3 = 1/18
         //   R − V = (0.5, 0, −1): mean −1/6; deviations 2/3, 1/6, −5/6 → (4/9 + 1/36 + 25/36)/3 = (7/6)/3 = 7/18
         //   EV = 1 − (7/18)/(1/18) = 1 − 7 = −6
-        double[,] v = { { 1, 2, 40 }, { 3, 50, 60 } };
-        double[,] r = { { 1.5, 2, -4 }, { 2, 0, 0 } };
-        double[,] mask = { { 1, 1, 0 }, { 1, 0, 0 } };
+        var v = Tensor.FromArray(new double[,] { { 1, 2, 40 }, { 3, 50, 60 } });
+        var r = Tensor.FromArray(new double[,] { { 1.5, 2, -4 }, { 2, 0, 0 } });
+        var mask = Tensor.FromArray(new double[,] { { 1, 1, 0 }, { 1, 0, 0 } });
         Assert.Equal(-6, ExplainedVariance.Compute(v, r, mask), 9);
         Assert.Equal(1, ExplainedVariance.Compute(r, r, mask), 12);
-        Assert.Equal(-6, ExplainedVariance.Compute(ResponseMask.FromGrid(v), ResponseMask.FromGrid(r), ResponseMask.FromGrid(mask)), 4);
-        Assert.True(double.IsNaN(ExplainedVariance.Compute(v, new double[,] { { 1, 1, 0 }, { 1, 0, 0 } }, mask)));
+        Assert.Equal(-6, ExplainedVariance.Compute(v.Float(), r.Float(), mask.Float()), 4);
+        Assert.True(double.IsNaN(ExplainedVariance.Compute(v, Tensor.FromArray(new double[,] { { 1, 1, 0 }, { 1, 0, 0 } }), mask)));
     }
 }

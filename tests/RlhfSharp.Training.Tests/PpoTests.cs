@@ -72,14 +72,14 @@ public sealed class PpoTests : IDisposable
         Threads = 1,
     };
 
-    private PpoLearner Learner(PpoConfig cfg, CausalLM policy, Optimizer? optimizer = null)
+    // The gold scorer is the reward and the gold score; the critic starts from the reward model folder.
+    private PpoLearner Learner(PpoConfig cfg, CausalLM policy)
     {
         var reference = PretrainedIO.LoadCausalLM(SftDir);
         reference.Freeze();
-        var critic = PretrainedIO.LoadScorer(RmDir);
         var reward = new GoldRewardSource();
-        var collator = new PromptCollator(_tokenizer, ChatTemplate.Get("chatml"), new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = _tokenizer.PadTokenId });
-        return new PpoLearner(cfg, policy, reference, critic, reward, _tokenizer, collator, reward, optimizer: optimizer);
+        var inputs = new TrainerInputs(_tokenizer, ChatTemplate.Get("chatml"), reward);
+        return new PpoLearner(cfg, new RlContext(inputs, policy, reference, reward, inputs.PromptCollator(cfg.MaxPromptLength)));
     }
 
     private IReadOnlyList<PromptExample> Prompts(int n) => PromptDataset.Load(Path.Combine(DataDir, "prompts_train.jsonl"), new DataLoadOptions()).Take(n).ToList();
@@ -91,10 +91,10 @@ public sealed class PpoTests : IDisposable
     {
         var cfg = Config();
         var policy = PretrainedIO.LoadCausalLM(SftDir);
-        var critic = PretrainedIO.LoadScorer(RmDir);
         // A zero learning rate and no weight decay: the whole PPO machinery runs, nothing moves.
-        var noOp = new AdamW(policy.TrainableParameters().Concat(critic.TrainableParameters()), lr: 0f, weightDecay: 0f);
-        var learner = Learner(cfg, policy, noOp);
+        cfg.LearningRate = 0f;
+        cfg.WeightDecay = 0f;
+        var learner = Learner(cfg, policy);
         var before = Weights(policy);
 
         var result = learner.Step(Prompts(8), 0);
@@ -139,6 +139,45 @@ public sealed class PpoTests : IDisposable
         Assert.Equal(8, result.Rollouts.Count);
         // The adaptive controller moved β after the step (KL was 0 < target, so β shrinks).
         Assert.True(learner.Kl.Beta < cfg.InitKlCoef);
+    }
+
+    [Theory]
+    [InlineData("k1")]
+    [InlineData("k3")]
+    public void TheLoggedKlIsTheKlTheControllerSteersOn(string estimator)
+    {
+        var cfg = Config();
+        cfg.KlEstimator = estimator;
+        cfg.KlTarget = 0.5f;
+        cfg.KlHorizon = 16f;
+        // A reference that differs from the policy, so the KL is not zero.
+        var policy = new CausalLM(TinyConfig(_tokenizer.VocabSize), new Generator(41));
+        var learner = Learner(cfg, policy);
+        double beta = learner.Kl.Beta;
+
+        var m = learner.Step(Prompts(8), 0).Metrics;
+
+        double kl = m["objective/kl"];
+        Assert.True(kl > 0, $"objective/kl = {kl}");
+        // β ← β·(1 + clip(KL/target − 1, ±0.2)·n/horizon) with exactly the logged KL (Ziegler et al. 2019, §2.2).
+        double expected = beta * (1 + (Math.Clamp((kl / cfg.KlTarget) - 1, -0.2, 0.2) * 8 / cfg.KlHorizon));
+        Assert.Equal(expected, learner.Kl.Beta);
+        Assert.Equal(beta, m["objective/kl_coef"]);
+        // The penalty is −β·KL summed over tokens, so the non-score reward is −β times the logged KL.
+        Assert.Equal(-beta * kl, m["objective/non_score_reward"], 9);
+    }
+
+    [Fact]
+    public void UnknownAlgorithmNamesAreConfigErrorsListingTheValidOnes()
+    {
+        var cfg = Config();
+        cfg.KlEstimator = "k4";
+        cfg.PolicyLoss = "ppo_clip_typo";
+        var problems = cfg.Validate().ToList();
+        Assert.Contains(problems, p => p.Contains("'k4'", StringComparison.Ordinal) && p.Contains("k1, k2, k3", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("'ppo_clip_typo'", StringComparison.Ordinal) && p.Contains("ppo_clip", StringComparison.Ordinal));
+        var grpo = new GrpoConfig { Data = DataDir, Model = SftDir, RewardModel = RmDir, Advantage = "gae" };
+        Assert.Contains(grpo.Validate(), p => p.Contains("'gae'", StringComparison.Ordinal) && p.Contains("grpo, rloo", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -30,9 +30,9 @@ public static class DpoLoss
         Tensor policyRejected,
         Tensor refChosen,
         Tensor refRejected,
-        float beta = 0.1f,
+        double beta = 0.1,
         DpoLossType lossType = DpoLossType.Sigmoid,
-        float labelSmoothing = 0f)
+        double labelSmoothing = 0)
     {
         CheckArguments(beta, lossType, labelSmoothing);
         int b = policyChosen.Numel;
@@ -50,10 +50,10 @@ public static class DpoLoss
         Tensor perPair = lossType switch
         {
             // −log σ(h) = softplus(−h) and −log σ(−h) = softplus(h), stable for large |h|.
-            DpoLossType.Sigmoid when labelSmoothing == 0f => u.Mul(-beta).Softplus(),
-            DpoLossType.Sigmoid => u.Mul(-beta).Softplus().Mul(1f - labelSmoothing).Add(u.Mul(beta).Softplus().Mul(labelSmoothing)),
+            DpoLossType.Sigmoid when labelSmoothing == 0 => u.Mul(-beta).Softplus(),
+            DpoLossType.Sigmoid => u.Mul(-beta).Softplus().Mul(1 - labelSmoothing).Add(u.Mul(beta).Softplus().Mul(labelSmoothing)),
             // IPO, Azar et al. 2023, eq. 17: (u − 1/(2β))²
-            _ => u.Sub(1f / (2f * beta)).Pow(2f),
+            _ => u.Sub(1 / (2 * beta)).Pow(2f),
         };
 
         var pc = policyChosen.ToArray();
@@ -74,43 +74,6 @@ public static class DpoLoss
         double n = Math.Max(b, 1);
         return new DpoOutput(perPair.Mean(), sumC / n, sumR / n, wins / n, (sumC - sumR) / n, sumPc / n, sumPr / n);
     }
-
-    /// <summary>
-    /// The loss of one pair from its log-ratio difference u = (π_c − ref_c) − (π_r − ref_r), on plain
-    /// numbers (for metrics and hand-worked tests).
-    /// </summary>
-    public static double PairLoss(double logRatioDifference, double beta = 0.1, DpoLossType lossType = DpoLossType.Sigmoid, double labelSmoothing = 0)
-    {
-        CheckArguments(beta, lossType, labelSmoothing);
-        double u = logRatioDifference;
-        if (lossType == DpoLossType.Ipo)
-            return (u - (1 / (2 * beta))) * (u - (1 / (2 * beta)));
-        double h = beta * u;
-        return ((1 - labelSmoothing) * Softplus(-h)) + (labelSmoothing * Softplus(h));
-    }
-
-    /// <summary>Mean of <see cref="PairLoss"/> over pairs given as four equal-length arrays of sequence log-probs.</summary>
-    public static double Loss(
-        ReadOnlySpan<double> policyChosen,
-        ReadOnlySpan<double> policyRejected,
-        ReadOnlySpan<double> refChosen,
-        ReadOnlySpan<double> refRejected,
-        double beta = 0.1,
-        DpoLossType lossType = DpoLossType.Sigmoid,
-        double labelSmoothing = 0)
-    {
-        int b = policyChosen.Length;
-        if (policyRejected.Length != b || refChosen.Length != b || refRejected.Length != b)
-            throw new ArgumentException($"DpoLoss.Loss: {b} policy chosen, {policyRejected.Length} policy rejected, {refChosen.Length} reference chosen and {refRejected.Length} reference rejected log-probs must have equal length");
-        if (b == 0)
-            return double.NaN;
-        double total = 0;
-        for (int i = 0; i < b; i++)
-            total += PairLoss(policyChosen[i] - refChosen[i] - (policyRejected[i] - refRejected[i]), beta, lossType, labelSmoothing);
-        return total / b;
-    }
-
-    private static double Softplus(double x) => x > 0 ? x + Math.Log(1 + Math.Exp(-x)) : Math.Log(1 + Math.Exp(x));
 
     private static void CheckArguments(double beta, DpoLossType lossType, double labelSmoothing)
     {

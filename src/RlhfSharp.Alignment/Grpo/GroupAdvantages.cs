@@ -14,16 +14,16 @@ namespace RlhfSharp.Alignment.Grpo;
 public static class GroupAdvantages
 {
     /// <summary>
-    /// scores [B·G] -> advantages [B·G]. The G responses of each prompt are contiguous:
-    /// scores[p·G .. p·G + G − 1] belong to prompt p.
+    /// scores [B·G] -> advantages [B·G], float64 without gradient. The G responses of each prompt
+    /// are contiguous: scores[p·G .. p·G + G − 1] belong to prompt p.
     /// </summary>
-    public static double[] Compute(ReadOnlySpan<double> scores, int groupSize, bool scaleByStd = true, double eps = 1e-6)
+    public static Tensor Compute(Tensor scores, int groupSize, bool scaleByStd = true, double eps = 1e-6)
     {
-        CheckGroups(scores.Length, groupSize, "GroupAdvantages");
-        var advantages = new double[scores.Length];
-        for (int start = 0; start < scores.Length; start += groupSize)
+        var values = CheckScores(scores, groupSize, "GroupAdvantages");
+        var advantages = new double[values.Length];
+        for (int start = 0; start < values.Length; start += groupSize)
         {
-            var group = scores.Slice(start, groupSize);
+            var group = values.AsSpan(start, groupSize);
             if (AllEqual(group))
                 continue; // zero variance: every advantage is 0
             double mean = 0;
@@ -41,30 +41,30 @@ public static class GroupAdvantages
             for (int i = 0; i < groupSize; i++)
                 advantages[start + i] = (group[i] - mean) * scale;
         }
-        return advantages;
-    }
-
-    /// <summary>The same on a tensor of scores. scores [B·G] -> advantages [B·G] (no gradient).</summary>
-    public static Tensor Compute(Tensor scores, int groupSize, bool scaleByStd = true, double eps = 1e-6)
-    {
-        if (scores.Rank != 1)
-            throw new ShapeMismatchException("GroupAdvantages", $"scores must be [B·G], got [{string.Join(", ", scores.Shape)}]");
-        var values = Array.ConvertAll(scores.ToArray(), v => (double)v);
-        return Tensor.FromArray(Array.ConvertAll(Compute(values, groupSize, scaleByStd, eps), v => (float)v));
+        return Tensor.FromArray(advantages, values.Length);
     }
 
     /// <summary>
     /// Broadcasts one advantage per response to its tokens: out[n, t] = advantages[n]·mask[n, t].
-    /// advantages [N], responseMask [N, T] (1 on response tokens) -> [N, T]
+    /// advantages [N], responseMask [N, T] (1 on response tokens) -> [N, T], in the advantages' dtype
     /// </summary>
     public static Tensor ToTokens(Tensor advantages, Tensor responseMask)
     {
         if (advantages.Rank != 1 || responseMask.Rank != 2 || responseMask.Size(0) != advantages.Size(0))
             throw new ShapeMismatchException("GroupAdvantages.ToTokens", $"advantages must be [N] and the mask [N, T]; got [{string.Join(", ", advantages.Shape)}] and [{string.Join(", ", responseMask.Shape)}]");
-        return advantages.Detach().Unsqueeze(1).Mul(responseMask.Float().Detach());
+        return Masked.Zeroed(advantages.Detach().Unsqueeze(1).Expand(responseMask.Shape), responseMask);
     }
 
-    internal static void CheckGroups(int count, int groupSize, string op)
+    /// <summary>The scores as float64 values, after checking they are [B·G] in groups of G.</summary>
+    internal static double[] CheckScores(Tensor scores, int groupSize, string op)
+    {
+        if (scores.Rank != 1)
+            throw new ShapeMismatchException(op, $"scores must be [B·G], got [{string.Join(", ", scores.Shape)}]");
+        CheckGroups(scores.Size(0), groupSize, op);
+        return scores.ToDoubleArray();
+    }
+
+    private static void CheckGroups(int count, int groupSize, string op)
     {
         if (groupSize < 2)
             throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize, $"{op}: a group needs at least 2 samples per prompt");

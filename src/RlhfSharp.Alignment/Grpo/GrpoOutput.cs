@@ -9,7 +9,7 @@ namespace RlhfSharp.Alignment.Grpo;
 /// [1 − ε_low, 1 + ε_high] on the side the advantage pushes it (TRL GRPO's <c>clip_ratio</c>,
 /// verl's <c>actor/pg_clipfrac</c>); always a token mean over the mask.
 /// </param>
-/// <param name="Kl">Mean k3 estimate of KL(π_θ ‖ π_ref) per response token (TRL GRPO's <c>kl</c>); always a token mean over the mask.</param>
+/// <param name="Kl">Mean estimate (k3 by default) of KL(π_θ ‖ π_ref) per response token (TRL GRPO's <c>kl</c>); always a token mean over the mask.</param>
 public sealed record GrpoOutput(Tensor Loss, double ClipFraction, double Kl)
 {
     /// <summary>The metrics under TRL GRPO's names.</summary>

@@ -10,30 +10,19 @@ namespace RlhfSharp.Alignment.Grpo;
 /// </summary>
 public static class LeaveOneOutAdvantages
 {
-    /// <summary>
-    /// scores [B·G] -> advantages [B·G], the G samples of each prompt contiguous.
-    /// </summary>
-    public static double[] Compute(ReadOnlySpan<double> scores, int groupSize)
+    /// <summary>scores [B·G] -> advantages [B·G], float64 without gradient, the G samples of each prompt contiguous.</summary>
+    public static Tensor Compute(Tensor scores, int groupSize)
     {
-        GroupAdvantages.CheckGroups(scores.Length, groupSize, "LeaveOneOutAdvantages");
-        var advantages = new double[scores.Length];
-        for (int start = 0; start < scores.Length; start += groupSize)
+        var values = GroupAdvantages.CheckScores(scores, groupSize, "LeaveOneOutAdvantages");
+        var advantages = new double[values.Length];
+        for (int start = 0; start < values.Length; start += groupSize)
         {
             double total = 0;
             for (int i = start; i < start + groupSize; i++)
-                total += scores[i];
+                total += values[i];
             for (int i = start; i < start + groupSize; i++)
-                advantages[i] = scores[i] - ((total - scores[i]) / (groupSize - 1));
+                advantages[i] = values[i] - ((total - values[i]) / (groupSize - 1));
         }
-        return advantages;
-    }
-
-    /// <summary>The same on a tensor. scores [B·G] -> advantages [B·G] (no gradient).</summary>
-    public static Tensor Compute(Tensor scores, int groupSize)
-    {
-        if (scores.Rank != 1)
-            throw new ShapeMismatchException("LeaveOneOutAdvantages", $"scores must be [B·G], got [{string.Join(", ", scores.Shape)}]");
-        var values = Array.ConvertAll(scores.ToArray(), v => (double)v);
-        return Tensor.FromArray(Array.ConvertAll(Compute(values, groupSize), v => (float)v));
+        return Tensor.FromArray(advantages, values.Length);
     }
 }

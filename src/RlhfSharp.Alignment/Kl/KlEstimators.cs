@@ -3,68 +3,51 @@ using RlhfSharp.Tensors;
 namespace RlhfSharp.Alignment.Kl;
 
 /// <summary>
-/// KL estimators per token (Schulman, "Approximating KL Divergence", 2020): k1 = logp − logp_ref,
-/// k2 = ½ (logp − logp_ref)², k3 = (r − 1) − log r with r = exp(logp_ref − logp). logp are the
-/// log-probabilities of the sampled tokens under the policy, logp_ref under the reference.
+/// KL estimators per token (Schulman, "Approximating KL Divergence", 2020), for KL(π ‖ π_ref) from
+/// tokens sampled from π: with d = logp_ref − logp (so r = π_ref/π = exp d),
+/// k1 = −d = logp − logp_ref, k2 = ½ d², k3 = (r − 1) − log r = exp(d) − d − 1 (DeepSeekMath eq. 4).
+/// The one implementation of each, used for the KL in PPO's reward, the KL term of GRPO's loss and
+/// every logged KL: differentiable on float32 inputs, exact float64 on float64 inputs.
 /// </summary>
 public static class KlEstimators
 {
-    /// <summary>Per-token KL estimate, differentiable w.r.t. both inputs. logp [B, T], logpRef [B, T] -> [B, T]</summary>
-    public static Tensor PerToken(Tensor logp, Tensor logpRef, KlEstimator estimator)
+    /// <summary>The names configs use (kl_estimator), in order.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["k1", "k2", "k3"];
+
+    /// <summary>The estimator a config names; an unknown name lists the valid ones.</summary>
+    public static KlEstimator Parse(string name) => name switch
     {
-        if (!logp.Shape.AsSpan().SequenceEqual(logpRef.Shape))
-            throw new ArgumentException($"KlEstimators.PerToken: logp is [{string.Join(", ", logp.Shape)}] but logpRef is [{string.Join(", ", logpRef.Shape)}]");
-        var diff = logp.Sub(logpRef); // logp − logp_ref = −log r
+        "k1" => KlEstimator.K1,
+        "k2" => KlEstimator.K2,
+        "k3" => KlEstimator.K3,
+        _ => throw new UnknownAlgorithmException("KL estimator", name, Names),
+    };
+
+    /// <summary>The config name of an estimator.</summary>
+    public static string Name(KlEstimator estimator) => Names[(int)estimator];
+
+    /// <summary>Per-token KL estimate. logp [B, T], refLogp [B, T] -> [B, T]</summary>
+    public static Tensor PerToken(Tensor logp, Tensor refLogp, KlEstimator estimator)
+    {
+        if (!logp.Shape.AsSpan().SequenceEqual(refLogp.Shape))
+            throw new ArgumentException($"KlEstimators.PerToken: logp is {ResponseMask.ShapeText(logp)} but refLogp is {ResponseMask.ShapeText(refLogp)}");
+        var d = refLogp.Sub(logp); // log r
         return estimator switch
         {
-            KlEstimator.K1 => diff,
-            KlEstimator.K2 => diff.Mul(diff).Mul(0.5f),
-            // (r − 1) − log r with log r = −diff.
-            KlEstimator.K3 => diff.Neg().Exp().Sub(1f).Add(diff),
+            KlEstimator.K1 => d.Neg(),
+            KlEstimator.K2 => d.Mul(d).Mul(0.5f),
+            KlEstimator.K3 => d.Exp().Sub(d).Sub(1f),
             _ => throw new ArgumentOutOfRangeException(nameof(estimator), estimator, "KlEstimators.PerToken: unknown estimator"),
         };
     }
 
     /// <summary>
-    /// Mean per-token KL over the real response tokens of the batch, differentiable.
-    /// logp [B, T], logpRef [B, T], mask [B, T] (1 real token, 0 padding) -> []
+    /// Each response's KL, Σ_t KL_t over its real tokens, in float64.
+    /// logp [B, T], refLogp [B, T], responseMask [B, T] -> [B]
     /// </summary>
-    public static Tensor MaskedMean(Tensor logp, Tensor logpRef, Tensor mask, KlEstimator estimator)
+    public static Tensor PerSequence(Tensor logp, Tensor refLogp, Tensor responseMask, KlEstimator estimator)
     {
-        ResponseMask.CheckShape(logp, mask, "KlEstimators.MaskedMean", "logp");
-        // Padding may hold anything (−∞ log-probs included): replace it before it meets Exp.
-        var lp = Masked.Zeroed(logp, mask);
-        var lr = Masked.Zeroed(logpRef, mask);
-        return Masked.Mean(PerToken(lp, lr, estimator), mask);
+        ResponseMask.Lengths(responseMask, "KlEstimators.PerSequence");
+        return Masked.RowSums(PerToken(logp.Double(), refLogp.Double(), estimator), responseMask);
     }
-
-    /// <summary>One token's KL estimate from its two log-probabilities.</summary>
-    public static double PerToken(double logp, double logpRef, KlEstimator estimator)
-    {
-        double diff = logp - logpRef;
-        return estimator switch
-        {
-            KlEstimator.K1 => diff,
-            KlEstimator.K2 => 0.5 * diff * diff,
-            KlEstimator.K3 => Math.Exp(-diff) - 1 + diff,
-            _ => throw new ArgumentOutOfRangeException(nameof(estimator), estimator, "KlEstimators.PerToken: unknown estimator"),
-        };
-    }
-
-    /// <summary>Per-token KL on plain numbers; padding gets 0. logp [B, T], logpRef [B, T], mask [B, T] -> [B, T]</summary>
-    public static double[,] PerToken(double[,] logp, double[,] logpRef, double[,] mask, KlEstimator estimator)
-    {
-        ResponseMask.CheckShape(logp, mask, "KlEstimators.PerToken", "logp");
-        ResponseMask.CheckShape(logpRef, mask, "KlEstimators.PerToken", "logpRef");
-        ResponseMask.Lengths(mask, "KlEstimators.PerToken");
-        var kl = new double[mask.GetLength(0), mask.GetLength(1)];
-        for (int b = 0; b < mask.GetLength(0); b++)
-            for (int t = 0; t < mask.GetLength(1); t++)
-                kl[b, t] = mask[b, t] == 0 ? 0 : PerToken(logp[b, t], logpRef[b, t], estimator);
-        return kl;
-    }
-
-    /// <summary>Mean per-token KL over real tokens. logp [B, T], logpRef [B, T], mask [B, T] -> scalar</summary>
-    public static double MaskedMean(double[,] logp, double[,] logpRef, double[,] mask, KlEstimator estimator) =>
-        Masked.Mean(PerToken(logp, logpRef, mask, estimator), mask);
 }

@@ -8,7 +8,7 @@ namespace RlhfSharp.Cli.Verbs;
 /// The options every config-driven verb takes: <c>--config FILE</c>, <c>--out RUN_DIR</c>,
 /// <c>--resume RUN_DIR</c>, <c>--set key=value</c> (repeatable), <c>--help-config</c>, and one
 /// <c>--key value</c> flag per config key, generated from the config class
-/// (<c>--learning_rate 1e-4</c>, also spelled <c>--learning-rate</c>; <c>--lora.rank 8</c>).
+/// (<c>--learning_rate 1e-4</c>, also spelled <c>--learning-rate</c>; <c>--model_init.hidden_size 64</c>).
 /// A bool key's flag may stand alone to mean true (<c>--gradient_checkpointing</c>).
 /// </summary>
 public sealed class ConfigVerbOptions
@@ -61,7 +61,7 @@ public sealed class ConfigVerbOptions
 
     public Option<string[]> Set { get; } = new("--set")
     {
-        Description = "Override a config key (repeatable): --set lora.rank=8. --<key> flags win over --set.",
+        Description = "Override a config key (repeatable): --set learning_rate=1e-4, --set model_init.hidden_size=64. --<key> flags win over --set.",
         HelpName = "KEY=VALUE",
         AllowMultipleArgumentsPerToken = false,
     };

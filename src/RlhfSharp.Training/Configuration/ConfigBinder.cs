@@ -10,7 +10,7 @@ namespace RlhfSharp.Training.Configuration;
 /// </para>
 /// <para>
 /// The YAML file is a mapping of <see cref="ConfigKeyAttribute"/> keys; nested sections are
-/// nested mappings and lists are sequences. Override keys are dotted paths (<c>lora.rank</c>,
+/// nested mappings and lists are sequences. Override keys are dotted paths (<c>model_init.hidden_size</c>,
 /// hyphens read as underscores) and their values are YAML scalars (<c>true</c>, <c>1e-4</c>,
 /// <c>"text"</c>) or flow collections (<c>[a, b]</c>, <c>{rank: 8}</c>); a value for a string key
 /// is taken verbatim unless it starts with a quote or is <c>null</c>/<c>~</c>. Setting a key inside
@@ -95,7 +95,7 @@ public static class ConfigBinder
         if (parts.Any(p => p.Length == 0))
         {
             throw new ConfigException(item.Origin, item.Key,
-                $"'{item.Key}' is not a key path; write key or section.key, for example lora.rank");
+                $"'{item.Key}' is not a key path; write key or section.key, for example model_init.hidden_size");
         }
         object owner = config;
         ConfigSchema level = schema;

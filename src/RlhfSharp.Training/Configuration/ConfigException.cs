@@ -19,7 +19,7 @@ public sealed class ConfigException : Exception, IUserError
     /// <summary>The file (with line and column) or the flag the problem came from, if known.</summary>
     public string? Location { get; }
 
-    /// <summary>The dotted key path (<c>lora.rank</c>) the problem is about, if any.</summary>
+    /// <summary>The dotted key path (<c>model_init.hidden_size</c>) the problem is about, if any.</summary>
     public string? Key { get; }
 
     /// <summary>The 1-based line in the YAML file, when the problem came from a file.</summary>

@@ -1,9 +1,9 @@
 namespace RlhfSharp.Training.Configuration;
 
 /// <summary>
-/// One command-line override: a dotted key (<c>lora.rank</c>; hyphens read as underscores), its
+/// One command-line override: a dotted key (<c>model_init.hidden_size</c>; hyphens read as underscores), its
 /// value as typed (parsed with YAML scalar rules when bound) and the text that produced it,
-/// which error messages quote (<c>--set lora.rank=8</c>, <c>--lora.rank</c>).
+/// which error messages quote (<c>--set model_init.hidden_size=64</c>, <c>--model_init.hidden_size</c>).
 /// </summary>
 public readonly record struct ConfigOverride(string Key, string Value, string Origin)
 {
@@ -15,7 +15,7 @@ public readonly record struct ConfigOverride(string Key, string Value, string Or
         if (eq <= 0)
         {
             throw new ConfigException(origin, null,
-                $"expected key=value (for example learning_rate=1e-4 or lora.rank=8), got '{keyEqualsValue}'");
+                $"expected key=value (for example learning_rate=1e-4 or model_init.hidden_size=64), got '{keyEqualsValue}'");
         }
         return new ConfigOverride(keyEqualsValue[..eq].Trim(), keyEqualsValue[(eq + 1)..], origin);
     }

@@ -39,12 +39,23 @@ public static class TrainerSetup
     /// </summary>
     public static List<T> LoadTrain<T>(ModelTrainConfig cfg, string defaultName, Func<string, DataLoadOptions?, IReadOnlyList<T>> load)
     {
-        var options = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
+        var options = LoadOptions(cfg);
         var examples = new List<T>(load(DataFile(cfg.TrainFile, cfg.Data, defaultName, "train_file", required: true)!, options));
         for (int i = 0; i < cfg.ExtraTrainFiles.Count; i++)
             examples.AddRange(load(DataFile(cfg.ExtraTrainFiles[i], null, defaultName, $"extra_train_files[{i}]", required: true)!, options));
         return examples;
     }
+
+    /// <summary>
+    /// The held-out examples: eval_file, else <paramref name="defaultName"/> in the data folder when
+    /// it exists; null when there is neither. Read with the same bad-line policy as the training data.
+    /// </summary>
+    public static TSet? LoadEval<TSet>(ModelTrainConfig cfg, string defaultName, Func<string, DataLoadOptions?, TSet> load)
+        where TSet : class =>
+        DataFile(cfg.EvalFile, cfg.Data, defaultName, "eval_file", required: false) is { } file ? load(file, LoadOptions(cfg)) : null;
+
+    /// <summary>How data lines are read (skip_bad_lines).</summary>
+    public static DataLoadOptions LoadOptions(ModelTrainConfig cfg) => new() { SkipBadLines = cfg.SkipBadLines };
 
     /// <summary>A model folder named by config key <paramref name="key"/>; it must exist.</summary>
     public static string RequireDir(string path, string key) =>

@@ -1,4 +1,5 @@
 using RlhfSharp.Alignment;
+using RlhfSharp.Alignment.Algorithms;
 using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training.Rl;
@@ -11,17 +12,7 @@ namespace RlhfSharp.Training.Rl;
 /// </summary>
 public sealed class GrpoConfig : RlConfig
 {
-    public GrpoConfig()
-    {
-        BatchSize = 16;
-        MaxSteps = 100;
-        LearningRate = 1e-5f;
-        LrScheduler = "constant";
-        WarmupSteps = 0;
-        EvalEvery = 25;
-        SaveEvery = 25;
-        LogEvery = 1;
-    }
+    public GrpoConfig() => BatchSize = 16;
 
     [ConfigKey("num_generations", "Responses sampled per prompt (the group size G)")]
     public int NumGenerations { get; set; } = 8;
@@ -62,8 +53,8 @@ public sealed class GrpoConfig : RlConfig
             yield return p;
         if (NumGenerations < 2)
             yield return $"num_generations must be at least 2 (a group needs a baseline), got {NumGenerations}";
-        if (Advantage is not ("grpo" or "rloo"))
-            yield return $"advantage must be grpo or rloo, got '{Advantage}'";
+        if (!AdvantageEstimators.CriticFree.Contains(Advantage))
+            yield return $"advantage: unknown critic-free advantage estimator '{Advantage}'; valid: {string.Join(", ", AdvantageEstimators.CriticFree)}";
         if (MiniBatchSize < 0 || RowsPerStep % EffectiveMiniBatch != 0)
             yield return $"mini_batch_size ({MiniBatchSize}) must divide batch_size × num_generations ({RowsPerStep})";
         if (EffectiveMiniBatch % GradientAccumulationSteps != 0)

@@ -10,17 +10,7 @@ namespace RlhfSharp.Training.Rl;
 /// </summary>
 public sealed class PpoConfig : RlConfig
 {
-    public PpoConfig()
-    {
-        BatchSize = 64;
-        MaxSteps = 100;
-        LearningRate = 1e-5f;
-        LrScheduler = "constant";
-        WarmupSteps = 0;
-        EvalEvery = 25;
-        SaveEvery = 25;
-        LogEvery = 1;
-    }
+    public PpoConfig() => BatchSize = 64;
 
     [ConfigKey("mini_batch_size", "Rollouts per optimizer step inside a PPO epoch (split further by gradient_accumulation_steps)")]
     public int MiniBatchSize { get; set; } = 16;
@@ -61,7 +51,7 @@ public sealed class PpoConfig : RlConfig
     [ConfigKey("kl_horizon", "Samples over which β may change by at most 20%")]
     public float KlHorizon { get; set; } = 10000f;
 
-    [ConfigKey("kl_estimator", "Per-token KL in the reward: k1 (log ratio, as TRL), k2 or k3")]
+    [ConfigKey("kl_estimator", "Per-token KL in the reward, steered by the controller and logged as objective/kl: k1 (log ratio, as TRL), k2 or k3")]
     public string KlEstimator { get; set; } = "k1";
 
     [ConfigKey("entropy_coef", "Weight of the entropy bonus (0 = off)")]
@@ -88,13 +78,6 @@ public sealed class PpoConfig : RlConfig
     [ConfigKey("ptx_max_length", "Tokens per ptx sequence")]
     public int PtxMaxLength { get; set; } = 64;
 
-    internal KlEstimator ParsedKlEstimator => KlEstimator switch
-    {
-        "k2" => Alignment.Kl.KlEstimator.K2,
-        "k3" => Alignment.Kl.KlEstimator.K3,
-        _ => Alignment.Kl.KlEstimator.K1,
-    };
-
     public override IEnumerable<string> Validate()
     {
         foreach (var p in base.Validate())
@@ -115,7 +98,7 @@ public sealed class PpoConfig : RlConfig
             yield return "gamma and lam must be in [0, 1]";
         if (InitKlCoef < 0 || !(KlTarget > 0) || !(KlHorizon > 0))
             yield return "init_kl_coef must be >= 0, kl_target and kl_horizon positive";
-        if (KlEstimator is not ("k1" or "k2" or "k3"))
-            yield return $"kl_estimator must be k1, k2 or k3, got '{KlEstimator}'";
+        if (!KlEstimators.Names.Contains(KlEstimator))
+            yield return $"kl_estimator: unknown KL estimator '{KlEstimator}'; valid: {string.Join(", ", KlEstimators.Names)}";
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RlhfSharp.Alignment;
+using RlhfSharp.Alignment.Algorithms;
 using RlhfSharp.Alignment.Kl;
 using RlhfSharp.Alignment.Ppo;
 using RlhfSharp.Models.Generation;
@@ -35,64 +36,49 @@ namespace RlhfSharp.Training.Rl;
 /// </list>
 /// Policy and critic are separate models updated by one AdamW with their own learning rates.
 /// </summary>
-public sealed class PpoLearner : IRlLearner
+public sealed class PpoLearner : RlLearner<PpoConfig>
 {
-    private readonly PpoConfig _cfg;
-    private readonly CausalLM _policy;
-    private readonly CausalLM? _reference;
     private readonly SequenceScorer _critic;
-    private readonly IRewardSource _reward;
-    private readonly BpeTokenizer _tokenizer;
-    private readonly PromptCollator _collator;
-    private readonly IRewardSource? _gold;
     private readonly PtxSource? _ptx;
-    private readonly GenerationOptions _gen;
-    private readonly LrSchedule _schedule;
     private readonly TokenRewardOptions _rewardOptions;
     private readonly RunningMoments? _scoreMoments;
+    private readonly AdvantageEstimator _advantages = AdvantageEstimators.Get("gae");
+    private readonly PolicyLossFunction _policyLoss;
+    private readonly PolicyLossSettings _lossSettings;
 
-    public PpoLearner(PpoConfig cfg, CausalLM policy, CausalLM? reference, SequenceScorer critic, IRewardSource reward,
-        BpeTokenizer tokenizer, PromptCollator collator, IRewardSource? gold = null, PtxSource? ptx = null, Optimizer? optimizer = null)
+    /// <summary>
+    /// The critic starts from value_model, else reward_model, else the policy's model (a new value
+    /// head when the folder has none); with ptx_coef the demonstrations are loaded too.
+    /// </summary>
+    public PpoLearner(PpoConfig cfg, RlContext ctx)
+        : this(cfg, ctx, LoadCritic(cfg))
     {
-        _cfg = cfg;
-        _policy = policy;
-        _reference = reference;
+    }
+
+    private PpoLearner(PpoConfig cfg, RlContext ctx, SequenceScorer critic)
+        : base(cfg, ctx, () => CreateOptimizer(cfg, ctx.Policy, critic))
+    {
         _critic = critic;
-        _reward = reward;
-        _tokenizer = tokenizer;
-        _collator = collator;
-        _gold = gold;
-        _ptx = ptx;
-        if (reference is null && policy.SetAdaptersEnabled(true) == 0)
-            throw new ArgumentException("without a reference model the policy must carry LoRA adapters (the reference is the policy with them off)", nameof(reference));
-        _gen = cfg.RolloutSampling(tokenizer);
-        Optimizer = optimizer ?? CreateOptimizer(cfg, policy, critic);
-        _schedule = TrainerSetup.Schedule(cfg);
+        _ptx = Ptx(cfg, ctx);
         Kl = cfg.AdaptiveKl ? new AdaptiveKlController(cfg.InitKlCoef, cfg.KlTarget, cfg.KlHorizon) : new FixedKlController(cfg.InitKlCoef);
         _rewardOptions = new TokenRewardOptions
         {
-            KlEstimator = cfg.ParsedKlEstimator,
+            KlEstimator = KlEstimators.Parse(cfg.KlEstimator),
             MissingEosPenalty = cfg.MissingEosPenalty > 0 ? cfg.MissingEosPenalty : null,
             ScoreClip = cfg.ScoreClip > 0 ? cfg.ScoreClip : null,
         };
         _scoreMoments = cfg.NormalizeScores ? new RunningMoments() : null;
-        Rng = new Generator((ulong)cfg.Seed + 11);
+        _policyLoss = PolicyLosses.Get(cfg.PolicyLoss);
+        _lossSettings = new PolicyLossSettings { ClipLow = cfg.ClipRange };
     }
 
-    public Optimizer Optimizer { get; }
-
     /// <summary>The policy and the critic.</summary>
-    public IReadOnlyDictionary<string, Module> Models => new Dictionary<string, Module> { ["policy"] = _policy, ["critic"] = _critic };
+    public override IReadOnlyDictionary<string, Module> Models => new Dictionary<string, Module> { ["policy"] = Ctx.Policy, ["critic"] = _critic };
 
     public IKlController Kl { get; }
 
-    /// <summary>Draws rollouts and minibatch orders; checkpointed.</summary>
-    public Generator Rng { get; }
-
     /// <summary>Steps taken (schedules count from it).</summary>
     public int StepsDone { get; private set; }
-
-    public IReadOnlyDictionary<string, double> LastMetrics { get; private set; } = new Dictionary<string, double>();
 
     /// <summary>AdamW over the policy's trainable weights (learning_rate) and the critic's (critic_learning_rate).</summary>
     public static AdamW CreateOptimizer(PpoConfig cfg, CausalLM policy, SequenceScorer critic)
@@ -110,10 +96,10 @@ public sealed class PpoLearner : IRlLearner
         m.NamedParameters().Where(p => p.Param.RequiresGrad).Select(p => (prefix + p.Name, p.Param.Value));
 
     /// <summary>Rollout, scoring, PPO epochs and the KL update for one batch of prompts.</summary>
-    public RlStepResult Step(IReadOnlyList<PromptExample> prompts, int stepIndex)
+    public override RlStepResult Step(IReadOnlyList<PromptExample> prompts, int stepIndex)
     {
         var clock = Stopwatch.StartNew();
-        var rollout = Rollouts.Generate(_policy, _collator, _tokenizer, prompts, _gen, Rng);
+        var rollout = Generate(prompts);
         double tGenerate = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
@@ -121,43 +107,31 @@ public sealed class PpoLearner : IRlLearner
         double tScore = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        _schedule.Apply(Optimizer, stepIndex);
+        Schedule.Apply(Optimizer, stepIndex);
         var update = Update(rollout, scored);
         double tUpdate = clock.Elapsed.TotalSeconds;
 
+        // The controller and the log see the same KL: Σ_t KL_t under kl_estimator, averaged over responses.
         double beta = Kl.Beta;
-        Kl.Update(scored.Details.MeanSequenceKl, rollout.Count);
+        Kl.Update(scored.Rewards.MeanSequenceKl, rollout.Count);
         StepsDone = stepIndex + 1;
 
         var m = new Dictionary<string, double>(update);
         int b = rollout.Count;
-        var mask = scored.Mask;
-        double klSum = 0, nonScore = 0, negLogp = 0;
-        var seqKl = new double[b];
-        for (int r = 0; r < b; r++)
-        {
-            for (int t = 0; t < mask.GetLength(1); t++)
-            {
-                if (mask[r, t] == 0)
-                    continue;
-                double k1 = scored.OldLogp[r, t] - scored.RefLogp[r, t];
-                seqKl[r] += k1;
-                nonScore += scored.Details.KlPenalty[r, t];
-                negLogp -= scored.OldLogp[r, t];
-            }
-            klSum += seqKl[r];
-        }
+        var mask = rollout.ResponseMask;
+        double nonScore = scored.Rewards.KlPenalty.Sum().ItemDouble();
+        double negLogp = -Masked.Zeroed(scored.OldLogp.Double(), mask).Sum().ItemDouble();
         m["objective/scores"] = scored.RawScores.Average();
-        RewardMixture.AddComponentMeans(_reward, m);
-        m["objective/kl"] = klSum / b;
+        RewardMixture.AddComponentMeans(Ctx.Reward, m);
+        m["objective/kl"] = scored.Rewards.MeanSequenceKl;
         m["objective/kl_coef"] = beta;
         m["objective/entropy"] = negLogp / b;
         m["objective/non_score_reward"] = nonScore / b;
-        m["objective/rlhf_reward"] = scored.Details.Scores.Average() + (nonScore / b);
+        m["objective/rlhf_reward"] = scored.Rewards.Scores.ToDoubleArray().Average() + (nonScore / b);
         if (scored.Gold is { } gold)
             m["objective/gold_score"] = gold.Average();
         m["val/explained_variance"] = ExplainedVariance.Compute(scored.Values, scored.Returns, mask);
-        m["val/return"] = Masked.Mean(scored.Returns, mask);
+        m["val/return"] = Masked.Mean(scored.Returns, mask).ItemDouble();
         m["rollout/response_length"] = rollout.Lengths.Average();
         m["rollout/eos_fraction"] = rollout.Ended.Count(e => e) / (double)b;
         m["time/generate"] = tGenerate;
@@ -166,117 +140,104 @@ public sealed class PpoLearner : IRlLearner
         m["train/learning_rate"] = Optimizer.ParamGroups[0].Lr;
         LastMetrics = m;
 
+        var seqKl = Masked.RowSums(scored.Rewards.Kl, mask).ToDoubleArray();
         var samples = new RolloutSample[b];
         for (int r = 0; r < b; r++)
             samples[r] = new RolloutSample(IRewardSource.LastUserText(rollout.Prompts[r].Messages), rollout.Texts[r], scored.RawScores[r], scored.Gold?[r], seqKl[r]);
         return new RlStepResult(m, samples);
     }
 
-    /// <summary>What scoring a rollout gives; grids are [B, N].</summary>
-    internal sealed record Scored(double[,] Mask, double[,] OldLogp, double[,] RefLogp, double[,] Values, double[,] Advantages, double[,] Returns,
-        double[] RawScores, double[]? Gold, TokenRewardsResult Details);
+    /// <summary>What scoring a rollout gives; tensors are [B, T], float64 where they carry statistics.</summary>
+    internal sealed record Scored(Tensor OldLogp, Tensor RefLogp, Tensor Values, TokenRewardsOutput Rewards, Tensor Advantages, Tensor Returns,
+        double[] RawScores, double[]? Gold);
 
     internal Scored Score(RolloutBatch rollout)
     {
-        var mask = ResponseMask.ToGrid(rollout.ResponseMask);
-        var oldLogp = ResponseMask.ToGrid(Rollouts.LogProbs(_policy, rollout, _cfg.Temperature));
-        var refLogp = ResponseMask.ToGrid(Rollouts.ReferenceLogProbs(_policy, _reference, rollout, _cfg.Temperature));
-        double[,] values;
+        var mask = rollout.ResponseMask;
+        var oldLogp = Rollouts.LogProbs(Ctx.Policy, rollout, Cfg.Temperature);
+        var refLogp = Rollouts.ReferenceLogProbs(Ctx.Policy, Ctx.Reference, rollout, Cfg.Temperature);
+        Tensor values;
         using (GradMode.NoGrad())
         {
             _critic.Eval();
-            values = ResponseMask.ToGrid(Rollouts.Values(_critic, rollout).Mul(rollout.ResponseMask));
+            values = Rollouts.Values(_critic, rollout).Mul(mask);
             _critic.Train();
         }
         var promptDialogues = rollout.Prompts.Select(p => p.Messages).ToList();
-        var raw = _reward.ScoreDialogues(promptDialogues, rollout.Texts);
-        var gold = _gold?.ScoreDialogues(promptDialogues, rollout.Texts);
-        var details = TokenRewards.Compute(raw, rollout.Ended, oldLogp, refLogp, mask, Kl.Beta, _rewardOptions, _scoreMoments);
-        var (advantages, returns) = Gae.Compute(details.Rewards, values, mask, _cfg.Gamma, _cfg.Lam);
-        if (_cfg.WhitenAdvantages)
-            advantages = Whitening.Whiten(advantages, mask);
-        return new Scored(mask, oldLogp, refLogp, values, advantages, returns, raw, gold, details);
+        var raw = Ctx.Reward.ScoreDialogues(promptDialogues, rollout.Texts);
+        var gold = Ctx.Gold?.ScoreDialogues(promptDialogues, rollout.Texts);
+        var ended = Tensor.FromArray([.. rollout.Ended.Select(e => e ? 1f : 0f)], rollout.Count);
+        var rewards = TokenRewards.Compute(Tensor.FromArray(raw, raw.Length), ended, oldLogp, refLogp, mask, Kl.Beta, _rewardOptions, _scoreMoments);
+        var gae = _advantages(new AdvantageInputs { ResponseMask = mask, TokenRewards = rewards.Rewards, Values = values, Gamma = Cfg.Gamma, Lambda = Cfg.Lam });
+        var advantages = Cfg.WhitenAdvantages ? Whitening.Whiten(gae.Advantages, mask) : gae.Advantages;
+        return new Scored(oldLogp, refLogp, values, rewards, advantages, gae.Returns!, raw, gold);
     }
 
     private Dictionary<string, double> Update(RolloutBatch rollout, Scored s)
     {
-        int b = rollout.Count, mini = _cfg.MiniBatchSize, micro = mini / _cfg.GradientAccumulationSteps;
-        var oldLogp = ResponseMask.FromGrid(s.OldLogp);
-        var values = ResponseMask.FromGrid(s.Values);
-        var adv = ResponseMask.FromGrid(s.Advantages);
-        var ret = ResponseMask.FromGrid(s.Returns);
-        var policyParams = _policy.TrainableParameters().ToList();
+        var adv = s.Advantages.Float();
+        var ret = s.Returns.Float();
+        var policyParams = Ctx.Policy.TrainableParameters().ToList();
         var criticParams = _critic.TrainableParameters().ToList();
-
-        var sums = new Dictionary<string, double>();
-        void Add(string k, double v) => sums[k] = sums.GetValueOrDefault(k) + v;
-        double ratioMax = double.NegativeInfinity;
-        int micros = 0, epochs = 0, updates = 0;
-        for (int epoch = 0; epoch < _cfg.PpoEpochs; epoch++)
+        var metrics = new UpdateMetrics();
+        double ratioMax = double.NegativeInfinity, epochKl = 0;
+        int epochMicros = 0;
+        int epochs = Minibatches(rollout.Count, Cfg.PpoEpochs, Cfg.MiniBatchSize, rows =>
         {
-            epochs++;
-            var order = Enumerable.Range(0, b).ToList();
-            Rng.Shuffle(order);
-            double epochKl = 0;
-            int epochMicros = 0;
-            for (int start = 0; start < b; start += mini)
+            var mb = rollout.Select(rows);
+            var (logp, entropy) = Rollouts.LogProbsAndEntropy(Ctx.Policy, mb, Cfg.Temperature);
+            var pg = _policyLoss(logp, Rollouts.Rows(s.OldLogp, rows), Rollouts.Rows(adv, rows), mb.ResponseMask, _lossSettings);
+            var v = Rollouts.Values(_critic, mb);
+            var vl = ValueLoss.Compute(v, Rollouts.Rows(s.Values, rows), Rollouts.Rows(ret, rows), mb.ResponseMask, Cfg.ClipRangeValue);
+            var bonus = EntropyBonus.Compute(entropy, mb.ResponseMask, Cfg.EntropyCoef);
+            var loss = pg.Loss.Add(vl.Loss.Mul(Cfg.VfCoef));
+            if (Cfg.EntropyCoef > 0)
+                loss = loss.Add(bonus.Loss);
+            if (_ptx is not null)
             {
-                Optimizer.ZeroGrad();
-                for (int ms = start; ms < start + mini; ms += micro)
-                {
-                    var rows = order.GetRange(ms, micro);
-                    var mb = rollout.Select(rows);
-                    var (logp, entropy) = Rollouts.LogProbsAndEntropy(_policy, mb, _cfg.Temperature);
-                    var pg = PolicyLoss.Compute(logp, Rollouts.Rows(oldLogp, rows), Rollouts.Rows(adv, rows), mb.ResponseMask, _cfg.ClipRange);
-                    var v = Rollouts.Values(_critic, mb);
-                    var vOld = Rollouts.Rows(values, rows);
-                    var vl = ValueLoss.Compute(v, vOld, Rollouts.Rows(ret, rows), mb.ResponseMask, _cfg.ClipRangeValue);
-                    var ent = LossAggregator.Aggregate(entropy, mb.ResponseMask, LossAggregation.TokenMean);
-                    var loss = pg.Loss.Add(vl.Loss.Mul(_cfg.VfCoef));
-                    if (_cfg.EntropyCoef > 0)
-                        loss = loss.Sub(ent.Mul(_cfg.EntropyCoef));
-                    if (_ptx is not null)
-                    {
-                        var ptxLoss = SftTrainer.Loss(_policy, _ptx.Collator.Collate(_ptx.Loader.NextBatch()));
-                        Add("loss/ptx", ptxLoss.Item());
-                        loss = loss.Add(ptxLoss.Mul(_cfg.PtxCoef));
-                    }
-                    loss.Mul(1f / _cfg.GradientAccumulationSteps).Backward();
-
-                    micros++;
-                    epochMicros++;
-                    epochKl += pg.ApproxKl;
-                    Add("policy/approxkl", pg.ApproxKl);
-                    Add("policy/clipfrac", pg.ClipFraction);
-                    Add("policy/ratio_mean", pg.RatioMean);
-                    ratioMax = Math.Max(ratioMax, pg.RatioMax);
-                    Add("policy/entropy", ent.Item());
-                    Add("loss/policy", pg.Loss.Item());
-                    Add("loss/value", vl.Loss.Item());
-                    Add("val/clipfrac", vl.ClipFraction);
-                    Add("val/vpred", Alignment.Masked.Mean(v.Detach(), mb.ResponseMask).Item());
-                }
-                Add("train/grad_norm_policy", _cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(policyParams, _cfg.MaxGradNorm) : 0);
-                Add("train/grad_norm_critic", _cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(criticParams, _cfg.MaxGradNorm) : 0);
-                Optimizer.Step();
-                updates++;
+                var ptxLoss = SftTrainer.Loss(Ctx.Policy, _ptx.Collator.Collate(_ptx.Loader.NextBatch()));
+                metrics.Add("loss/ptx", ptxLoss.Item());
+                loss = loss.Add(ptxLoss.Mul(Cfg.PtxCoef));
             }
-            if (_cfg.TargetKl > 0 && epochKl / epochMicros > _cfg.TargetKl)
-                break;
-        }
-        var m = new Dictionary<string, double>();
-        foreach (var (k, v) in sums)
-            m[k] = v / (k.StartsWith("train/grad_norm", StringComparison.Ordinal) ? updates : micros);
+            loss.Mul(1f / Cfg.GradientAccumulationSteps).Backward();
+
+            metrics.EndMicroBatch();
+            epochMicros++;
+            epochKl += pg.ApproxKl;
+            metrics.Add("policy/approxkl", pg.ApproxKl);
+            metrics.Add("policy/clipfrac", pg.ClipFraction);
+            metrics.Add("policy/ratio_mean", pg.RatioMean);
+            ratioMax = Math.Max(ratioMax, pg.RatioMax);
+            metrics.Add("policy/entropy", bonus.Entropy.Item());
+            metrics.Add("loss/policy", pg.Loss.Item());
+            metrics.Add("loss/value", vl.Loss.Item());
+            metrics.Add("val/clipfrac", vl.ClipFraction);
+            metrics.Add("val/vpred", Masked.Mean(v.Detach(), mb.ResponseMask).Item());
+        },
+        beforeStep: () =>
+        {
+            metrics.AddPerStep("train/grad_norm_policy", Cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(policyParams, Cfg.MaxGradNorm) : 0);
+            metrics.AddPerStep("train/grad_norm_critic", Cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(criticParams, Cfg.MaxGradNorm) : 0);
+            metrics.EndStep();
+        },
+        afterPass: () =>
+        {
+            // An epoch whose mean approx KL passes target_kl ends the step.
+            bool go = !(Cfg.TargetKl > 0 && epochKl / epochMicros > Cfg.TargetKl);
+            (epochKl, epochMicros) = (0, 0);
+            return go;
+        });
+        var m = metrics.Means();
         m["policy/ratio_max"] = ratioMax;
         m["policy/epochs"] = epochs;
         return m;
     }
 
     /// <summary>Writes β, the score normaliser, the RNG and the step count into a checkpoint's state.</summary>
-    public void SaveState(TrainerState state)
+    public override void SaveState(TrainerState state)
     {
+        base.SaveState(state);
         state.Set("kl_beta", Kl.State.Beta);
-        state.Set("rng", Rng.GetState());
         state.Set("ppo_steps", StepsDone);
         if (_scoreMoments is not null)
         {
@@ -287,10 +248,10 @@ public sealed class PpoLearner : IRlLearner
             state.Set("ptx_data", System.Text.Json.JsonSerializer.Serialize(_ptx.Loader.GetState()));
     }
 
-    public void LoadState(TrainerState state)
+    public override void LoadState(TrainerState state)
     {
+        base.LoadState(state);
         Kl.State = new KlControllerState(state.GetDouble("kl_beta"));
-        Rng.SetState(state.GetWords("rng"));
         StepsDone = (int)state.GetLong("ppo_steps");
         if (_scoreMoments is not null && state.Contains("score_moments"))
         {
@@ -299,5 +260,34 @@ public sealed class PpoLearner : IRlLearner
         }
         if (_ptx is not null && state.Contains("ptx_data"))
             _ptx.Loader.SetState(System.Text.Json.JsonSerializer.Deserialize<DataLoaderState>(state.GetString("ptx_data"))!);
+    }
+
+    private static SequenceScorer LoadCritic(PpoConfig cfg)
+    {
+        var (path, key) = cfg.ValueModel is not null ? (cfg.ValueModel, "value_model")
+            : cfg.RewardModel is not null ? (cfg.RewardModel, "reward_model") : (cfg.Model!, "model");
+        var dir = TrainerSetup.RequireDir(path, key);
+        var critic = PretrainedIO.LoadScorer(dir, allowNewHead: true);
+        if (critic.Score.Weight.Value.ToArray().All(v => v == 0))
+            critic.Score.Weight.Assign(new Generator((ulong)cfg.Seed + 2).Normal(critic.Score.Weight.Shape, 0f, 0.02f));
+        critic.Body.GradientCheckpointing = cfg.GradientCheckpointing;
+        critic.Train();
+        return critic;
+    }
+
+    private static PtxSource? Ptx(PpoConfig cfg, RlContext ctx)
+    {
+        var (tokenizer, template, policy) = (ctx.Tokenizer, ctx.Template, ctx.Policy);
+        if (cfg.PtxCoef <= 0)
+            return null;
+        var file = TrainerSetup.DataFile(cfg.PtxFile, cfg.Data, "sft_train.jsonl", "ptx_file", required: true)!;
+        var collator = new SftCollator(tokenizer, template, new SftCollatorOptions
+        {
+            MaxLength = Math.Min(cfg.PtxMaxLength, policy.Config.MaxPositions),
+            MaxPromptLength = Math.Min(cfg.MaxPromptLength, cfg.PtxMaxLength - 1),
+            PadTokenId = tokenizer.PadTokenId,
+        });
+        int micro = cfg.MiniBatchSize / cfg.GradientAccumulationSteps;
+        return new PtxSource(new DataLoader<SftExample>(SftDataset.Load(file, new DataLoadOptions()), micro, seed: (ulong)cfg.Seed + 3), collator);
     }
 }

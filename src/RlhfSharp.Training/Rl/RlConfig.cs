@@ -1,3 +1,4 @@
+using RlhfSharp.Alignment.Algorithms;
 using RlhfSharp.Models.Generation;
 using RlhfSharp.Text;
 using RlhfSharp.Training.Configuration;
@@ -11,6 +12,18 @@ namespace RlhfSharp.Training.Rl;
 /// </summary>
 public abstract class RlConfig : TrainLoopConfig, ITrainerSources
 {
+    /// <summary>The defaults PPO and GRPO share (TRL's: a constant small learning rate, metrics every step).</summary>
+    protected RlConfig()
+    {
+        MaxSteps = 100;
+        LearningRate = 1e-5f;
+        LrScheduler = "constant";
+        WarmupSteps = 0;
+        EvalEvery = 25;
+        SaveEvery = 25;
+        LogEvery = 1;
+    }
+
     [ConfigKey("data", "A data folder laid out as `rlhf data builtin` writes it; supplies default prompt files and the gold scorer")]
     public string? Data { get; set; }
 
@@ -54,6 +67,9 @@ public abstract class RlConfig : TrainLoopConfig, ITrainerSources
 
     [ConfigKey("temperature", "Rollout sampling temperature; log-probs are taken under the same temperature")]
     public float Temperature { get; set; } = 1f;
+
+    [ConfigKey("policy_loss", "The policy loss by name (ppo_clip: PPO's clipped surrogate)")]
+    public string PolicyLoss { get; set; } = "ppo_clip";
 
     [ConfigKey("top_k", "Rollout top-k (0 = off). Changes the sampling distribution away from the one the log-probs assume: not recommended")]
     public int TopK { get; set; }
@@ -110,6 +126,8 @@ public abstract class RlConfig : TrainLoopConfig, ITrainerSources
             yield return "no reward: set reward_model (a folder from `rlhf rm`) and/or reward_funcs: [gold]";
         if (RewardWeights.Count > 0 && RewardWeights.Count != RewardSourceCount)
             yield return $"reward_weights has {RewardWeights.Count} weights for {RewardSourceCount} reward sources (the reward model first, then reward_funcs)";
+        if (!PolicyLosses.Names.Contains(PolicyLoss))
+            yield return $"policy_loss: unknown policy loss '{PolicyLoss}'; valid: {string.Join(", ", PolicyLosses.Names)}";
         if (!(Temperature > 0))
             yield return $"temperature must be positive, got {Temperature}";
         if (TopK < 0 || !(TopP > 0 && TopP <= 1))

@@ -9,14 +9,14 @@ namespace RlhfSharp.Training.Sampling;
 
 /// <summary>
 /// A batch of sampled responses. Sequences are the left-padded prompt followed by the response,
-/// right-padded after EOS (P prompt columns, N response columns); response tensors are [B, N].
+/// right-padded after EOS (P prompt columns, T response columns); response tensors are [B, T].
 /// </summary>
 /// <param name="Prompts">The prompts, in row order.</param>
-/// <param name="Sequences">int32 [B, P+N].</param>
-/// <param name="AttentionMask">float [B, P+N]: 1 on real prompt and response tokens.</param>
+/// <param name="Sequences">int32 [B, P+T].</param>
+/// <param name="AttentionMask">float [B, P+T]: 1 on real prompt and response tokens.</param>
 /// <param name="PromptLength">P.</param>
-/// <param name="ResponseIds">int32 [B, N].</param>
-/// <param name="ResponseMask">float [B, N]: 1 on generated tokens (EOS included), 0 after the response ended.</param>
+/// <param name="ResponseIds">int32 [B, T].</param>
+/// <param name="ResponseMask">float [B, T]: 1 on generated tokens (EOS included), 0 after the response ended.</param>
 /// <param name="Lengths">Generated tokens per row.</param>
 /// <param name="Ended">Whether the row generated EOS (false: cut at the length limit).</param>
 /// <param name="Texts">Each response decoded without special tokens.</param>
@@ -57,29 +57,29 @@ public static class Rollouts
         var batch = collator.Collate(prompts);
         var g = Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rng);
         var ids = g.ResponseIds.ToIntArray();
-        int n = g.ResponseIds.Size(1);
+        int t = g.ResponseIds.Size(1);
         var texts = new string[prompts.Count];
         for (int r = 0; r < texts.Length; r++)
-            texts[r] = tokenizer.Decode(ids.AsSpan(r * n, g.ResponseLengths[r]).ToArray(), skipSpecialTokens: true).Trim();
+            texts[r] = tokenizer.Decode(ids.AsSpan(r * t, g.ResponseLengths[r]).ToArray(), skipSpecialTokens: true).Trim();
         return new RolloutBatch(prompts, g.Sequences, g.AttentionMask, g.PromptLength, g.ResponseIds, g.ResponseMask, g.ResponseLengths, g.Ended, texts);
     }
 
     /// <summary>
-    /// Response-token log-probs [B, N] and per-token entropies [B, N] of softmax(logits / T) in one
+    /// Response-token log-probs [B, T] and per-token entropies [B, T] of softmax(logits / T) in one
     /// forward pass, with the graph when gradients are enabled. Padding columns hold garbage; mask them.
     /// </summary>
     public static (Tensor LogProbs, Tensor Entropy) LogProbsAndEntropy(CausalLM model, RolloutBatch batch, float temperature)
     {
-        int p = batch.PromptLength, n = batch.ResponseColumns;
-        var logits = model.Forward(batch.Sequences, batch.AttentionMask);     // [B, P+N, V]
-        var pred = logits.Narrow(1, p - 1, n);                                 // position P-1+t predicts response token t
+        int p = batch.PromptLength, t = batch.ResponseColumns;
+        var logits = model.Forward(batch.Sequences, batch.AttentionMask);     // [B, P+T, V]
+        var pred = logits.Narrow(1, p - 1, t);                                 // position P-1+i predicts response token i
         if (temperature != 1f)
             pred = pred.Mul(1f / temperature);
         return (F.TokenLogProbs(pred, batch.ResponseIds), F.Entropy(pred));
     }
 
     /// <summary>
-    /// Reference log-probs [B, N] without gradients: from the frozen reference model, or, without
+    /// Reference log-probs [B, T] without gradients: from the frozen reference model, or, without
     /// one, from the policy with its LoRA adapters switched off.
     /// </summary>
     public static Tensor ReferenceLogProbs(CausalLM policy, CausalLM? reference, RolloutBatch batch, float temperature)
@@ -97,7 +97,7 @@ public static class Rollouts
         }
     }
 
-    /// <summary>Response-token log-probs [B, N] without gradients, zero on padding.</summary>
+    /// <summary>Response-token log-probs [B, T] without gradients, zero on padding.</summary>
     public static Tensor LogProbs(CausalLM model, RolloutBatch batch, float temperature)
     {
         using var _ = GradMode.NoGrad();
@@ -115,29 +115,11 @@ public static class Rollouts
 
     /// <summary>
     /// The critic's value of the state before each response token: V_t is read at the position
-    /// that predicts token t (P−1+t). [B, N], with the graph when gradients are enabled.
+    /// that predicts token t (P−1+t). [B, T], with the graph when gradients are enabled.
     /// </summary>
     public static Tensor Values(SequenceScorer critic, RolloutBatch batch) =>
         critic.ForwardAll(batch.Sequences, batch.AttentionMask).Narrow(1, batch.PromptLength - 1, batch.ResponseColumns);
 
-    /// <summary>Rows of a [B, …] tensor (float or int32), copied in the given order.</summary>
-    public static Tensor Rows(Tensor t, IReadOnlyList<int> rows)
-    {
-        var shape = t.Shape.ToArray();
-        int width = shape.Skip(1).Aggregate(1, (a, b) => a * b);
-        shape[0] = rows.Count;
-        if (t.Dtype == DType.Int32)
-        {
-            var src = t.ToIntArray();
-            var dst = new int[rows.Count * width];
-            for (int i = 0; i < rows.Count; i++)
-                src.AsSpan(rows[i] * width, width).CopyTo(dst.AsSpan(i * width));
-            return Tensor.FromArray(dst, shape);
-        }
-        var f = t.ToArray();
-        var d = new float[rows.Count * width];
-        for (int i = 0; i < rows.Count; i++)
-            f.AsSpan(rows[i] * width, width).CopyTo(d.AsSpan(i * width));
-        return Tensor.FromArray(d, shape);
-    }
+    /// <summary>Rows <paramref name="rows"/> of a [B, …] tensor, in that order (an index-select on dim 0). -> [rows.Count, …]</summary>
+    public static Tensor Rows(Tensor t, IReadOnlyList<int> rows) => t.IndexSelect(0, Tensor.FromArray([.. rows], rows.Count));
 }

@@ -27,9 +27,8 @@ public static class DpoTrainer
     public static JsonObject Run(DpoConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
     {
         var train = TrainerSetup.LoadTrain(cfg, "prefs_train.jsonl", PreferenceDataset.Load);
-        var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
-        var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
-        var evalSet = evalFile is null ? null : PreferenceDataset.Load(evalFile, loadOptions);
+        var evalSet = TrainerSetup.LoadEval(cfg, "prefs_eval.jsonl", PreferenceDataset.Load);
+        var loadOptions = TrainerSetup.LoadOptions(cfg);
         var evalPromptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
         var inputs = TrainerInputs.Resolve(cfg);
         var heldOut = new HeldOutEvaluation(inputs, new HeldOutSettings(evalPromptsFile,

@@ -25,11 +25,9 @@ public sealed class RewardTrainer
     {
         var train = TrainerSetup.LoadTrain(cfg, "prefs_train.jsonl", PreferenceDataset.Load);
         for (int i = 0; i < cfg.TiesFiles.Count; i++)
-            train.AddRange(PreferenceDataset.LoadTies(TrainerSetup.DataFile(cfg.TiesFiles[i], null, "ties.jsonl", $"ties_files[{i}]", required: true)!, new DataLoadOptions { SkipBadLines = cfg.SkipBadLines }));
-        var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "prefs_eval.jsonl", "eval_file", required: false);
+            train.AddRange(PreferenceDataset.LoadTies(TrainerSetup.DataFile(cfg.TiesFiles[i], null, "ties.jsonl", $"ties_files[{i}]", required: true)!, TrainerSetup.LoadOptions(cfg)));
+        var evalSet = TrainerSetup.LoadEval(cfg, "prefs_eval.jsonl", PreferenceDataset.Load);
         var inputs = TrainerInputs.Resolve(cfg);
-        var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
-        var evalSet = evalFile is null ? null : PreferenceDataset.Load(evalFile, loadOptions);
 
         var model = LoadModel(cfg, inputs.Tokenizer);
         model.Body.GradientCheckpointing = cfg.GradientCheckpointing;

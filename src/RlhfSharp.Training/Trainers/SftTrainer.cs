@@ -27,9 +27,8 @@ public sealed class SftTrainer
     public static JsonObject Run(SftConfig cfg, string runDir, bool resume, IProgressReporter? progress = null)
     {
         var train = TrainerSetup.LoadTrain(cfg, "sft_train.jsonl", SftDataset.Load);
-        var evalFile = TrainerSetup.DataFile(cfg.EvalFile, cfg.Data, "sft_eval.jsonl", "eval_file", required: false);
-        var loadOptions = new DataLoadOptions { SkipBadLines = cfg.SkipBadLines };
-        var evalSet = evalFile is null ? null : SftDataset.Load(evalFile, loadOptions);
+        var evalSet = TrainerSetup.LoadEval(cfg, "sft_eval.jsonl", SftDataset.Load);
+        var loadOptions = TrainerSetup.LoadOptions(cfg);
         var evalPromptsFile = TrainerSetup.DataFile(cfg.EvalPromptsFile, cfg.Data, "prompts_eval.jsonl", "eval_prompts_file", required: false);
         var inputs = TrainerInputs.Resolve(cfg);
         var heldOut = new HeldOutEvaluation(inputs, new HeldOutSettings(evalPromptsFile,
