@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using RlhfSharp.TestSupport;
 
 namespace RlhfSharp.Labelling.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using RlhfSharp.Cli;
 using static RlhfSharp.TestSupport.CliRun;
 
 namespace RlhfSharp.Labelling.Tests;

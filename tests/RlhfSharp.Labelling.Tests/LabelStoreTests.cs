@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges.Human;
 
 namespace RlhfSharp.Labelling.Tests;

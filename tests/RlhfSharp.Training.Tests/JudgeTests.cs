@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges;
 using RlhfSharp.Training.Rewards;
 

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using RlhfSharp.Models.Config;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
-using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.BuiltinTask;
@@ -10,7 +9,6 @@ using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
 using RlhfSharp.Training.Rl;
-using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Tests;
 

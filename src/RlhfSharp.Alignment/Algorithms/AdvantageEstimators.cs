@@ -1,5 +1,4 @@
 using RlhfSharp.Alignment.Grpo;
-using RlhfSharp.Alignment.Ppo;
 using RlhfSharp.Tensors;
 
 namespace RlhfSharp.Alignment.Algorithms;

@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors.Kernels;
-using RlhfSharp.Text.Chat;
-using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;

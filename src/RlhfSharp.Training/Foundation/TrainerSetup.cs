@@ -1,8 +1,6 @@
 using System.Text.Json;
 using RlhfSharp.Models.Generation;
-using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
-using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Text;

@@ -13,7 +13,6 @@ using RlhfSharp.Training.Evaluation;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges;
 using RlhfSharp.Training.Metrics;
-using RlhfSharp.Training.Rewards;
 using RlhfSharp.Training.Rl;
 using RlhfSharp.Training.Sampling;
 using RlhfSharp.Training.Trainers;

@@ -1,4 +1,3 @@
-using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Text;

@@ -3,18 +3,15 @@ using RlhfSharp.Alignment;
 using RlhfSharp.Alignment.Algorithms;
 using RlhfSharp.Alignment.Kl;
 using RlhfSharp.Alignment.Ppo;
-using RlhfSharp.Models.Generation;
 using RlhfSharp.Models.Modules;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Tensors.Optim;
-using RlhfSharp.Text;
 using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
-using RlhfSharp.Training.Rl;
 using RlhfSharp.Training.Sampling;
 using RlhfSharp.Training.Trainers;
 

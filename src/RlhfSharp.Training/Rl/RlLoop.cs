@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Lora;
 using RlhfSharp.Models.Modules;
@@ -13,7 +12,6 @@ using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
-using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Rl;
 
@@ -113,47 +111,38 @@ public static class RlLoop
             session.Logger.LogText(0, "warnings", warning);
             session.Progress.Message(warning);
         }
-        long step = 0;
-        session.Progress.Begin(stage, cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
-        var evalReference = heldOut.Start(session, policy);
-        if (session.ResumeFrom is not null)
+        RlStepResult? last = null;
+        long step = new StepLoop
         {
-            var state = session.LoadCheckpoint(learner.Models, learner.Optimizer);
-            step = state.Step;
-            loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
-            learner.LoadState(state);
-            if (state.Contains("reward_norm"))
-                reward.State = state.GetDoubles("reward_norm");
-        }
-        else if (evalReference is not null)
-        {
-            session.Log(0, EvalMetrics(heldOut, evalReference, reward, withWinRate: false));
-        }
-        session.Logger.LogText(step, "config/parameters", string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")));
-
-        while (step < cfg.MaxSteps)
-        {
-            step++;
-            var stats = learner.Step(loader.NextBatch(), (int)step - 1);
-            if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
-                session.Log(step, stats.Metrics);
-            bool last = step == cfg.MaxSteps;
-            if (heldOut.Enabled && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)))
+            Stage = stage,
+            Config = cfg,
+            Session = session,
+            Models = learner.Models,
+            Optimizer = learner.Optimizer,
+            Initial = () => heldOut.Reference is { } r ? EvalMetrics(heldOut, r, reward, withWinRate: false) : null,
+            ParametersText = string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")),
+            Train = step => (last = learner.Step(loader.NextBatch(), (int)step - 1)).Metrics,
+            Evaluate = _ => heldOut.Enabled ? EvalMetrics(heldOut, heldOut.Evaluate(policy), reward) : null,
+            AfterEvaluate = step =>
             {
-                session.Log(step, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward));
-                for (int i = 0; i < Math.Min(cfg.SampleRollouts, stats.Rollouts.Count); i++)
-                    session.Logger.LogText(step, "samples", stats.Rollouts[i].Format());
-            }
-            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
+                for (int i = 0; i < Math.Min(cfg.SampleRollouts, last!.Rollouts.Count); i++)
+                    session.Logger.LogText(step, "samples", last.Rollouts[i].Format());
+            },
+            SaveState = state =>
             {
-                var state = new TrainerState(step);
-                state.Set("data", JsonSerializer.Serialize(loader.GetState()));
+                state.SetPosition(loader);
                 learner.SaveState(state);
                 state.SetDoubles("reward_norm", reward.State);
-                session.SaveCheckpoint(state, learner.Models, learner.Optimizer);
-            }
-        }
-        session.Progress.End();
+            },
+            LoadState = state =>
+            {
+                state.RestorePosition(loader);
+                learner.LoadState(state);
+                if (state.Contains("reward_norm"))
+                    reward.State = state.GetDoubles("reward_norm");
+            },
+        }.Run(() => heldOut.Start(session, policy));
+        var evalReference = heldOut.Reference;
 
         var summary = new JsonObject { ["stage"] = stage, ["steps"] = step, ["parameters"] = policy.ParameterCount() };
         if (heldOut.Enabled)

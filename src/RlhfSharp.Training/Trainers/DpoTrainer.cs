@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Alignment.Dpo;
 using RlhfSharp.Models.Modules;
@@ -6,7 +5,6 @@ using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Tensors.Optim;
-using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
 using RlhfSharp.Training.Foundation;
@@ -55,66 +53,54 @@ public static class DpoTrainer
         var models = new Dictionary<string, Module> { [PolicyName] = policy };
 
         using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
-        session.Progress.Begin("dpo", cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
-        long step = 0;
-        var evalReference = heldOut.Start(session, policy);
-        if (session.ResumeFrom is not null)
+        long step = new StepLoop
         {
-            var state = session.LoadCheckpoint(models, optimizer);
-            step = state.Step;
-            loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
-        }
-        else
-        {
-            var initial = Evaluate(policy, collator, evalSet, refEval, cfg);
-            if (evalReference?.Gold is not null)
-                initial["eval/gold_score"] = evalReference.MeanGold;
-            session.Log(0, initial);
-        }
-
-        while (step < cfg.MaxSteps)
-        {
-            step++;
-            schedule.Apply(optimizer, (int)step - 1);
-            optimizer.ZeroGrad();
-            var sums = new Dictionary<string, double>();
-            for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+            Stage = "dpo",
+            Config = cfg,
+            Session = session,
+            Models = models,
+            Optimizer = optimizer,
+            Initial = () =>
             {
-                var idx = loader.NextBatchIndices();
-                var batch = collator.Collate([.. idx.Select(i => train[i])]);
-                var output = Loss(policy, batch, [.. idx.Select(i => refTrain[i])], cfg);
-                foreach (var (k, v) in output.ToMetrics())
-                    sums[k] = sums.GetValueOrDefault(k) + (v / cfg.GradientAccumulationSteps);
-                output.Loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
-            }
-            float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(policy.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
-            optimizer.Step();
-
-            if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
+                var initial = Evaluate(policy, collator, evalSet, refEval, cfg);
+                if (heldOut.Reference?.Gold is not null)
+                    initial["eval/gold_score"] = heldOut.Reference.MeanGold;
+                return initial;
+            },
+            Train = step =>
             {
+                schedule.Apply(optimizer, (int)step - 1);
+                optimizer.ZeroGrad();
+                var sums = new Dictionary<string, double>();
+                for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+                {
+                    var idx = loader.NextBatchIndices();
+                    var batch = collator.Collate([.. idx.Select(i => train[i])]);
+                    var output = Loss(policy, batch, [.. idx.Select(i => refTrain[i])], cfg);
+                    foreach (var (k, v) in output.ToMetrics())
+                        sums[k] = sums.GetValueOrDefault(k) + (v / cfg.GradientAccumulationSteps);
+                    output.Loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
+                }
+                float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(policy.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
+                optimizer.Step();
                 var m = new Dictionary<string, double>();
                 foreach (var (k, v) in sums)
                     m[k == "loss" ? "train/loss" : k] = v;
                 m["train/learning_rate"] = optimizer.ParamGroups[0].Lr;
                 m["train/grad_norm"] = gradNorm;
                 m["train/epoch"] = loader.Epoch + ((double)loader.IndexInEpoch / Math.Max(train.Count, 1));
-                session.Log(step, m);
-            }
-            bool last = step == cfg.MaxSteps;
-            if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
+                return m;
+            },
+            Evaluate = step =>
             {
                 var metrics = Evaluate(policy, collator, evalSet, refEval, cfg);
                 heldOut.AddMetrics(metrics, policy, session, step);
-                session.Log(step, metrics);
-            }
-            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
-            {
-                var state = new TrainerState(step);
-                state.Set("data", JsonSerializer.Serialize(loader.GetState()));
-                session.SaveCheckpoint(state, models, optimizer);
-            }
-        }
-        session.Progress.End();
+                return metrics;
+            },
+            SaveState = state => state.SetPosition(loader),
+            LoadState = state => state.RestorePosition(loader),
+        }.Run(() => heldOut.Start(session, policy));
+        var evalReference = heldOut.Reference;
 
         var summary = new JsonObject { ["stage"] = "dpo", ["steps"] = step, ["parameters"] = policy.ParameterCount() };
         var final = Evaluate(policy, collator, evalSet, refEval, cfg);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Alignment.Preference;
 using RlhfSharp.Models.Modules;
@@ -6,7 +5,6 @@ using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Tensors.Optim;
-using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 
@@ -44,48 +42,39 @@ public sealed class RewardTrainer
         var models = new Dictionary<string, Module> { [ModelName] = model };
 
         using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
-        session.Progress.Begin("rm", cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
-        long step = 0;
-        if (session.ResumeFrom is not null)
+        long step = new StepLoop
         {
-            var state = session.LoadCheckpoint(models, optimizer);
-            step = state.Step;
-            loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
-        }
-        else if (evalSet is { Count: > 0 })
-        {
-            session.Log(0, Evaluate(model, collator, evalSet, cfg));
-        }
-
-        while (step < cfg.MaxSteps)
-        {
-            step++;
-            schedule.Apply(optimizer, (int)step - 1);
-            optimizer.ZeroGrad();
-            double loss = 0, accuracy = 0, chosenMean = 0, rejectedMean = 0;
-            for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+            Stage = "rm",
+            Config = cfg,
+            Session = session,
+            Models = models,
+            Optimizer = optimizer,
+            Initial = () => evalSet is { Count: > 0 } ? Evaluate(model, collator, evalSet, cfg) : null,
+            Train = step =>
             {
-                var examples = loader.NextBatch();
-                var batch = collator.Collate(examples);
-                var (chosen, rejected) = Scores(model, batch);
-                var l = Loss(chosen, rejected, examples, cfg.Margin);
-                loss += l.Item() / cfg.GradientAccumulationSteps;
-                // Accuracy and the reward means are over the preferences; ties have no chosen side.
-                var prefs = Enumerable.Range(0, examples.Count).Where(i => !examples[i].Tie).ToList();
-                var c = chosen.ToArray().Select(v => (double)v).ToArray();
-                var r = rejected.ToArray().Select(v => (double)v).ToArray();
-                double[] pc = [.. prefs.Select(i => c[i])], pr = [.. prefs.Select(i => r[i])];
-                accuracy += (prefs.Count == 0 ? 0.5 : BradleyTerry.Accuracy(pc, pr)) / cfg.GradientAccumulationSteps;
-                chosenMean += (prefs.Count == 0 ? 0 : pc.Average()) / cfg.GradientAccumulationSteps;
-                rejectedMean += (prefs.Count == 0 ? 0 : pr.Average()) / cfg.GradientAccumulationSteps;
-                l.Mul(1f / cfg.GradientAccumulationSteps).Backward();
-            }
-            float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
-            optimizer.Step();
-
-            if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
-            {
-                session.Log(step, new Dictionary<string, double>
+                schedule.Apply(optimizer, (int)step - 1);
+                optimizer.ZeroGrad();
+                double loss = 0, accuracy = 0, chosenMean = 0, rejectedMean = 0;
+                for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+                {
+                    var examples = loader.NextBatch();
+                    var batch = collator.Collate(examples);
+                    var (chosen, rejected) = Scores(model, batch);
+                    var l = Loss(chosen, rejected, examples, cfg.Margin);
+                    loss += l.Item() / cfg.GradientAccumulationSteps;
+                    // Accuracy and the reward means are over the preferences; ties have no chosen side.
+                    var prefs = Enumerable.Range(0, examples.Count).Where(i => !examples[i].Tie).ToList();
+                    var c = chosen.ToArray().Select(v => (double)v).ToArray();
+                    var r = rejected.ToArray().Select(v => (double)v).ToArray();
+                    double[] pc = [.. prefs.Select(i => c[i])], pr = [.. prefs.Select(i => r[i])];
+                    accuracy += (prefs.Count == 0 ? 0.5 : BradleyTerry.Accuracy(pc, pr)) / cfg.GradientAccumulationSteps;
+                    chosenMean += (prefs.Count == 0 ? 0 : pc.Average()) / cfg.GradientAccumulationSteps;
+                    rejectedMean += (prefs.Count == 0 ? 0 : pr.Average()) / cfg.GradientAccumulationSteps;
+                    l.Mul(1f / cfg.GradientAccumulationSteps).Backward();
+                }
+                float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
+                optimizer.Step();
+                return new Dictionary<string, double>
                 {
                     ["train/loss"] = loss,
                     ["train/accuracy"] = accuracy,
@@ -94,19 +83,12 @@ public sealed class RewardTrainer
                     ["rewards/margins"] = chosenMean - rejectedMean,
                     ["train/learning_rate"] = optimizer.ParamGroups[0].Lr,
                     ["train/grad_norm"] = gradNorm,
-                });
-            }
-            bool last = step == cfg.MaxSteps;
-            if (evalSet is { Count: > 0 } && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)))
-                session.Log(step, Evaluate(model, collator, evalSet, cfg));
-            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
-            {
-                var state = new TrainerState(step);
-                state.Set("data", JsonSerializer.Serialize(loader.GetState()));
-                session.SaveCheckpoint(state, models, optimizer);
-            }
-        }
-        session.Progress.End();
+                };
+            },
+            Evaluate = _ => evalSet is { Count: > 0 } ? Evaluate(model, collator, evalSet, cfg) : null,
+            SaveState = state => state.SetPosition(loader),
+            LoadState = state => state.RestorePosition(loader),
+        }.Run();
 
         var summary = new JsonObject { ["stage"] = "rm", ["steps"] = step, ["parameters"] = model.ParameterCount(), ["data/train_pairs"] = train.Count(e => !e.Tie), ["data/train_ties"] = train.Count(e => e.Tie) };
         if (evalSet is { Count: > 0 })

@@ -1,13 +1,9 @@
-using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Modules;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Tensors.Optim;
-using RlhfSharp.Text;
-using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
 using RlhfSharp.Training.Foundation;
@@ -54,68 +50,56 @@ public sealed class SftTrainer
         var models = new Dictionary<string, Module> { [PolicyName] = model };
 
         using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
-        long step = 0;
-        session.Progress.Begin("sft", cfg.MaxSteps, session.ResumeFrom?.Step ?? 0);
-        var reference = heldOut.Start(session, model);
-        if (session.ResumeFrom is not null)
+        long step = new StepLoop
         {
-            var state = session.LoadCheckpoint(models, optimizer);
-            step = state.Step;
-            loader.SetState(JsonSerializer.Deserialize<DataLoaderState>(state.GetString("data"))!);
-        }
-        else
-        {
-            var initial = LossMetrics(model, collator, evalSet, cfg.BatchSize);
-            if (reference?.Gold is not null)
-                initial["eval/gold_score"] = reference.MeanGold; // the starting policy is the reference
-            session.Log(0, initial);
-        }
-
-        session.Logger.LogText(step, "config/parameters", $"{model.ParameterCount():N0} parameters ({model.ParameterCount(trainableOnly: true):N0} trainable)");
-        while (step < cfg.MaxSteps)
-        {
-            step++;
-            schedule.Apply(optimizer, (int)step - 1);
-            optimizer.ZeroGrad();
-            double lossSum = 0;
-            long tokens = 0;
-            for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+            Stage = "sft",
+            Config = cfg,
+            Session = session,
+            Models = models,
+            Optimizer = optimizer,
+            Initial = () =>
             {
-                var batch = collator.Collate(loader.NextBatch());
-                var loss = Loss(model, batch);
-                lossSum += loss.Item();
-                tokens += (long)batch.LossMask.Sum().Item();
-                loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
-            }
-            float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
-            optimizer.Step();
-
-            if (step % cfg.LogEvery == 0 || step == cfg.MaxSteps)
+                var initial = LossMetrics(model, collator, evalSet, cfg.BatchSize);
+                if (heldOut.Reference?.Gold is not null)
+                    initial["eval/gold_score"] = heldOut.Reference.MeanGold; // the starting policy is the reference
+                return initial;
+            },
+            ParametersText = $"{model.ParameterCount():N0} parameters ({model.ParameterCount(trainableOnly: true):N0} trainable)",
+            Train = step =>
             {
-                session.Log(step, new Dictionary<string, double>
+                schedule.Apply(optimizer, (int)step - 1);
+                optimizer.ZeroGrad();
+                double lossSum = 0;
+                long tokens = 0;
+                for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
+                {
+                    var batch = collator.Collate(loader.NextBatch());
+                    var loss = Loss(model, batch);
+                    lossSum += loss.Item();
+                    tokens += (long)batch.LossMask.Sum().Item();
+                    loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
+                }
+                float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
+                optimizer.Step();
+                return new Dictionary<string, double>
                 {
                     ["train/loss"] = lossSum / cfg.GradientAccumulationSteps,
                     ["train/learning_rate"] = optimizer.ParamGroups[0].Lr,
                     ["train/grad_norm"] = gradNorm,
                     ["train/epoch"] = loader.Epoch + ((double)loader.IndexInEpoch / Math.Max(train.Count, 1)),
                     ["train/tokens"] = tokens,
-                });
-            }
-            bool last = step == cfg.MaxSteps;
-            if (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0))
+                };
+            },
+            Evaluate = step =>
             {
                 var metrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
                 heldOut.AddMetrics(metrics, model, session, step);
-                session.Log(step, metrics);
-            }
-            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
-            {
-                var state = new TrainerState(step);
-                state.Set("data", JsonSerializer.Serialize(loader.GetState()));
-                session.SaveCheckpoint(state, models, optimizer);
-            }
-        }
-        session.Progress.End();
+                return metrics;
+            },
+            SaveState = state => state.SetPosition(loader),
+            LoadState = state => state.RestorePosition(loader),
+        }.Run(() => heldOut.Start(session, model));
+        var reference = heldOut.Reference;
 
         var finalMetrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
         heldOut.AddMetrics(finalMetrics, model, null, step);

@@ -1,0 +1,92 @@
+using RlhfSharp.Models.Modules;
+using RlhfSharp.Tensors.Optim;
+using RlhfSharp.Training.Checkpointing;
+
+namespace RlhfSharp.Training.Foundation;
+
+/// <summary>
+/// The loop every trainer runs, in one place: continue from the latest checkpoint (or log the
+/// starting point), then per optimizer step train, log every <c>log_every</c> steps, evaluate every
+/// <c>eval_every</c> steps and at the end, checkpoint every <c>save_every</c> steps and at the end.
+/// A trainer supplies only its step, its evaluation and what its checkpoints carry.
+/// </summary>
+public sealed class StepLoop
+{
+    public required string Stage { get; init; }
+
+    public required TrainLoopConfig Config { get; init; }
+
+    public required TrainingSession Session { get; init; }
+
+    /// <summary>The models whose weights checkpoints hold.</summary>
+    public required IReadOnlyDictionary<string, Module> Models { get; init; }
+
+    public required Optimizer Optimizer { get; init; }
+
+    /// <summary>Optimizer step <c>step</c> (1-based); returns the metrics logged when the step is due.</summary>
+    public required Func<long, IReadOnlyDictionary<string, double>> Train { get; init; }
+
+    /// <summary>An evaluation at a step: the metrics to log, or null for none (no held-out data).</summary>
+    public Func<long, IReadOnlyDictionary<string, double>?>? Evaluate { get; init; }
+
+    /// <summary>Runs after each evaluation is logged (sample texts).</summary>
+    public Action<long>? AfterEvaluate { get; init; }
+
+    /// <summary>At a fresh start, the metrics logged at step 0, or null for none.</summary>
+    public Func<IReadOnlyDictionary<string, double>?>? Initial { get; init; }
+
+    /// <summary>Writes what a checkpoint carries beyond weights and optimizer (data position, RNG…).</summary>
+    public Action<TrainerState>? SaveState { get; init; }
+
+    /// <summary>Reads back what <see cref="SaveState"/> wrote, on resume.</summary>
+    public Action<TrainerState>? LoadState { get; init; }
+
+    /// <summary>Written to the text log as <c>config/parameters</c> once the starting step is known.</summary>
+    public string? ParametersText { get; init; }
+
+    /// <summary>
+    /// Runs the loop to max_steps; <paramref name="onStart"/> runs once progress has begun and before
+    /// a checkpoint is read (the held-out reference). Returns the last step.
+    /// </summary>
+    public long Run(Action? onStart = null)
+    {
+        var cfg = Config;
+        Session.Progress.Begin(Stage, cfg.MaxSteps, Session.ResumeFrom?.Step ?? 0);
+        onStart?.Invoke();
+        long step = 0;
+        if (Session.ResumeFrom is not null)
+        {
+            var state = Session.LoadCheckpoint(Models, Optimizer);
+            step = state.Step;
+            LoadState?.Invoke(state);
+        }
+        else if (Initial?.Invoke() is { } initial)
+        {
+            Session.Log(0, initial);
+        }
+        if (ParametersText is not null)
+            Session.Logger.LogText(step, "config/parameters", ParametersText);
+
+        while (step < cfg.MaxSteps)
+        {
+            step++;
+            var metrics = Train(step);
+            bool last = step == cfg.MaxSteps;
+            if (step % cfg.LogEvery == 0 || last)
+                Session.Log(step, metrics);
+            if (Evaluate is not null && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)) && Evaluate(step) is { } evaluation)
+            {
+                Session.Log(step, evaluation);
+                AfterEvaluate?.Invoke(step);
+            }
+            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
+            {
+                var state = new TrainerState(step);
+                SaveState?.Invoke(state);
+                Session.SaveCheckpoint(state, Models, Optimizer);
+            }
+        }
+        Session.Progress.End();
+        return step;
+    }
+}
