@@ -37,20 +37,11 @@ public sealed class ChatModel
     /// <summary>Loads an HF model folder (and its tokenizer, or the one in <paramref name="tokenizerDir"/>).</summary>
     public static ChatModel Load(string modelDir, string? tokenizerDir = null, string template = "chatml", string? name = null)
     {
-        if (!Directory.Exists(modelDir))
-            throw new TrainingSetupException($"{modelDir}: model folder not found (config key 'model')");
+        TrainerSetup.RequireDir(modelDir, "model");
         string tokDir = tokenizerDir ?? modelDir;
         if (!Directory.Exists(tokDir))
             throw new TrainingSetupException($"{tokDir}: tokenizer folder not found (config key 'tokenizer')");
-        ChatTemplate chat;
-        try
-        {
-            chat = ChatTemplate.Get(template);
-        }
-        catch (ArgumentException)
-        {
-            throw new TrainingSetupException($"chat_template '{template}' is unknown; use one of {string.Join(", ", ChatTemplate.Names)}");
-        }
+        var chat = TrainerSetup.Template(template);
         var tokenizer = BpeTokenizer.FromDirectory(tokDir);
         var model = PretrainedIO.LoadCausalLM(modelDir);
         model.Freeze();
