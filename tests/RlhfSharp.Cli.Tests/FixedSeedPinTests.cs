@@ -2,10 +2,6 @@ using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using RlhfSharp.Models.Config;
-using RlhfSharp.Models.Transformer;
-using RlhfSharp.Tensors;
-using RlhfSharp.Text;
 using RlhfSharp.Training.BuiltinTask;
 
 namespace RlhfSharp.Cli.Tests;
@@ -48,15 +44,7 @@ public sealed class FixedSeedPinTests : IDisposable
     {
         var data = Path.Combine(_dir, "data");
         BuiltinTaskGenerator.Write(data, new BuiltinTaskOptions { TrainPrompts = 64, EvalPrompts = 8, PreferencePairs = 64, TokenizerVocabSize = 300 });
-        var tokenizer = BpeTokenizer.FromDirectory(Path.Combine(data, "tokenizer"));
-        var cfg = new ModelConfig { ModelType = "llama", VocabSize = tokenizer.VocabSize, HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 48, MaxPositions = 64 };
-        string sft = Path.Combine(_dir, "sft-model"), rm = Path.Combine(_dir, "rm-model");
-        PretrainedIO.Save(new CausalLM(cfg, new Generator(3)), sft);
-        tokenizer.Save(sft);
-        var scorer = new SequenceScorer(cfg, new Generator(4));
-        scorer.Score.Weight.Assign(new Generator(5).Normal(scorer.Score.Weight.Shape, 0f, 0.5f));
-        PretrainedIO.Save(scorer, rm);
-        tokenizer.Save(rm);
+        var (sft, rm) = TinyModels.Write(_dir, data);
         return (data, sft, rm);
     }
 

@@ -1,7 +1,3 @@
-using RlhfSharp.Models.Config;
-using RlhfSharp.Models.Transformer;
-using RlhfSharp.Tensors;
-using RlhfSharp.Text;
 using RlhfSharp.Training.BuiltinTask;
 
 namespace RlhfSharp.Cli.Tests;
@@ -47,15 +43,7 @@ public sealed class ResumeAfterKillTests : IDisposable
     // PPO starts from saved models: a tiny random policy and reward model with the task's tokenizer.
     private string[] PpoFlags(string data)
     {
-        var tokenizer = BpeTokenizer.FromDirectory(Path.Combine(data, "tokenizer"));
-        var cfg = new ModelConfig { ModelType = "llama", VocabSize = tokenizer.VocabSize, HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 48, MaxPositions = 64 };
-        string sft = Path.Combine(_dir, "sft-model"), rm = Path.Combine(_dir, "rm-model");
-        PretrainedIO.Save(new CausalLM(cfg, new Generator(3)), sft);
-        tokenizer.Save(sft);
-        var scorer = new SequenceScorer(cfg, new Generator(4));
-        scorer.Score.Weight.Assign(new Generator(5).Normal(scorer.Score.Weight.Shape, 0f, 0.5f));
-        PretrainedIO.Save(scorer, rm);
-        tokenizer.Save(rm);
+        var (sft, rm) = TinyModels.Write(_dir, data);
         return
         [
             "--model", sft, "--reward_model", rm, "--max_steps", "45", "--save_every", "3", "--eval_every", "15", "--eval_prompts", "4",
