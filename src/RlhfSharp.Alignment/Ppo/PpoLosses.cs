@@ -39,8 +39,9 @@ public static class PolicyLoss
 
         var lr = logRatio.Detach().Double();
         double approxKl = Masked.Mean(KlEstimators.PerToken(lr, lr.Mul(0f), settings.ApproxKl), responseMask).ItemDouble();
-        double ratioMean = Masked.Mean(lr.Exp(), responseMask).ItemDouble();
-        return new PolicyLossOutput(loss, perToken, Masked.FractionGreater(clipped, unclipped, responseMask), approxKl, ratioMean, Masked.Max(lr.Exp(), responseMask));
+        var ratios = lr.Exp();
+        double ratioMean = Masked.Mean(ratios, responseMask).ItemDouble();
+        return new PolicyLossOutput(loss, perToken, Masked.FractionGreater(clipped, unclipped, responseMask), approxKl, ratioMean, Masked.Max(ratios, responseMask));
     }
 }
 
