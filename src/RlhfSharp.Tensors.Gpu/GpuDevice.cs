@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -33,7 +34,7 @@ public sealed class GpuDevice : IDisposable
     /// <summary>ILGPU's CPU accelerator: the GPU kernels run on host threads (for tests without a GPU).</summary>
     public static GpuDevice CpuAccelerator()
     {
-        var context = Context.Create(b => b.CPU(CPUDeviceKind.Default).Optimize(OptimizationLevel.O1));
+        var context = Context.Create(b => b.CPU(CPUDeviceKind.Default).EnableAlgorithms().Optimize(OptimizationLevel.O1));
         return new GpuDevice(context, context.CreateCPUAccelerator(0), "cpu-accelerator");
     }
 
@@ -52,7 +53,7 @@ public sealed class GpuDevice : IDisposable
         Context context;
         try
         {
-            context = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
+            context = Context.Create(b => b.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -43,6 +43,17 @@ public sealed partial class Tensor
     /// <summary>Backward of maximum/minimum: each gradient element goes to a where a won (ties included), else to b.</summary>
     private static Tensor?[] RouteGrad(Tensor g, Tensor a, Tensor b, bool takeGreater)
     {
+        if (g.G is not null)
+        {
+            var backend = g.Backend;
+            var toA = backend.Compare(OnDevice(backend, a), OnDevice(backend, b), g.ShapeArr, takeGreater);
+            var zero = backend.Full(0f, []);
+            return
+            [
+                a.RequiresGrad ? backend.Where(toA, g, zero, g.ShapeArr).SumToShape(a.ShapeArr) : null,
+                b.RequiresGrad ? backend.Where(toA, zero, g, g.ShapeArr).SumToShape(b.ShapeArr) : null,
+            ];
+        }
         var shape = g.ShapeArr;
         var av = a.Float().Detach().Expand(shape).Contiguous().Span;
         var bv = b.Float().Detach().Expand(shape).Contiguous().Span;
@@ -129,6 +140,8 @@ public sealed partial class Tensor
 
     internal static Tensor Binary(Tensor a, Tensor b, BinaryOp op, string name)
     {
+        if (a.G is not null || b.G is not null)
+            return DeviceBinary(DeviceOf(name, a, b)!, a, b, op, name);
         // With a Float64 operand the op computes in double (the other operand widened exactly) and
         // returns Float64; otherwise in fp32: bf16 and int32 operands are converted and the result is float32.
         if (a.Dtype == DType.Float64 || b.Dtype == DType.Float64)

@@ -47,6 +47,8 @@ public sealed partial class Tensor
     /// </summary>
     public double[] ToDoubleArray()
     {
+        if (G is not null)
+            return Cpu().ToDoubleArray();
         var result = new double[Numel];
         switch (Dtype)
         {

@@ -158,6 +158,8 @@ public sealed partial class Tensor
         if (Dtype == DType.Float64)
             return MaskedFill(mask, (double)value);
         CheckMaskShape(mask);
+        if (G is not null || mask.G is not null)
+            return DeviceMaskedFill(mask, value);
         var fill = NonZero(mask, ShapeArr);
         var x = Float().Detach().Contiguous().Span;
         var result = new float[x.Length];
@@ -182,6 +184,8 @@ public sealed partial class Tensor
     {
         if (!ShapeUtil.TryBroadcast(cond.ShapeArr, a.ShapeArr, out var ca) || !ShapeUtil.TryBroadcast(ca, b.ShapeArr, out var shape))
             throw new ShapeMismatchException("Where", $"condition {ShapeUtil.Format(cond.ShapeArr)}, a {ShapeUtil.Format(a.ShapeArr)} and b {ShapeUtil.Format(b.ShapeArr)} cannot be broadcast together");
+        if (cond.G is not null || a.G is not null || b.G is not null)
+            return DeviceWhere(cond, a, b, shape);
         var c = NonZero(cond, shape);
         if (a.Dtype == DType.Float64 || b.Dtype == DType.Float64)
             return Record(WhereFloat64(c, a, b, shape), "where", [a, b], _ => throw new InvalidOperationException("internal: a Float64 where has no backward"));

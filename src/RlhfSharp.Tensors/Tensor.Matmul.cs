@@ -52,6 +52,9 @@ public sealed partial class Tensor
 
     private static Tensor MatmulForward(Tensor a, Tensor b, int[] batchShape, int m, int n, int k)
     {
+        var device = DeviceOf("Matmul", a, b);
+        if (device is not null)
+            return device.Matmul(a.DeviceFloat(), b.DeviceFloat(), batchShape, m, n, k);
         // The GEMM computes in fp32 and reads bf16 B directly; every other dtype (int32, float64,
         // a bf16 A) is converted explicitly, float64 rounded to nearest.
         if (a.Dtype != DType.Float32)

@@ -47,6 +47,8 @@ public sealed partial class Tensor
     public (Tensor Values, Tensor Indices) Max(int dim, bool keepDim = false)
     {
         int d = ShapeUtil.Dim(dim, Rank, "Max");
+        if (G is not null)
+            return DeviceMax(d, keepDim);
         var x = Float().Detach().Movedim(d).Contiguous();
         int n = ShapeArr[d];
         if (n == 0)
@@ -157,6 +159,8 @@ public sealed partial class Tensor
     /// <summary>Sums over dims, without recording. Returns (values [kept shape], kept shape, squeezed shape).</summary>
     private (Tensor Values, int[] Kept, int[] Out) ReduceSum(int[] dims, string op)
     {
+        if (G is not null)
+            return DeviceReduceSum(dims, op);
         var nd = NormaliseDims(dims, op);
         var kept = (int[])ShapeArr.Clone();
         foreach (var d in nd)

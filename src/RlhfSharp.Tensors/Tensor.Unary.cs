@@ -41,6 +41,8 @@ public sealed partial class Tensor
 
     public Tensor Neg()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Neg, "neg");
         if (Dtype == DType.Float64)
             return MapDouble(static x => -x);
         var (y, _) = UnaryForward(TensorPrimitives.Negate);
@@ -49,6 +51,8 @@ public sealed partial class Tensor
 
     public Tensor Exp()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Exp, "exp");
         if (Dtype == DType.Float64)
             return MapDouble(Math.Exp);
         var (y, _) = UnaryForward(TensorPrimitives.Exp);
@@ -57,6 +61,8 @@ public sealed partial class Tensor
 
     public Tensor Log()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Log, "log");
         if (Dtype == DType.Float64)
             return MapDouble(Math.Log);
         var (y, x) = UnaryForward(TensorPrimitives.Log);
@@ -65,6 +71,8 @@ public sealed partial class Tensor
 
     public Tensor Sqrt()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Sqrt, "sqrt");
         if (Dtype == DType.Float64)
             return MapDouble(Math.Sqrt);
         var (y, _) = UnaryForward(TensorPrimitives.Sqrt);
@@ -74,6 +82,8 @@ public sealed partial class Tensor
 
     public Tensor Rsqrt()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Rsqrt, "rsqrt");
         var (y, _) = UnaryForward(static (x, d) =>
         {
             TensorPrimitives.Sqrt(x, d);
@@ -91,6 +101,8 @@ public sealed partial class Tensor
     /// <summary>x^p for a scalar exponent (on Float64: <see cref="Math.Pow"/> with p widened).</summary>
     public Tensor Pow(float p)
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Pow, "pow", p);
         if (Dtype == DType.Float64)
             return MapDouble(x => Math.Pow(x, p));
         var (y, x) = UnaryForward((s, d) => TensorPrimitives.Pow(s, p, d));
@@ -110,6 +122,8 @@ public sealed partial class Tensor
     /// <summary>|x|; the gradient at 0 is 0.</summary>
     public Tensor Abs()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Abs, "abs");
         if (Dtype == DType.Float64)
             return MapDouble(Math.Abs);
         var (y, x) = UnaryForward(TensorPrimitives.Abs);
@@ -123,6 +137,8 @@ public sealed partial class Tensor
     /// <summary>tanh, per element with <see cref="MathF.Tanh"/> (the vectorised TensorPrimitives.Tanh loses relative accuracy near 0).</summary>
     public Tensor Tanh()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Tanh, "tanh");
         var (y, _) = UnaryForward(static (s, d) =>
         {
             for (int i = 0; i < s.Length; i++)
@@ -138,6 +154,8 @@ public sealed partial class Tensor
 
     public Tensor Sigmoid()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Sigmoid, "sigmoid");
         var (y, _) = UnaryForward(TensorPrimitives.Sigmoid);
         // d σ = y·(1 − y)
         return Record(y, "sigmoid", [this], g => [ChainGrad(g, y, static (v, d) =>
@@ -150,6 +168,8 @@ public sealed partial class Tensor
     /// <summary>max(x, 0); the gradient at 0 is 0.</summary>
     public Tensor Relu()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Relu, "relu");
         var (y, x) = UnaryForward(static (s, d) => TensorPrimitives.Max(s, 0f, d));
         return Record(y, "relu", [this], g => [ChainGrad(g, x, static (v, d) =>
         {
@@ -161,6 +181,8 @@ public sealed partial class Tensor
     /// <summary>x·σ(x) (SiLU / swish), used by SwiGLU; one fused pass each way (<see cref="SiluKernels"/>).</summary>
     public Tensor Silu()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Silu, "silu");
         var (y, x) = UnaryForward(static (s, d) => SiluKernels.Silu(s, d));
         // d/dx xσ(x) = σ(x)·(1 + x·(1 − σ(x)))
         return Record(y, "silu", [this], g =>
@@ -174,6 +196,8 @@ public sealed partial class Tensor
     /// <summary>log(1 + eˣ), computed stably for any x.</summary>
     public Tensor Softplus()
     {
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Softplus, "softplus");
         var (y, x) = UnaryForward(static (s, d) =>
         {
             for (int i = 0; i < s.Length; i++)
@@ -202,6 +226,8 @@ public sealed partial class Tensor
     /// <summary>GELU, exact (erf) or with GPT-2's tanh approximation.</summary>
     public Tensor Gelu(GeluApproximation approximate = GeluApproximation.None)
     {
+        if (G is not null)
+            return DeviceUnary(approximate == GeluApproximation.Tanh ? UnaryOp.GeluTanh : UnaryOp.GeluErf, approximate == GeluApproximation.Tanh ? "gelu_tanh" : "gelu");
         if (approximate == GeluApproximation.Tanh)
         {
             var (yt, xt) = UnaryForward(static (s, d) =>
@@ -288,6 +314,8 @@ public sealed partial class Tensor
             throw new ArgumentException($"Clamp: min {lo} is greater than max {hi}");
         if (Dtype == DType.Float64)
             return Clamp((double?)min, (double?)max);
+        if (G is not null)
+            return DeviceUnary(UnaryOp.Clamp, "clamp", lo, hi);
         var (y, x) = UnaryForward((s, d) =>
         {
             TensorPrimitives.Max(s, lo, d);

@@ -10,6 +10,11 @@ public sealed partial class Tensor
     public Tensor Clone()
     {
         Tensor result;
+        if (G is not null)
+        {
+            result = G.Backend.Copy(this);
+            return Dtype == DType.Float32 ? Record(result, "clone", [this], g => [g]) : result;
+        }
         switch (Dtype)
         {
             case DType.Float32:
@@ -35,7 +40,7 @@ public sealed partial class Tensor
         return Record(result, "clone", [this], g => [g]);
     }
 
-    private Tensor ViewOf(int[] shape, int[] strides, int offset) => Dtype switch
+    private Tensor ViewOf(int[] shape, int[] strides, int offset) => G is not null ? new Tensor(G, shape, strides, offset) : Dtype switch
     {
         DType.Float32 => new Tensor(F!, shape, strides, offset),
         DType.BFloat16 => new Tensor(H!, shape, strides, offset),
@@ -317,6 +322,8 @@ public sealed partial class Tensor
     {
         if (Dtype == DType.Float32)
             return this;
+        if (G is not null)
+            return DeviceFloat();
         var c = Contiguous();
         var data = new float[Numel];
         switch (Dtype)
@@ -345,6 +352,8 @@ public sealed partial class Tensor
     {
         if (Dtype == DType.BFloat16)
             return this;
+        if (G is not null)
+            throw OnDevice("ToBFloat16");
         var data = new ushort[Numel];
         if (Dtype == DType.Float64)
         {
@@ -364,6 +373,8 @@ public sealed partial class Tensor
     {
         if (Dtype == DType.Int32)
             return this;
+        if (G is not null)
+            throw OnDevice("ToInt32");
         var data = new int[Numel];
         if (Dtype == DType.Float64)
         {

@@ -130,6 +130,8 @@ public sealed partial class Tensor
     {
         get
         {
+            if (G is not null)
+                throw OnDevice("reading elements on the host");
             if (F is null)
                 throw new InvalidOperationException($"expected a float32 tensor, got {Dtype}; call Float() first");
             if (!IsContiguous)
@@ -142,6 +144,8 @@ public sealed partial class Tensor
     {
         get
         {
+            if (G is not null)
+                throw OnDevice("reading elements on the host");
             if (I is null)
                 throw new InvalidOperationException($"expected an int32 tensor, got {Dtype}");
             if (!IsContiguous)
@@ -154,6 +158,8 @@ public sealed partial class Tensor
     {
         get
         {
+            if (G is not null)
+                throw OnDevice("reading elements on the host");
             if (H is null)
                 throw new InvalidOperationException($"expected a bfloat16 tensor, got {Dtype}");
             if (!IsContiguous)
@@ -237,6 +243,8 @@ public sealed partial class Tensor
     /// <summary>The elements in row-major order as float32 (bf16 and int32 converted, float64 rounded to nearest).</summary>
     public float[] ToArray()
     {
+        if (G is not null)
+            return Cpu().ToArray();
         return Float().Contiguous().Span.ToArray();
     }
 
@@ -245,6 +253,8 @@ public sealed partial class Tensor
     {
         if (Dtype != DType.Int32)
             throw new InvalidOperationException($"ToIntArray: tensor is {Dtype}, not Int32");
+        if (G is not null)
+            return Cpu().ToIntArray();
         return Contiguous().IntSpan.ToArray();
     }
 
@@ -264,6 +274,8 @@ public sealed partial class Tensor
         {
             if (index.Length != Rank)
                 throw new ArgumentException($"index has {index.Length} coordinates but the tensor has rank {Rank}");
+            if (G is not null)
+                return Cpu()[index];
             int off = Offset;
             for (int i = 0; i < Rank; i++)
             {
@@ -286,6 +298,8 @@ public sealed partial class Tensor
     {
         var sb = new StringBuilder();
         sb.Append("Tensor(").Append(ShapeUtil.Format(ShapeArr)).Append(", ").Append(Dtype);
+        if (G is not null)
+            sb.Append(", ").Append(Device);
         if (RequiresGrad)
             sb.Append(", requires_grad");
         if (GradFn is not null)

@@ -1,17 +1,21 @@
+using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Gpu;
 
 namespace RlhfSharp.Tensors.Gpu.Tests;
 
 /// <summary>
-/// One accelerator for a test class: a CUDA GPU when RLHFSHARP_TEST_DEVICE=cuda (the device run),
-/// else ILGPU's CPU accelerator, which runs the same kernels on host threads.
+/// The engine under test: a CUDA GPU when RLHFSHARP_TEST_DEVICE=cuda (the device run), else ILGPU's
+/// CPU accelerator, which runs the same kernels on host threads. Set up once per process.
 /// </summary>
-public sealed class GpuFixture : IDisposable
+public sealed class GpuFixture
 {
-    public GpuFixture() =>
-        Device = Environment.GetEnvironmentVariable("RLHFSHARP_TEST_DEVICE") == "cuda" ? GpuDevice.Cuda() : GpuDevice.CpuAccelerator();
+    public GpuFixture()
+    {
+        Engine = GpuEngine.Use(Environment.GetEnvironmentVariable("RLHFSHARP_TEST_DEVICE") == "cuda" ? Tensors.Device.Cuda() : Tensors.Device.CpuAccelerator);
+        Device = Engine.Device;
+    }
 
-    public GpuDevice Device { get; }
+    public GpuEngine Engine { get; }
 
-    public void Dispose() => Device.Dispose();
+    public Device Device { get; }
 }

@@ -33,6 +33,8 @@ public sealed partial class Tensor
     /// <summary>A tensor sharing this one's storage, cut from the graph (no grad).</summary>
     public Tensor Detach()
     {
+        if (G is not null)
+            return new Tensor(G, ShapeArr, StridesArr, Offset);
         return Dtype switch
         {
             DType.Float32 => new Tensor(F!, ShapeArr, StridesArr, Offset),
@@ -57,7 +59,7 @@ public sealed partial class Tensor
         {
             if (Numel != 1)
                 throw new InvalidOperationException($"Backward: a gradient must be supplied for a non-scalar tensor of shape {ShapeUtil.Format(ShapeArr)}");
-            gradient = Ones(ShapeArr);
+            gradient = G is null ? Ones(ShapeArr) : Full(1f, ShapeArr, Device);
         }
         else if (!ShapeUtil.SameShape(gradient.ShapeArr, ShapeArr))
         {
@@ -148,6 +150,12 @@ public sealed partial class Tensor
 
     private static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
+        if (g.G is not null || leaf.G is not null)
+        {
+            // Device gradients: a copy of its own the first time, then a new sum (not in place).
+            leaf.Grad = leaf.Grad is null ? g.Backend.Copy(g) : leaf.Grad.Add(g);
+            return;
+        }
         if (leaf.Grad is null)
         {
             // Fresh storage (not rented): the leaf keeps this gradient after backward returns.

@@ -13,6 +13,8 @@ public static partial class F
         int d = ShapeUtil.Dim(dim, x.Rank, "Softmax");
         if (d != x.Rank - 1)
             return Softmax(x.Transpose(d, -1), -1).Transpose(d, -1);
+        if (x.IsOnDevice)
+            return DeviceSoftmax(x, log: false);
         var rows = RowLayout.Of(x);
         int c = rows.Width;
         var y = Uninit(rows.Count * c);
@@ -56,6 +58,8 @@ public static partial class F
         int d = ShapeUtil.Dim(dim, x.Rank, "LogSoftmax");
         if (d != x.Rank - 1)
             return LogSoftmax(x.Transpose(d, -1), -1).Transpose(d, -1);
+        if (x.IsOnDevice)
+            return DeviceSoftmax(x, log: true);
         var rows = RowLayout.Of(x);
         int c = rows.Width;
         var y = Uninit(rows.Count * c);

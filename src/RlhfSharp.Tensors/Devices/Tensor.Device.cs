@@ -1,0 +1,203 @@
+using RlhfSharp.Tensors.Autograd;
+
+namespace RlhfSharp.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>Device storage, when this tensor lives on a device (then F, H, I and D are null).</summary>
+    internal readonly DeviceStorage? G;
+
+    internal Tensor(DeviceStorage storage, int[] shape, int[]? strides = null, int offset = 0)
+    {
+        G = storage;
+        Dtype = storage.Dtype;
+        ShapeArr = shape;
+        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        Offset = offset;
+        Numel = ShapeUtil.Numel(shape);
+    }
+
+    /// <summary>Where this tensor's elements live.</summary>
+    public Device Device => G?.Device ?? Device.Cpu;
+
+    /// <summary>Whether this tensor lives on a device rather than in host memory.</summary>
+    public bool IsOnDevice => G is not null;
+
+    /// <summary>The engine of this tensor's device (device tensors only).</summary>
+    internal DeviceBackend Backend => G?.Backend ?? throw new InvalidOperationException("internal: Backend of a host tensor");
+
+    /// <summary>
+    /// This tensor on <paramref name="device"/>: itself when it is there already, else a copy
+    /// (differentiable: the gradient goes back to this tensor's device). Dtype and shape are kept;
+    /// the copy is contiguous.
+    /// </summary>
+    public Tensor To(Device device)
+    {
+        if (device == Device)
+            return this;
+        Tensor result;
+        if (device.IsCpu)
+        {
+            result = G!.Backend.Download(this);
+        }
+        else
+        {
+            var backend = DeviceBackend.For(device);
+            var host = G is null ? Contiguous().Detach() : G.Backend.Download(this);
+            result = backend.Upload(host);
+        }
+        var from = Device;
+        return Dtype == DType.Float32 ? Record(result, "to", [this], g => [g.To(from)]) : result;
+    }
+
+    /// <summary>This tensor in host memory (<see cref="To"/> the CPU).</summary>
+    public Tensor Cpu() => To(Device.Cpu);
+
+    /// <summary>A new float32 tensor of <paramref name="shape"/> filled with <paramref name="value"/> on <paramref name="device"/>.</summary>
+    public static Tensor Full(float value, int[] shape, Device device) =>
+        device.IsCpu ? Full(value, shape) : DeviceBackend.For(device).Full(value, (int[])shape.Clone());
+
+    public static Tensor Zeros(int[] shape, Device device) => Full(0f, shape, device);
+
+    public static Tensor Ones(int[] shape, Device device) => Full(1f, shape, device);
+
+    /// <summary>The error for host-only code reached by a device tensor.</summary>
+    private DeviceMismatchException OnDevice(string what) =>
+        new($"{what}: this tensor is on {Device}, and this op runs on the CPU engine only so far; move it with .To(Device.Cpu) first");
+
+    /// <summary>
+    /// The one device of several operands (host one-element tensors excepted, which ops take as
+    /// scalars); null when all are on the host. Operands on two devices are an error naming both.
+    /// </summary>
+    internal static DeviceBackend? DeviceOf(string op, params Tensor?[] operands)
+    {
+        DeviceBackend? backend = null;
+        Tensor? first = null;
+        bool hostTensor = false;
+        foreach (var t in operands)
+        {
+            if (t is null)
+                continue;
+            if (t.G is null)
+            {
+                hostTensor |= t.Numel != 1;
+                continue;
+            }
+            if (backend is null)
+            {
+                backend = t.G.Backend;
+                first = t;
+            }
+            else if (t.G.Backend != backend)
+            {
+                throw new DeviceMismatchException($"{op}: operands are on {first!.Device} and {t.Device}; move them to one device with .To(device)");
+            }
+        }
+        if (backend is not null && hostTensor)
+            throw new DeviceMismatchException($"{op}: operands are on {backend.Device} and cpu; move them to one device with .To(device)");
+        return backend;
+    }
+
+    /// <summary>A one-element host tensor's value, for ops that take it as a scalar on a device.</summary>
+    private static bool IsHostScalar(Tensor t) => t.G is null && t.Numel == 1;
+
+    private static Tensor DeviceBinary(DeviceBackend backend, Tensor a, Tensor b, BinaryOp op, string name)
+    {
+        if (a.Dtype == DType.Float64 || b.Dtype == DType.Float64)
+            throw new DeviceMismatchException($"{name}: float64 tensors stay on the host (they hold statistics); use Float() first");
+        if (IsHostScalar(b))
+            return backend.BinaryScalar(op, a.DeviceFloat(), b.Float().Item(), scalarFirst: false);
+        if (IsHostScalar(a))
+            return backend.BinaryScalar(op, b.DeviceFloat(), a.Float().Item(), scalarFirst: true);
+        var outShape = ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);
+        return backend.Binary(op, a.DeviceFloat(), b.DeviceFloat(), outShape);
+    }
+
+    /// <summary>A device tensor as float32 (int32 and bf16 converted on the device).</summary>
+    private Tensor DeviceFloat() => Dtype == DType.Float32 ? this : Backend.ToFloat(this);
+
+    /// <summary>y = f(x) on the device with its gradient g ⊙ f'(x).</summary>
+    private Tensor DeviceUnary(UnaryOp op, string name, float p = 0f, float q = 0f)
+    {
+        var x = DeviceFloat().Detach().Contiguous();
+        var backend = Backend;
+        var y = backend.Unary(op, p, q, x);
+        return Record(y, name, [this], g => [backend.UnaryGrad(op, p, q, x, y, g.Contiguous())]);
+    }
+
+    /// <summary>Device sums over dims (no recording): reduced dims moved last, then row sums.</summary>
+    private (Tensor Values, int[] Kept, int[] Out) DeviceReduceSum(int[] dims, string op)
+    {
+        var nd = NormaliseDims(dims, op);
+        var kept = (int[])ShapeArr.Clone();
+        foreach (var d in nd)
+            kept[d] = 1;
+        var outShape = ShapeArr.Where((_, i) => !nd.Contains(i)).ToArray();
+        var x = DeviceFloat().Detach();
+        if (nd.Length == 0)
+            return (x.Clone(), kept, outShape);
+        int reduceCount = 1;
+        foreach (var d in nd)
+            reduceCount *= ShapeArr[d];
+        int outCount = ShapeUtil.Numel(kept);
+        if (reduceCount == 0)
+            return (Backend.Full(0f, kept), kept, outShape);
+        var moved = x.Permute([.. Enumerable.Range(0, Rank).Where(i => !nd.Contains(i)), .. nd]).Contiguous();
+        var sums = Backend.RowSum(moved, outCount, reduceCount);
+        return (sums.ViewOf(kept, ShapeUtil.ContiguousStrides(kept), 0), kept, outShape);
+    }
+
+    /// <summary>Makes a zero-filled tensor like <paramref name="like"/> on its device (or the host).</summary>
+    internal static Tensor ZerosOn(Tensor like, int[] shape) =>
+        like.G is null ? new Tensor(GradBuffers.RentZeroed(ShapeUtil.Numel(shape)), (int[])shape.Clone()) : like.Backend.Full(0f, (int[])shape.Clone());
+
+    /// <summary>Where(cond, a, b) on a device; host one-element a or b are taken as constants.</summary>
+    private static Tensor DeviceWhere(Tensor cond, Tensor a, Tensor b, int[] shape)
+    {
+        var backend = DeviceOf("Where", cond, a, b)!;
+        if (a.Dtype == DType.Float64 || b.Dtype == DType.Float64)
+            throw new DeviceMismatchException("Where: float64 tensors stay on the host (they hold statistics); use Float() first");
+        var c = OnDevice(backend, cond);
+        var result = backend.Where(c, OnDevice(backend, a), OnDevice(backend, b), shape);
+        var zero = backend.Full(0f, []);
+        return Record(result, "where", [a, b], g =>
+        [
+            a.RequiresGrad ? backend.Where(c, g, zero, shape).SumToShape(a.ShapeArr) : null,
+            b.RequiresGrad ? backend.Where(c, zero, g, shape).SumToShape(b.ShapeArr) : null,
+        ]);
+    }
+
+    private Tensor DeviceMaskedFill(Tensor mask, float value)
+    {
+        var backend = DeviceOf("MaskedFill", this, mask)!;
+        var c = OnDevice(backend, mask);
+        var shape = ShapeArr;
+        var result = backend.Where(c, backend.Full(value, []), OnDevice(backend, this), shape);
+        return Record(result, "masked_fill", [this], g => [backend.Where(c, backend.Full(0f, []), g, shape)]);
+    }
+
+    /// <summary>A float32 device tensor for <paramref name="t"/>: converted there, or a host one-element constant made there.</summary>
+    private static Tensor OnDevice(DeviceBackend backend, Tensor t)
+    {
+        if (t.G is not null)
+            return t.Dtype == DType.Float32 ? t.Detach() : backend.ToFloat(t);
+        return backend.Full(t.Float().Item(), [.. t.ShapeArr]);
+    }
+
+    private (Tensor Values, Tensor Indices) DeviceMax(int d, bool keepDim)
+    {
+        int n = ShapeArr[d];
+        if (n == 0)
+            throw new ShapeMismatchException("Max", $"cannot take the max over an empty dim {d} of {ShapeUtil.Format(ShapeArr)}");
+        var x = DeviceFloat().Detach().Movedim(d).Contiguous();
+        int rows = Numel / n;
+        var (values, indices) = Backend.RowMax(x, rows, n);
+        var kept = (int[])ShapeArr.Clone();
+        kept[d] = 1;
+        var outShape = keepDim ? kept : ShapeArr.Where((_, i) => i != d).ToArray();
+        var vals = values.ViewOf(outShape, ShapeUtil.ContiguousStrides(outShape), 0);
+        if (RequiresGrad && GradMode.IsEnabled)
+            throw new DeviceMismatchException($"Max: the gradient of max over a dim runs on the CPU engine only so far; this tensor is on {Device}");
+        return (vals, indices.ViewOf(outShape, ShapeUtil.ContiguousStrides(outShape), 0));
+    }
+}
