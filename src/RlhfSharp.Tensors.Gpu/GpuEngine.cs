@@ -355,6 +355,181 @@ public sealed partial class GpuEngine : DeviceBackend
         return y;
     }
 
+    // ---- fused model ops ------------------------------------------------------------------------
+
+    internal override (Tensor Y, Tensor Mean, Tensor Rstd) Norm(Tensor x, Tensor? weight, Tensor? bias, int rows, int c, float eps, bool rms)
+    {
+        var y = NewFloat((int[])x.ShapeArr.Clone());
+        var mean = NewFloat([rows]);
+        var rstd = NewFloat([rows]);
+        if (rows == 0)
+            return (y, mean, rstd);
+        int flags = (weight is null ? 0 : 1) | (bias is null ? 0 : 2) | (rms ? 4 : 0);
+        var k = Gpu.Kernel("norm", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Norms.Forward));
+        k(Threads(rows), rows, Threads(rows), c, flags, eps, Dense(x), weight is null ? F(y) : Dense(weight), bias is null ? F(y) : Dense(bias), F(y), F(mean), F(rstd));
+        return (y, mean, rstd);
+    }
+
+    internal override (Tensor Dx, Tensor? Dw, Tensor? Db) NormGrad(Tensor x, Tensor? weight, Tensor mean, Tensor rstd, Tensor g, int rows, int c, bool rms, bool needParams)
+    {
+        var dx = NewFloat((int[])x.ShapeArr.Clone());
+        if (rows == 0)
+            return (dx, needParams ? Full(0f, [c]) : null, needParams ? Full(0f, [c]) : null);
+        int flags = (weight is null ? 0 : 1) | (rms ? 4 : 0);
+        var k = Gpu.Kernel("norm_input_grad", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Norms.InputGrad));
+        k(Threads(rows), rows, Threads(rows), c, flags, Dense(x), weight is null ? F(dx) : Dense(weight), F(mean), F(rstd), Dense(g), F(dx));
+        if (!needParams)
+            return (dx, null, null);
+        var dw = NewFloat([c]);
+        var db = NewFloat([c]);
+        var kp = Gpu.Kernel("norm_param_grad", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Norms.ParamGrad));
+        kp(Threads(c), c, Threads(c), rows, Dense(x), F(mean), F(rstd), Dense(g), F(dw), F(db));
+        return (dx, dw, db);
+    }
+
+    internal override Tensor Embedding(Tensor weight, Tensor ids, int n)
+    {
+        int v = weight.ShapeArr[0], c = weight.ShapeArr[1];
+        var y = NewFloat([n, c]);
+        int total = n * c;
+        if (total > 0)
+        {
+            var k = Gpu.Kernel("embedding", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Tokens.Embedding));
+            k(Threads(total), total, Threads(total), c, v, Dense(weight), DenseInt(ids), F(y));
+        }
+        return y;
+    }
+
+    internal override Tensor EmbeddingGrad(Tensor g, Tensor ids, int n, int v, int c)
+    {
+        var dw = Full(0f, [v, c]);
+        int total = n * c;
+        if (total > 0)
+        {
+            var k = Gpu.Kernel("embedding_grad", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Tokens.EmbeddingGrad));
+            k(Threads(total), total, Threads(total), c, v, Dense(g), DenseInt(ids), F(dw));
+        }
+        return dw;
+    }
+
+    internal override (Tensor LogP, Tensor Max, Tensor Sum) TokenLogProbs(Tensor logits, Tensor ids, int rows, int v, int ignoreIndex)
+    {
+        var logp = NewFloat([rows]);
+        var max = NewFloat([rows]);
+        var sum = NewFloat([rows]);
+        if (rows > 0)
+        {
+            var k = Gpu.Kernel("token_log_probs", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Tokens.LogProbs));
+            k(Threads(rows), rows, Threads(rows), v, ignoreIndex, Dense(logits), DenseInt(ids), F(logp), F(max), F(sum));
+        }
+        return (logp, max, sum);
+    }
+
+    internal override Tensor TokenLogProbsGrad(Tensor logits, Tensor ids, Tensor max, Tensor sum, Tensor g, int rows, int v, int ignoreIndex)
+    {
+        var dx = NewFloat([rows, v]);
+        int total = rows * v;
+        if (total > 0)
+        {
+            var k = Gpu.Kernel("token_log_probs_grad", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Tokens.LogProbsGrad));
+            k(Threads(total), total, Threads(total), v, ignoreIndex, Dense(logits), DenseInt(ids), F(max), F(sum), Dense(g), F(dx));
+        }
+        return dx;
+    }
+
+    internal override (Tensor H, Tensor Max, Tensor LogSum) Entropy(Tensor logits, int rows, int v)
+    {
+        var h = NewFloat([rows]);
+        var max = NewFloat([rows]);
+        var logSum = NewFloat([rows]);
+        if (rows > 0)
+        {
+            var k = Gpu.Kernel("entropy", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Tokens.Entropy));
+            k(Threads(rows), rows, Threads(rows), v, Dense(logits), F(h), F(max), F(logSum));
+        }
+        return (h, max, logSum);
+    }
+
+    internal override Tensor EntropyGrad(Tensor logits, Tensor h, Tensor max, Tensor logSum, Tensor g, int rows, int v)
+    {
+        var dx = NewFloat([rows, v]);
+        int total = rows * v;
+        if (total > 0)
+        {
+            var k = Gpu.Kernel("entropy_grad", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Tokens.EntropyGrad));
+            k(Threads(total), total, Threads(total), v, Dense(logits), F(h), F(max), F(logSum), Dense(g), F(dx));
+        }
+        return dx;
+    }
+
+    internal override Tensor Rope(Tensor x, Tensor positions, bool perBatch, Tensor cos, Tensor sin, int rotaryDim, float sign)
+    {
+        var y = NewFloat((int[])x.ShapeArr.Clone());
+        int total = y.Numel;
+        if (total > 0)
+        {
+            var k = Gpu.Kernel("rope", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, Layout, ArrayView<float>, RopeShape, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Attention.Rope));
+            var shape = new RopeShape
+            {
+                Heads = x.ShapeArr[1],
+                Length = x.ShapeArr[2],
+                HeadDim = x.ShapeArr[3],
+                RotaryDim = rotaryDim,
+                PerBatch = perBatch ? 1 : 0,
+                MaxPositions = cos.ShapeArr[0],
+                Sign = sign,
+            };
+            k(Threads(total), total, Threads(total), Layout.Of(x), F(x), shape,
+                DenseInt(positions), Dense(cos), Dense(sin), F(y));
+        }
+        return y;
+    }
+
+    internal override Tensor MaskedSoftmax(Tensor scores, int rows, int tk, int tq, int heads, bool causal, Tensor? keyMask)
+    {
+        var p = NewFloat((int[])scores.ShapeArr.Clone());
+        if (rows > 0 && tk > 0)
+        {
+            var k = Gpu.Kernel("masked_softmax", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Attention.MaskedSoftmax));
+            k(Threads(rows), rows, Threads(rows), tk, tq, heads, causal ? 1 : 0, keyMask is null ? 0 : 1, Dense(scores), keyMask is null ? F(p) : Dense(keyMask), F(p));
+        }
+        return p;
+    }
+
+    // ---- in place ---------------------------------------------------------------------------------
+
+    internal override void CopyInto(Tensor src, Tensor dst)
+    {
+        int n = src.Numel;
+        if (n > 0)
+            K<ArrayView<float>, Layout, ArrayView<float>>("copy_into", Kernels.Optim.CopyInto)(Threads(n), n, Threads(n), Dense(src), Layout.Of(dst), F(dst));
+    }
+
+    internal override void AdamW(Tensor param, Tensor grad, Tensor m, Tensor v, float decay, float beta1, float c1, float beta2, float c2, float stepSize, float sqrtBc2, float eps)
+    {
+        int n = param.Numel;
+        if (n == 0)
+            return;
+        var k = Gpu.Kernel("adamw", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, float, float, float, float, float, float>(Kernels.Optim.AdamW));
+        k(Threads(n), n, Threads(n), Dense(param), Dense(grad), Dense(m), Dense(v), decay, beta1, c1, beta2, c2, stepSize, sqrtBc2, eps);
+    }
+
+    internal override void AddSumOfSquares(Tensor x, Tensor accumulator)
+    {
+        int n = x.Numel;
+        if (n > 0)
+            K<ArrayView<float>, ArrayView<float>>("sum_of_squares", Kernels.Optim.SumOfSquares)(Threads(n), n, Threads(n), Dense(x), Dense(accumulator));
+    }
+
+    /// <summary>The elements of a contiguous int32 tensor from its offset on.</summary>
+    private ArrayView<int> DenseInt(Tensor t)
+    {
+        if (!t.IsContiguous)
+            throw new InvalidOperationException("internal: a kernel was given a non-contiguous id tensor");
+        var v = I(t);
+        return t.Offset == 0 ? v : v.SubView(t.Offset, t.Numel);
+    }
+
     public override void Dispose()
     {
         Unregister(_device);

@@ -272,6 +272,9 @@ public sealed partial class Tensor
         }
         var shape = (int[])first.ShapeArr.Clone();
         shape[d] = total;
+        var device = DeviceOf("Cat", [.. tensors]);
+        if (device is not null)
+            return DeviceCat(device, tensors, d, shape);
         int outer = 1;
         for (int i = 0; i < d; i++)
             outer *= shape[i];

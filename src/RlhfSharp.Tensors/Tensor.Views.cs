@@ -170,6 +170,13 @@ public sealed partial class Tensor
         var inShape = ShapeArr;
         return Record(ViewOf(shape, StridesArr, Offset + (start * StridesArr[d])), "narrow", [this], g =>
         {
+            if (g.G is not null)
+            {
+                // Device: zeros with g written into its slice.
+                var dfull = g.Backend.Full(0f, (int[])inShape.Clone());
+                dfull.NarrowNoGrad(d, start, length).CopyFrom(g);
+                return [dfull];
+            }
             // Only the slices outside [start, start + length) are zeroed; the rest is g.
             var full = new Tensor(GradBuffers.Rent(ShapeUtil.Numel(inShape)), (int[])inShape.Clone());
             var zero = Scalar(0f);
@@ -273,6 +280,14 @@ public sealed partial class Tensor
         var s = src.Dtype == DType.Float32 ? src : src.Float();
         if (!ShapeUtil.SameShape(s.ShapeArr, ShapeArr))
             s = s.Expand(ShapeArr);
+        if (G is not null || s.G is not null)
+        {
+            if (G is null || s.G is null || s.G.Backend != G.Backend)
+                throw new DeviceMismatchException($"CopyFrom: source on {s.Device}, destination on {Device}; move them to one device with .To(device)");
+            // Through a contiguous copy, so a source that overlaps the destination is read first.
+            G.Backend.CopyInto(s.Detach().Clone(), this);
+            return;
+        }
         if (!ReferenceEquals(s.F, F))
         {
             // Separate storage: copy view to view directly.

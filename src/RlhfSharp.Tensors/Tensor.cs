@@ -181,9 +181,11 @@ public sealed partial class Tensor
         return new Tensor(data, (int[])shape.Clone());
     }
 
-    public static Tensor ZerosLike(Tensor t) => Zeros(t.ShapeArr);
+    /// <summary>Zeros of t's shape on t's device.</summary>
+    public static Tensor ZerosLike(Tensor t) => t.G is null ? Zeros(t.ShapeArr) : t.Backend.Full(0f, (int[])t.ShapeArr.Clone());
 
-    public static Tensor OnesLike(Tensor t) => Ones(t.ShapeArr);
+    /// <summary>Ones of t's shape on t's device.</summary>
+    public static Tensor OnesLike(Tensor t) => t.G is null ? Ones(t.ShapeArr) : t.Backend.Full(1f, (int[])t.ShapeArr.Clone());
 
     /// <summary>[0, 1, …, n-1] as float32.</summary>
     public static Tensor Arange(int n) => Arange(0, n, 1);

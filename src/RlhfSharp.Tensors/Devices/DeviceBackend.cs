@@ -131,5 +131,54 @@ public abstract class DeviceBackend : IDisposable
     /// </summary>
     internal abstract Tensor Matmul(Tensor a, Tensor b, int[] batchShape, int m, int n, int k);
 
+    // ---- fused model ops ------------------------------------------------------------------------
+
+    /// <summary>LayerNorm, or RMSNorm when <paramref name="rms"/>, of each row of a contiguous [rows, C] x. -> y [rows, C], mean [rows], rstd [rows]</summary>
+    internal abstract (Tensor Y, Tensor Mean, Tensor Rstd) Norm(Tensor x, Tensor? weight, Tensor? bias, int rows, int c, float eps, bool rms);
+
+    /// <summary>Backward of <see cref="Norm"/>. -> dx [rows, C], and dw, db [C] when asked for</summary>
+    internal abstract (Tensor Dx, Tensor? Dw, Tensor? Db) NormGrad(Tensor x, Tensor? weight, Tensor mean, Tensor rstd, Tensor g, int rows, int c, bool rms, bool needParams);
+
+    /// <summary>Rows of a contiguous float32 [V, C] weight. ids int32 [n] -> [n, C]</summary>
+    internal abstract Tensor Embedding(Tensor weight, Tensor ids, int n);
+
+    /// <summary>The [V, C] gradient of <see cref="Embedding"/>: g [n, C] rows added at their ids.</summary>
+    internal abstract Tensor EmbeddingGrad(Tensor g, Tensor ids, int n, int v, int c);
+
+    /// <summary>log softmax(x)[id] per row of a contiguous [rows, V] x (0 where id is ignoreIndex). -> logp, max, sum [rows]</summary>
+    internal abstract (Tensor LogP, Tensor Max, Tensor Sum) TokenLogProbs(Tensor logits, Tensor ids, int rows, int v, int ignoreIndex);
+
+    /// <summary>Backward of <see cref="TokenLogProbs"/>: dlogits = g·(onehot − softmax). -> [rows, V]</summary>
+    internal abstract Tensor TokenLogProbsGrad(Tensor logits, Tensor ids, Tensor max, Tensor sum, Tensor g, int rows, int v, int ignoreIndex);
+
+    /// <summary>Entropy of softmax per row of a contiguous [rows, V] x. -> h, max, logSum [rows]</summary>
+    internal abstract (Tensor H, Tensor Max, Tensor LogSum) Entropy(Tensor logits, int rows, int v);
+
+    /// <summary>Backward of <see cref="Entropy"/>. -> [rows, V]</summary>
+    internal abstract Tensor EntropyGrad(Tensor logits, Tensor h, Tensor max, Tensor logSum, Tensor g, int rows, int v);
+
+    /// <summary>
+    /// Rotary embedding of x [B, H, T, D] (any layout) by the cos/sin tables [P, rd/2] (float32, on
+    /// this device) at positions int32 [T] or [B, T] (on this device); sign −1 rotates back.
+    /// </summary>
+    internal abstract Tensor Rope(Tensor x, Tensor positions, bool perBatch, Tensor cos, Tensor sin, int rotaryDim, float sign);
+
+    /// <summary>
+    /// Attention probabilities from scores [B·H·Tq, Tk] (contiguous): softmax over the keys row i
+    /// may see (end-aligned causal rule; keyMask [B, Tk] float, 1 = attend), 0 elsewhere.
+    /// </summary>
+    internal abstract Tensor MaskedSoftmax(Tensor scores, int rows, int tk, int tq, int heads, bool causal, Tensor? keyMask);
+
+    // ---- in place -------------------------------------------------------------------------------
+
+    /// <summary>Writes the contiguous float32 <paramref name="src"/> into the view <paramref name="dst"/> (same shape) in place.</summary>
+    internal abstract void CopyInto(Tensor src, Tensor dst);
+
+    /// <summary>One AdamW update of a contiguous parameter and its moments, in place (see the CPU engine's AdamWKernel).</summary>
+    internal abstract void AdamW(Tensor param, Tensor grad, Tensor m, Tensor v, float decay, float beta1, float c1, float beta2, float c2, float stepSize, float sqrtBc2, float eps);
+
+    /// <summary>Σ x² over a contiguous float32 tensor, added into the one-element <paramref name="accumulator"/>.</summary>
+    internal abstract void AddSumOfSquares(Tensor x, Tensor accumulator);
+
     public abstract void Dispose();
 }

@@ -200,4 +200,35 @@ public sealed partial class Tensor
             throw new DeviceMismatchException($"Max: the gradient of max over a dim runs on the CPU engine only so far; this tensor is on {Device}");
         return (vals, indices.ViewOf(outShape, ShapeUtil.ContiguousStrides(outShape), 0));
     }
+
+    /// <summary>Cat of float32 device tensors: each piece written into its slice of the result.</summary>
+    private static Tensor DeviceCat(DeviceBackend backend, IReadOnlyList<Tensor> tensors, int d, int[] shape)
+    {
+        if (tensors[0].Dtype != DType.Float32)
+            throw new DeviceMismatchException($"Cat: only float32 tensors are joined on a device so far, got {tensors[0].Dtype}");
+        foreach (var t in tensors)
+        {
+            if (t.G is null)
+                throw new DeviceMismatchException($"Cat: tensors are on {backend.Device} and cpu; move them to one device with .To(device)");
+        }
+        var result = backend.Full(0f, shape);
+        int start = 0;
+        foreach (var t in tensors)
+        {
+            backend.CopyInto(t.Detach().Contiguous(), result.NarrowNoGrad(d, start, t.ShapeArr[d]));
+            start += t.ShapeArr[d];
+        }
+        var sizes = tensors.Select(t => t.ShapeArr[d]).ToArray();
+        return Record(result, "cat", [.. tensors], g =>
+        {
+            var grads = new Tensor?[sizes.Length];
+            int offset = 0;
+            for (int i = 0; i < sizes.Length; i++)
+            {
+                grads[i] = g.NarrowNoGrad(d, offset, sizes[i]).Contiguous();
+                offset += sizes[i];
+            }
+            return grads;
+        });
+    }
 }

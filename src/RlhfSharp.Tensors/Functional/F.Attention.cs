@@ -23,6 +23,8 @@ public static partial class F
     {
         var (bn, hn, hkv, tq, tk, d, dv) = CheckAttentionShapes(q, k, v, keyPaddingMask);
         float sc = scale ?? 1f / MathF.Sqrt(d);
+        if (q.IsOnDevice || k.IsOnDevice || v.IsOnDevice || (keyPaddingMask?.IsOnDevice ?? false))
+            return DeviceAttention(q, k, v, causal, keyPaddingMask, sc, (bn, hn, hkv, tq, tk, d, dv));
         var mask = keyPaddingMask?.ToArray();
         bool keep = GradMode.IsEnabled && (q.RequiresGrad || k.RequiresGrad || v.RequiresGrad);
         var o = new float[bn * hn * tq * dv];

@@ -16,6 +16,8 @@ public static partial class F
     /// </summary>
     public static Tensor CrossEntropy(Tensor logits, Tensor targets, int ignoreIndex = -100, Reduction reduction = Reduction.Mean)
     {
+        if (logits.IsOnDevice || targets.IsOnDevice)
+            return DeviceCrossEntropy(logits, targets, ignoreIndex, reduction);
         var ids = CheckIds("CrossEntropy", logits, targets, "targets", ignoreIndex);
         var rows = RowLayout.Of(logits);
         int n = rows.Count, v = rows.Width;

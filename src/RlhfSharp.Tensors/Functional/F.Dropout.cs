@@ -14,6 +14,8 @@ public static partial class F
             throw new ArgumentOutOfRangeException(nameof(p), p, "Dropout: p must be in [0, 1]");
         if (!training || p == 0f)
             return x;
+        if (x.IsOnDevice)
+            return DeviceDropout(x, p, rng);
         var src = x.Float().Contiguous().Detach().Span;
         float scale = p == 1f ? 0f : 1f / (1f - p);
         var keep = new bool[src.Length];

@@ -17,6 +17,8 @@ public static partial class F
             throw new ShapeMismatchException("Embedding", $"weight must be [V, C], got {ShapeUtil.Format(weight.ShapeArr)}");
         if (ids.Dtype != DType.Int32)
             throw new ArgumentException($"Embedding: ids must be an int32 tensor, got {ids.Dtype}");
+        if (weight.IsOnDevice || ids.IsOnDevice)
+            return DeviceEmbedding(weight, ids);
         int v = weight.ShapeArr[0], c = weight.ShapeArr[1];
         var idx = ids.ToIntArray();
         for (int i = 0; i < idx.Length; i++)

@@ -12,6 +12,8 @@ public static partial class F
     {
         if (logits.Rank < 1)
             throw new ShapeMismatchException("Entropy", "logits must have a class dim [.., V], got a scalar");
+        if (logits.IsOnDevice)
+            return DeviceEntropy(logits);
         var rows = RowLayout.Of(logits);
         int n = rows.Count, v = rows.Width;
         var max = new float[n];

@@ -13,6 +13,8 @@ public static partial class F
     public static Tensor LayerNorm(Tensor x, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
     {
         int c = CheckNormParams("LayerNorm", x, weight, bias);
+        if (x.IsOnDevice || (weight?.IsOnDevice ?? false) || (bias?.IsOnDevice ?? false))
+            return DeviceNorm(x, weight, bias, eps, rms: false);
         var rows = RowLayout.Of(x);
         int n = rows.Count;
         var w = weight?.Float().Contiguous().Span.ToArray();

@@ -12,6 +12,8 @@ public static partial class F
     public static Tensor RmsNorm(Tensor x, Tensor? weight = null, float eps = 1e-6f)
     {
         int c = CheckNormParams("RmsNorm", x, weight, null);
+        if (x.IsOnDevice || (weight?.IsOnDevice ?? false))
+            return DeviceNorm(x, weight, null, eps, rms: true);
         var rows = RowLayout.Of(x);
         int n = rows.Count;
         var w = weight?.Float().Contiguous().Span.ToArray();

@@ -12,6 +12,11 @@ public static partial class F
     public static Tensor Rope(Tensor x, Tensor positions, float theta = 10000f, int? rotaryDim = null)
     {
         int rd = CheckRotaryDim(x.Rank == 4 ? x.ShapeArr[3] : 0, rotaryDim, x);
+        if (x.IsOnDevice)
+        {
+            CheckPositionsShape(x, positions);
+            return DeviceRope(x, positions, new RopeCache(x.ShapeArr[3], MaxPosition(positions) + 1, theta, rd));
+        }
         var pos = CheckPositions(x, positions);
         var (cos, sin) = RopeCache.Tables(pos, rd, theta);
         return RopeCore(x, Enumerable.Range(0, pos.Length).ToArray(), positions.Rank == 2, cos, sin, rd);
@@ -25,6 +30,13 @@ public static partial class F
     {
         if (x.Rank != 4 || x.ShapeArr[3] != cache.HeadDim)
             throw new ShapeMismatchException("Rope", $"x must be [B, H, T, {cache.HeadDim}] for this cache, got {ShapeUtil.Format(x.ShapeArr)}");
+        if (x.IsOnDevice)
+        {
+            // Positions are not read back from the device to be checked: a position outside the
+            // cache's [0, MaxPositions) gives NaN in the output (never a read out of bounds).
+            CheckPositionsShape(x, positions);
+            return DeviceRope(x, positions, cache);
+        }
         var pos = CheckPositions(x, positions);
         foreach (var p in pos)
         {
@@ -42,6 +54,22 @@ public static partial class F
         if (rd <= 0 || rd > headDim || rd % 2 != 0)
             throw new ArgumentOutOfRangeException(nameof(rotaryDim), rd, $"Rope: rotaryDim must be even and in (0, {headDim}] for head dim {headDim}");
         return rd;
+    }
+
+    private static int MaxPosition(Tensor positions)
+    {
+        var values = positions.ToIntArray();
+        return values.Length == 0 ? 0 : values.Max();
+    }
+
+    private static void CheckPositionsShape(Tensor x, Tensor positions)
+    {
+        if (positions.Dtype != DType.Int32)
+            throw new ArgumentException($"Rope: positions must be an int32 tensor, got {positions.Dtype}");
+        int b = x.ShapeArr[0], t = x.ShapeArr[2];
+        bool ok = (positions.Rank == 1 && positions.ShapeArr[0] == t) || (positions.Rank == 2 && positions.ShapeArr[0] == b && positions.ShapeArr[1] == t);
+        if (!ok)
+            throw new ShapeMismatchException("Rope", $"positions shape {ShapeUtil.Format(positions.ShapeArr)} must be [{t}] or [{b}, {t}] for x of shape {ShapeUtil.Format(x.ShapeArr)}");
     }
 
     private static int[] CheckPositions(Tensor x, Tensor positions)

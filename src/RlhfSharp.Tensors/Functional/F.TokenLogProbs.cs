@@ -11,6 +11,8 @@ public static partial class F
     /// </summary>
     public static Tensor TokenLogProbs(Tensor logits, Tensor ids)
     {
+        if (logits.IsOnDevice || ids.IsOnDevice)
+            return DeviceTokenLogProbs(logits, ids, ignoreIndex: int.MinValue, "token_log_probs");
         var idx = CheckIds("TokenLogProbs", logits, ids, "ids");
         var rows = RowLayout.Of(logits);
         int n = rows.Count, v = rows.Width;

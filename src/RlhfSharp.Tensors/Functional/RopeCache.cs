@@ -33,6 +33,23 @@ public sealed class RopeCache
 
     internal float[] Sin { get; }
 
+    private readonly Dictionary<DeviceBackend, (Tensor Cos, Tensor Sin)> _onDevice = [];
+
+    /// <summary>The tables on a device, uploaded on first use there and kept.</summary>
+    internal (Tensor Cos, Tensor Sin) OnDevice(DeviceBackend backend)
+    {
+        lock (_onDevice)
+        {
+            if (!_onDevice.TryGetValue(backend, out var tables))
+            {
+                int half = RotaryDim / 2;
+                tables = (Tensor.Wrap(Cos, MaxPositions, half).To(backend.Device), Tensor.Wrap(Sin, MaxPositions, half).To(backend.Device));
+                _onDevice[backend] = tables;
+            }
+            return tables;
+        }
+    }
+
     /// <summary>cos, sin [positions.Length, rotaryDim/2] for the given positions.</summary>
     internal static (float[] Cos, float[] Sin) Tables(int[] positions, int rotaryDim, float theta)
     {

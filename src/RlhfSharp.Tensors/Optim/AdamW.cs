@@ -45,6 +45,15 @@ public sealed class AdamW : Optimizer
         AdamWKernel.Update(param, grad, buffers[0], buffers[1], decay, (float)Beta1, (float)(1.0 - Beta1), (float)Beta2, (float)(1.0 - Beta2), (float)(lr / bc1), (float)Math.Sqrt(bc2), Eps);
     }
 
+    protected override void UpdateOnDevice(ParamGroup group, Tensor param, Tensor grad, Tensor[] buffers, long step)
+    {
+        float lr = group.Lr;
+        double bc1 = 1.0 - Math.Pow(Beta1, step);
+        double bc2 = 1.0 - Math.Pow(Beta2, step);
+        float decay = (float)(1.0 - ((double)lr * group.WeightDecay));
+        param.Backend.AdamW(param, grad, buffers[0], buffers[1], decay, (float)Beta1, (float)(1.0 - Beta1), (float)Beta2, (float)(1.0 - Beta2), (float)(lr / bc1), (float)Math.Sqrt(bc2), Eps);
+    }
+
     protected override Dictionary<string, double> GetHyperparameters() => new()
     {
         ["beta1"] = Beta1,

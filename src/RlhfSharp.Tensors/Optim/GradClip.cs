@@ -27,6 +27,8 @@ public static class GradClip
                 p.Grad = p.Grad.Detach().Contiguous();
             grads.Add(p.Grad);
         }
+        if (grads.Count > 0 && grads[0].IsOnDevice)
+            return ClipOnDevice(grads, maxNorm);
         double sum = 0;
         foreach (var g in grads)
             sum += SumOfSquares(g.Span);
@@ -36,6 +38,30 @@ public static class GradClip
         float coef = (float)(maxNorm / (norm + 1e-6));
         foreach (var g in grads)
             System.Numerics.Tensors.TensorPrimitives.Multiply(g.Span, coef, g.Span);
+        return (float)norm;
+    }
+
+    /// <summary>
+    /// The device form: Σ g² over every gradient accumulated on the device in float32 (partial sums
+    /// per thread, added atomically, so not bit-reproducible run to run), one read of the norm back
+    /// to the host (the step's one transfer), then every gradient scaled on the device.
+    /// </summary>
+    private static float ClipOnDevice(List<Tensor> grads, float maxNorm)
+    {
+        var backend = grads[0].Backend;
+        var acc = backend.Full(0f, [1]);
+        foreach (var g in grads)
+        {
+            if (g.Device != acc.Device)
+                throw new DeviceMismatchException($"ClipGradNorm: gradients are on {acc.Device} and {g.Device}; keep a model's parameters on one device");
+            backend.AddSumOfSquares(g, acc);
+        }
+        double norm = Math.Sqrt(acc.Item());
+        if (!double.IsFinite(norm) || norm <= maxNorm)
+            return (float)norm;
+        float coef = (float)(maxNorm / (norm + 1e-6));
+        foreach (var g in grads)
+            g.CopyFrom(g.Mul(coef));
         return (float)norm;
     }
 

@@ -63,6 +63,13 @@ public abstract class Optimizer
     /// </summary>
     protected abstract void Update(ParamGroup group, Span<float> param, ReadOnlySpan<float> grad, float[][] buffers, long step);
 
+    /// <summary>
+    /// Updates one parameter that lives on a device, in place, with its buffers there too (same
+    /// order and meaning as <see cref="Update"/>). Optimizers without a device kernel say so.
+    /// </summary>
+    protected virtual void UpdateOnDevice(ParamGroup group, Tensor param, Tensor grad, Tensor[] buffers, long step) =>
+        throw new DeviceMismatchException($"{Kind}: parameters on {param.Device} are updated by AdamW only so far; use AdamW or train on the CPU");
+
     /// <summary>The optimizer-wide hyperparameters saved with the state.</summary>
     protected abstract Dictionary<string, double> GetHyperparameters();
 
@@ -86,6 +93,19 @@ public abstract class Optimizer
                 {
                     if (!ShapeUtil.SameShape(grad.ShapeArr, p.ShapeArr) || grad.Dtype != DType.Float32)
                         throw new InvalidOperationException($"{Kind}: gradient of parameter '{ParamName(index)}' is {grad}, but the parameter has shape {ShapeUtil.Format(p.ShapeArr)}");
+                    if (p.IsOnDevice)
+                    {
+                        // The moments live next to the parameter: zeros at first, or a loaded state
+                        // uploaded once.
+                        slot.DeviceBuffers ??= slot.Buffers is { } host
+                            ? [.. host.Select(b => Tensor.Wrap(b, p.ShapeArr).To(p.Device))]
+                            : [.. BufferNames.Select(_ => Tensor.ZerosLike(p))];
+                        slot.Buffers = null;
+                        slot.Step++;
+                        UpdateOnDevice(group, p, grad.Contiguous(), slot.DeviceBuffers, slot.Step);
+                        index++;
+                        continue;
+                    }
                     slot.Buffers ??= [.. BufferNames.Select(_ => new float[p.Numel])];
                     slot.Step++;
                     Update(group, p.Span, grad.Contiguous().Span, slot.Buffers, slot.Step);
@@ -120,7 +140,12 @@ public abstract class Optimizer
         for (int i = 0; i < _params.Length; i++)
         {
             var ps = new ParamState { Index = i, Name = ParamName(i), Shape = _params[i].Shape, Step = _slots[i].Step };
-            if (_slots[i].Buffers is { } buffers)
+            if (_slots[i].DeviceBuffers is { } onDevice)
+            {
+                for (int b = 0; b < onDevice.Length; b++)
+                    ps.Buffers[BufferNames[b]] = onDevice[b].ToArray();
+            }
+            else if (_slots[i].Buffers is { } buffers)
             {
                 for (int b = 0; b < buffers.Length; b++)
                     ps.Buffers[BufferNames[b]] = (float[])buffers[b].Clone();
@@ -152,6 +177,7 @@ public abstract class Optimizer
             var ps = state.Params[i];
             _slots[i].Step = ps.Step;
             _slots[i].Buffers = ps.Buffers.Count == 0 ? null : [.. BufferNames.Select(n => (float[])ps.Buffers[n].Clone())];
+            _slots[i].DeviceBuffers = null;
         }
     }
 
@@ -228,5 +254,8 @@ public abstract class Optimizer
     {
         public long Step;
         public float[][]? Buffers;
+
+        /// <summary>The buffers of a parameter on a device (then <see cref="Buffers"/> is null).</summary>
+        public Tensor[]? DeviceBuffers;
     }
 }

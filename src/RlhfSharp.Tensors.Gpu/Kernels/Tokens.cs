@@ -1,0 +1,120 @@
+using ILGPU;
+
+namespace RlhfSharp.Tensors.Gpu.Kernels;
+
+/// <summary>
+/// Token kernels: embedding lookup and its scatter-add backward, and log-probabilities of chosen
+/// tokens straight from the logits (the fused cross-entropy of the CPU engine), with entropy. An id
+/// outside [0, V) is never read or written: it gives NaN (log-probs, embedding rows), which the
+/// trainers' non-finite checks catch, instead of reading device memory out of bounds.
+/// </summary>
+internal static class Tokens
+{
+    // w [V, C], ids [n] -> y [n, C]
+    public static void Embedding(Index1D t, int total, int threads, int c, int v, ArrayView<float> w, ArrayView<int> ids, ArrayView<float> y)
+    {
+        for (int e = t; e < total; e += threads)
+        {
+            int i = e / c, j = e - (i * c);
+            int id = ids[i];
+            y[e] = id >= 0 && id < v ? w[(id * c) + j] : float.NaN;
+        }
+    }
+
+    // dw[ids[i], j] += g[i, j] (atomic: repeated ids add in an unspecified order). -> dw [V, C], zeroed before
+    public static void EmbeddingGrad(Index1D t, int total, int threads, int c, int v, ArrayView<float> g, ArrayView<int> ids, ArrayView<float> dw)
+    {
+        for (int e = t; e < total; e += threads)
+        {
+            int i = e / c, j = e - (i * c);
+            int id = ids[i];
+            if (id >= 0 && id < v)
+                Atomic.Add(ref dw[(id * c) + j], g[e]);
+        }
+    }
+
+    // logits [rows, V], ids [rows] -> logp [rows] = x[id] − m − log Σ exp(x − m), max [rows], sum [rows];
+    // a row whose id is ignoreIndex gives 0.
+    public static void LogProbs(Index1D t, int rows, int threads, int v, int ignoreIndex,
+        ArrayView<float> x, ArrayView<int> ids, ArrayView<float> logp, ArrayView<float> max, ArrayView<float> sum)
+    {
+        for (int r = t; r < rows; r += threads)
+        {
+            int o = r * v;
+            float m = float.NegativeInfinity;
+            for (int j = 0; j < v; j++)
+                m = MathF.Max(m, x[o + j]);
+            float s = 0f;
+            for (int j = 0; j < v; j++)
+                s += MathF.Exp(x[o + j] - m);
+            max[r] = m;
+            sum[r] = s;
+            int id = ids[r];
+            if (id == ignoreIndex)
+                logp[r] = 0f;
+            else
+                logp[r] = id >= 0 && id < v ? x[o + id] - m - MathF.Log(s) : float.NaN;
+        }
+    }
+
+    // dlogits[r, j] = g[r]·(onehot(id) − softmax)_j; ignored rows get 0. -> dx [rows, V]
+    public static void LogProbsGrad(Index1D t, int total, int threads, int v, int ignoreIndex,
+        ArrayView<float> x, ArrayView<int> ids, ArrayView<float> max, ArrayView<float> sum, ArrayView<float> g, ArrayView<float> dx)
+    {
+        for (int e = t; e < total; e += threads)
+        {
+            int r = e / v, j = e - (r * v);
+            int id = ids[r];
+            if (id == ignoreIndex)
+            {
+                dx[e] = 0f;
+                continue;
+            }
+            float p = MathF.Exp(x[e] - max[r]) / sum[r];
+            dx[e] = g[r] * ((j == id ? 1f : 0f) - p);
+        }
+    }
+
+    // H = log Σe − Σ e·(z − m) / Σe with e = exp(z − m); −∞ logits contribute 0. -> h [rows], max [rows], logSum [rows]
+    public static void Entropy(Index1D t, int rows, int threads, int v, ArrayView<float> x, ArrayView<float> h, ArrayView<float> max, ArrayView<float> logSum)
+    {
+        for (int r = t; r < rows; r += threads)
+        {
+            int o = r * v;
+            float m = float.NegativeInfinity;
+            for (int j = 0; j < v; j++)
+                m = MathF.Max(m, x[o + j]);
+            float s = 0f, weighted = 0f;
+            for (int j = 0; j < v; j++)
+            {
+                float z = x[o + j];
+                if (z == float.NegativeInfinity)
+                    continue;
+                float e = MathF.Exp(z - m);
+                s += e;
+                weighted += e * (z - m);
+            }
+            max[r] = m;
+            logSum[r] = MathF.Log(s);
+            h[r] = MathF.Log(s) - (weighted / s);
+        }
+    }
+
+    // dH/dz = −p ⊙ (log p + H), with p = 0 where z = −∞. -> dx [rows, V]
+    public static void EntropyGrad(Index1D t, int total, int threads, int v,
+        ArrayView<float> x, ArrayView<float> h, ArrayView<float> max, ArrayView<float> logSum, ArrayView<float> g, ArrayView<float> dx)
+    {
+        for (int e = t; e < total; e += threads)
+        {
+            int r = e / v;
+            float z = x[e];
+            if (z == float.NegativeInfinity)
+            {
+                dx[e] = 0f;
+                continue;
+            }
+            float logp = z - max[r] - logSum[r];
+            dx[e] = -g[r] * MathF.Exp(logp) * (logp + h[r]);
+        }
+    }
+}
