@@ -50,7 +50,10 @@ public static class Sampler
         var eos = new HashSet<int>(o.EosTokenIds);
         var cache = model.NewCache(b, p + n);
 
-        var logits = Last(model.Forward(promptIds, MaskPrefix(mask, b, p + n, p), cache)); // [B, V]
+        // On a device, the prompt goes there once and each step's new tokens follow; the last
+        // position's logits come back to be sampled here.
+        var device = model.Device;
+        var logits = Last(model.Forward(promptIds.To(device), MaskPrefix(mask, b, p + n, p), cache)); // [B, V]
         int steps = 0;
         for (int step = 0; step < n; step++)
         {
@@ -83,7 +86,7 @@ public static class Sampler
             steps = step + 1;
             if (ended.All(e => e) || step == n - 1)
                 break;
-            logits = Last(model.Forward(Tensor.FromArray(next, b, 1), MaskPrefix(mask, b, p + n, p + step + 1), cache));
+            logits = Last(model.Forward(Tensor.FromArray(next, b, 1).To(device), MaskPrefix(mask, b, p + n, p + step + 1), cache));
         }
 
         // Trim the response columns to the steps actually taken.

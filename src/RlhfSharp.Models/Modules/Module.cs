@@ -94,6 +94,19 @@ public abstract class Module
         }
     }
 
+    /// <summary>
+    /// Moves every parameter to <paramref name="device"/> (trainable ones stay trainable; an
+    /// optimizer made before the move still holds the old tensors, so make it after).
+    /// </summary>
+    public void To(Device device)
+    {
+        foreach (var (_, p) in NamedParameters())
+            p.Value = p.Value.Detach().To(device);
+    }
+
+    /// <summary>Where this module's parameters live (the CPU for a module without any).</summary>
+    public Device Device => NamedParameters().Select(p => p.Param.Value.Device).FirstOrDefault(Device.Cpu);
+
     /// <summary>Name → tensor for every parameter (shared, not copied).</summary>
     public Dictionary<string, Tensor> StateDict() => NamedParameters().ToDictionary(p => p.Name, p => p.Param.Value);
 

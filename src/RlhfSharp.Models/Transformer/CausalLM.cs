@@ -36,7 +36,7 @@ public sealed class CausalLM : Module
 
     /// <summary>A cache sized for <paramref name="batch"/> sequences of up to <paramref name="maxLength"/> tokens.</summary>
     public KvCache NewCache(int batch, int maxLength) =>
-        new(Config.NumLayers, batch, Config.NumKeyValueHeads, Math.Min(maxLength, Config.MaxPositions), Config.HeadDim);
+        new(Config.NumLayers, batch, Config.NumKeyValueHeads, Math.Min(maxLength, Config.MaxPositions), Config.HeadDim, Device);
 
     /// <summary>Turns adapters off (true) or on (false) in every LoRA layer; returns how many layers changed.</summary>
     public int SetAdaptersEnabled(bool enabled)

@@ -12,7 +12,8 @@ public sealed class KvCache
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
 
-    public KvCache(int layers, int batch, int kvHeads, int maxLength, int headDim)
+    /// <summary>A cache on <paramref name="device"/> (the CPU by default), where the model that fills it lives.</summary>
+    public KvCache(int layers, int batch, int kvHeads, int maxLength, int headDim, Device device = default)
     {
         Batch = batch;
         MaxLength = maxLength;
@@ -20,8 +21,8 @@ public sealed class KvCache
         _values = new Tensor[layers];
         for (int i = 0; i < layers; i++)
         {
-            _keys[i] = Tensor.Zeros(batch, kvHeads, maxLength, headDim);
-            _values[i] = Tensor.Zeros(batch, kvHeads, maxLength, headDim);
+            _keys[i] = Tensor.Zeros([batch, kvHeads, maxLength, headDim], device);
+            _values[i] = Tensor.Zeros([batch, kvHeads, maxLength, headDim], device);
         }
     }
 

@@ -66,7 +66,14 @@ public sealed class TransformerBody : Module
             throw new ArgumentException($"sequence of {past + t} tokens exceeds the model's {Config.MaxPositions} positions");
 
         var positions = PositionIds(attentionMask, b, past, t);                 // [B, T]
-        var ctx = new AttentionContext(positions, attentionMask?.Float(), cache, _rope);
+        var keyMask = attentionMask?.Float();
+        if (ids.IsOnDevice)
+        {
+            // The positions (and a mask given on the host) go to the model's device once per forward.
+            positions = positions.To(ids.Device);
+            keyMask = keyMask?.To(ids.Device);
+        }
+        var ctx = new AttentionContext(positions, keyMask, cache, _rope);
         var x = TokenEmbedding.Forward(ids);                                     // [B, T, C]
         if (PositionEmbedding is not null)
             x = x.Add(PositionEmbedding.Forward(positions));
