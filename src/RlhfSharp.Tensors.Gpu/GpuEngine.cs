@@ -339,20 +339,95 @@ public sealed partial class GpuEngine : DeviceBackend
 
     // ---- GEMM -----------------------------------------------------------------------------------
 
+    internal override Tensor ToBFloat16(Tensor x)
+    {
+        var y = NewHalf((int[])x.ShapeArr.Clone());
+        int n = y.Numel;
+        if (n > 0)
+            K<Layout, ArrayView<float>, ArrayView<ushort>>("float_to_half", Elementwise.FloatToHalf)(Threads(n), n, Threads(n), Layout.Of(x), F(x), H(y));
+        return y;
+    }
+
+    /// <summary>x rounded to bf16 values but kept in float32 (what a bf16 GEMM reads), contiguous.</summary>
+    private Tensor RoundToBFloat16(Tensor x)
+    {
+        var y = NewFloat((int[])x.ShapeArr.Clone());
+        int n = y.Numel;
+        if (n > 0)
+            K<Layout, ArrayView<float>, ArrayView<float>>("round_to_half", Elementwise.RoundToHalf)(Threads(n), n, Threads(n), Layout.Of(x), F(x), F(y));
+        return y;
+    }
+
     internal override Tensor Matmul(Tensor a, Tensor b, int[] batchShape, int m, int n, int k)
     {
-        var y = NewFloat([.. batchShape, m, n]);
-        int total = y.Numel;
+        int total = ShapeUtil.Numel(batchShape) * m * n;
         if (total == 0)
-            return y;
+            return NewFloat([.. batchShape, m, n]);
         if (k == 0)
-            return Full(0f, y.ShapeArr);
-        var kernel = Gpu.Kernel("gemm", acc => acc.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, Layout, int, int, ArrayView<float>, Layout, int, int, ArrayView<float>, ArrayView<float>>(Gemm.Run));
+            return Full(0f, [.. batchShape, m, n]);
+        if (Gpu.IsCuda)
+            return CublasMatmul(a, b, batchShape, m, n, k);
+        if (BFloat16Matmul)
+        {
+            a = RoundToBFloat16(a);
+            b = RoundToBFloat16(b);
+        }
+        var y = NewFloat([.. batchShape, m, n]);
+        var kernel = Gpu.Kernel("gemm", acc => acc.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, Layout, int, int, ArrayView<float>, Layout, int, int, ArrayView<float>, ArrayView<float>>(Kernels.Gemm.Run));
         kernel(Threads(total), total, Threads(total), m, n, k,
             Layout.OfBatch(a, batchShape), a.StridesArr[^2], a.StridesArr[^1], F(a),
             Layout.OfBatch(b, batchShape), b.StridesArr[^2], b.StridesArr[^1], F(b),
             F(y));
         return y;
+    }
+
+    private Cuda.Cublas? _cublas;
+
+    /// <summary>The product by cuBLAS: fp32 GEMM, or bf16 inputs with fp32 accumulation under <see cref="DeviceBackend.BFloat16Matmul"/>.</summary>
+    private Tensor CublasMatmul(Tensor a, Tensor b, int[] batchShape, int m, int n, int k)
+    {
+        _cublas ??= Cuda.Cublas.Create(((ILGPU.Runtime.Cuda.CudaStream)Gpu.Accelerator.DefaultStream).StreamPtr);
+        if (BFloat16Matmul)
+        {
+            a = ToBFloat16(a);
+            b = ToBFloat16(b);
+        }
+        var plan = Cuda.GemmPlan.For(a.ShapeArr, a.StridesArr, b.ShapeArr, b.StridesArr, batchShape, m, n, k);
+        if (plan.NeedsCopyOfOurA || plan.NeedsCopyOfOurB)
+        {
+            a = plan.NeedsCopyOfOurA ? Copy(a) : a;
+            b = plan.NeedsCopyOfOurB ? Copy(b) : b;
+            plan = Cuda.GemmPlan.For(a.ShapeArr, a.StridesArr, b.ShapeArr, b.StridesArr, batchShape, m, n, k);
+        }
+        var y = NewFloat([.. batchShape, m, n]);
+        int elem = BFloat16Matmul ? 2 : 4;
+        static IntPtr Ptr(Tensor t, long offset, int size) => t.G switch
+        {
+            GpuStorage<float> f => f.Buffer.NativePtr + (nint)(offset * size),
+            GpuStorage<ushort> h => h.Buffer.NativePtr + (nint)(offset * size),
+            _ => throw new InvalidOperationException("internal: cuBLAS operand is not a float32 or bf16 device tensor"),
+        };
+        if (plan.Uniform)
+        {
+            RunGemm(plan, Ptr(b, b.Offset, elem), Ptr(a, a.Offset, elem), Ptr(y, 0, 4));
+            return y;
+        }
+        // Batch dims without a single stride: one call per batch, offsets from the layouts.
+        var la = Layout.OfBatch(a, batchShape);
+        var lb = Layout.OfBatch(b, batchShape);
+        var one = plan with { BatchCount = 1 };
+        for (int i = 0; i < plan.BatchCount; i++)
+            RunGemm(one, Ptr(b, lb.At(i), elem), Ptr(a, la.At(i), elem), Ptr(y, (long)i * m * n, 4));
+        return y;
+    }
+
+    // The BLAS's A is our b and its B is our a (see GemmPlan).
+    private void RunGemm(in Cuda.GemmPlan plan, IntPtr ourB, IntPtr ourA, IntPtr c)
+    {
+        if (BFloat16Matmul)
+            _cublas!.GemmBf16(plan, ourB, ourA, c);
+        else
+            _cublas!.Sgemm(plan, ourB, ourA, c);
     }
 
     // ---- fused model ops ------------------------------------------------------------------------
@@ -532,6 +607,7 @@ public sealed partial class GpuEngine : DeviceBackend
 
     public override void Dispose()
     {
+        _cublas?.Dispose();
         Unregister(_device);
         Gpu.Dispose();
     }

@@ -368,7 +368,7 @@ public sealed partial class Tensor
         if (Dtype == DType.BFloat16)
             return this;
         if (G is not null)
-            throw OnDevice("ToBFloat16");
+            return G.Backend.ToBFloat16(DeviceFloat());
         var data = new ushort[Numel];
         if (Dtype == DType.Float64)
         {

@@ -56,7 +56,7 @@ public sealed class DeviceTests(GpuFixture fixture) : IClassFixture<GpuFixture>
     public void HostOnlyCodeReachedByADeviceTensorNamesTheDevice()
     {
         var d = Tensor.Ones(2, 2).To(_device);
-        var e = Assert.Throws<DeviceMismatchException>(() => d.ToBFloat16());
+        var e = Assert.Throws<DeviceMismatchException>(() => d.ToInt32());
         Assert.Contains(_device.ToString(), e.Message);
         Assert.Contains("To(Device.Cpu)", e.Message);
     }

@@ -47,6 +47,29 @@ internal static class Elementwise
             y[i] = Interop.IntAsFloat((uint)x[src.At(i)] << 16);
     }
 
+    // float32 (any layout) -> bf16 bits, rounded to nearest even (NaN stays a quiet NaN)
+    public static void FloatToHalf(Index1D t, int n, int threads, Layout src, ArrayView<float> x, ArrayView<ushort> y)
+    {
+        for (int i = t; i < n; i += threads)
+            y[i] = ToHalf(x[src.At(i)]);
+    }
+
+    // float32 (any layout) -> float32 rounded to the nearest bf16 value (what a bf16 GEMM reads)
+    public static void RoundToHalf(Index1D t, int n, int threads, Layout src, ArrayView<float> x, ArrayView<float> y)
+    {
+        for (int i = t; i < n; i += threads)
+            y[i] = Interop.IntAsFloat((uint)ToHalf(x[src.At(i)]) << 16);
+    }
+
+    public static ushort ToHalf(float v)
+    {
+        uint bits = Interop.FloatAsInt(v);
+        if (float.IsNaN(v))
+            return (ushort)((bits >> 16) | 0x40);
+        uint rounding = 0x7FFFu + ((bits >> 16) & 1u);
+        return (ushort)((bits + rounding) >> 16);
+    }
+
     // a [shape] ∘ b [shape] (layouts broadcast to the output shape) -> y [n]
     public static void Binary(Index1D t, int n, int threads, int op, Layout la, ArrayView<float> a, Layout lb, ArrayView<float> b, ArrayView<float> y)
     {

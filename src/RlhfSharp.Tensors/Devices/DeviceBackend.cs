@@ -126,6 +126,16 @@ public abstract class DeviceBackend : IDisposable
     // ---- GEMM -------------------------------------------------------------------------------
 
     /// <summary>
+    /// Mixed precision (<c>dtype: bf16</c>): every matrix product on this device reads its operands
+    /// rounded to bf16 and accumulates in fp32 (tensor cores on a GPU), while weights, gradients and
+    /// optimizer state stay fp32. Off by default.
+    /// </summary>
+    public bool BFloat16Matmul { get; set; }
+
+    /// <summary>A float32 device tensor rounded to a contiguous bf16 one (to nearest even).</summary>
+    internal abstract Tensor ToBFloat16(Tensor x);
+
+    /// <summary>
     /// a [.., m, k] · b [.., k, n] -> [batch.., m, n] with any strides (transposed views included)
     /// and broadcast batch dims (each operand's batch dims right-aligned to <paramref name="batchShape"/>).
     /// </summary>
