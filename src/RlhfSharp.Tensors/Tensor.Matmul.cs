@@ -54,7 +54,7 @@ public sealed partial class Tensor
     {
         var device = DeviceOf("Matmul", a, b);
         if (device is not null)
-            return device.Matmul(a.DeviceFloat(), b.DeviceFloat(), batchShape, m, n, k);
+            return device.Matmul(OnBackend(device, a, "Matmul").DeviceFloat(), OnBackend(device, b, "Matmul").DeviceFloat(), batchShape, m, n, k);
         // The GEMM computes in fp32 and reads bf16 B directly; every other dtype (int32, float64,
         // a bf16 A) is converted explicitly, float64 rounded to nearest.
         if (a.Dtype != DType.Float32)

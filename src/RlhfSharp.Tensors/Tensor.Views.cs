@@ -282,10 +282,12 @@ public sealed partial class Tensor
             s = s.Expand(ShapeArr);
         if (G is not null || s.G is not null)
         {
-            if (G is null || s.G is null || s.G.Backend != G.Backend)
-                throw new DeviceMismatchException($"CopyFrom: source on {s.Device}, destination on {Device}; move them to one device with .To(device)");
-            // Through a contiguous copy, so a source that overlaps the destination is read first.
-            G.Backend.CopyInto(s.Detach().Clone(), this);
+            if (G is null)
+                throw new DeviceMismatchException($"CopyFrom: source on {s.Device}, destination on the cpu; bring the source to the host with Cpu()");
+            // Through a contiguous copy on the device (a host source is sent there), so a source
+            // that overlaps the destination is read first.
+            var onDevice = s.G is null ? s.Detach().Contiguous().To(Device) : s.Detach().Clone();
+            G.Backend.CopyInto(onDevice, this);
             return;
         }
         if (!ReferenceEquals(s.F, F))

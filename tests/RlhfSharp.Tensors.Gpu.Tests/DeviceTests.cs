@@ -40,16 +40,40 @@ public sealed class DeviceTests(GpuFixture fixture) : IClassFixture<GpuFixture>
     }
 
     [Fact]
-    public void MixingDevicesIsAClearErrorNamingBoth()
+    public void HostDataMeetingADeviceTensorIsSentThereAndCounted()
     {
         var a = Tensor.Ones(3).To(_device);
-        var b = Tensor.Ones(3);
+        DeviceTransfers.Reset();
+        var sum = a.Add(Tensor.FromArray([1f, 2f, 3f]));
+        Assert.True(sum.IsOnDevice);
+        Assert.Equal(1, DeviceTransfers.ToDevice);
+        // A host one-element tensor is a scalar operand, as in a.Add(2f): nothing is sent.
+        Assert.Equal([3f, 3f, 3f], a.Add(Tensor.Scalar(2f)).ToArray());
+        Assert.Equal(1, DeviceTransfers.ToDevice);
+    }
+
+    [Fact]
+    public void AHostTensorThatRequiresGradIsNotSentSilently()
+    {
+        var a = Tensor.Ones(3).To(_device);
+        var w = Tensor.Ones(3);
+        w.RequiresGrad = true;
+        var e = Assert.Throws<DeviceMismatchException>(() => a.Mul(w));
+        Assert.Contains(_device.ToString(), e.Message);
+        Assert.Contains("requires grad", e.Message);
+        Assert.IsAssignableFrom<IUserError>(e);
+    }
+
+    [Fact]
+    public void TensorsOnTwoDevicesAreAClearErrorNamingBoth()
+    {
+        var other = new Device(DeviceKind.CpuAccelerator, 1);
+        using var engine = GpuEngine.Use(other);
+        var a = Tensor.Ones(3).To(_device);
+        var b = Tensor.Ones(3).To(other);
         var e = Assert.Throws<DeviceMismatchException>(() => a.Add(b));
         Assert.Contains(_device.ToString(), e.Message);
-        Assert.Contains("cpu", e.Message);
-        Assert.IsAssignableFrom<IUserError>(e);
-        // A host one-element tensor is a scalar operand, as in a.Add(2f).
-        Assert.Equal([3f, 3f, 3f], a.Add(Tensor.Scalar(2f)).ToArray());
+        Assert.Contains(other.ToString(), e.Message);
     }
 
     [Fact]

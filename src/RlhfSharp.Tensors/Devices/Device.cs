@@ -51,13 +51,18 @@ public readonly record struct Device(DeviceKind Kind, int Ordinal)
         {
             return Cuda(n);
         }
+        if (s.StartsWith("cpu-accelerator:", StringComparison.Ordinal)
+            && int.TryParse(s.AsSpan(16), NumberStyles.None, CultureInfo.InvariantCulture, out int a))
+        {
+            return new Device(DeviceKind.CpuAccelerator, a);
+        }
         throw new DeviceNameException($"'{text}' is not a device; use {ValidNames}");
     }
 
     public override string ToString() => Kind switch
     {
         DeviceKind.Cpu => "cpu",
-        DeviceKind.CpuAccelerator => "cpu-accelerator",
+        DeviceKind.CpuAccelerator => Ordinal == 0 ? "cpu-accelerator" : $"cpu-accelerator:{Ordinal}",
         _ => $"cuda:{Ordinal}",
     };
 }

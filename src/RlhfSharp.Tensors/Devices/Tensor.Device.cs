@@ -66,23 +66,18 @@ public sealed partial class Tensor
         new($"{what}: this tensor is on {Device}, and this op runs on the CPU engine only so far; move it with .To(Device.Cpu) first");
 
     /// <summary>
-    /// The one device of several operands (host one-element tensors excepted, which ops take as
-    /// scalars); null when all are on the host. Operands on two devices are an error naming both.
+    /// The one device of several operands; null when all are on the host. Host operands are then
+    /// copied to it by the op (see <see cref="OnBackend"/>); operands on two devices are an error
+    /// naming both.
     /// </summary>
     internal static DeviceBackend? DeviceOf(string op, params Tensor?[] operands)
     {
         DeviceBackend? backend = null;
         Tensor? first = null;
-        bool hostTensor = false;
         foreach (var t in operands)
         {
-            if (t is null)
+            if (t?.G is null)
                 continue;
-            if (t.G is null)
-            {
-                hostTensor |= t.Numel != 1;
-                continue;
-            }
             if (backend is null)
             {
                 backend = t.G.Backend;
@@ -93,9 +88,24 @@ public sealed partial class Tensor
                 throw new DeviceMismatchException($"{op}: operands are on {first!.Device} and {t.Device}; move them to one device with .To(device)");
             }
         }
-        if (backend is not null && hostTensor)
-            throw new DeviceMismatchException($"{op}: operands are on {backend.Device} and cpu; move them to one device with .To(device)");
         return backend;
+    }
+
+    /// <summary>
+    /// An operand of a device op, on that device: a device tensor as it is; a host tensor (ids,
+    /// masks, targets, constants from the data) copied there, which counts as a transfer. A host
+    /// tensor that requires grad is refused, as its gradient would have to come back: move such a
+    /// tensor (a parameter) with .To(device) yourself, or the module with Module.To.
+    /// </summary>
+    internal static Tensor OnBackend(DeviceBackend backend, Tensor t, string op)
+    {
+        if (t.G is not null)
+            return t;
+        if (t.RequiresGrad && GradMode.IsEnabled)
+            throw new DeviceMismatchException($"{op}: a cpu tensor that requires grad meets one on {backend.Device}; move it (or its module) to {backend.Device} so its gradient stays there");
+        if (t.Dtype == DType.Float64)
+            throw new DeviceMismatchException($"{op}: a float64 cpu tensor meets one on {backend.Device}; float64 stays on the host (statistics): convert it with Float() first, or bring the other operand to the host with Cpu()");
+        return t.To(backend.Device);
     }
 
     /// <summary>A one-element host tensor's value, for ops that take it as a scalar on a device.</summary>
@@ -110,7 +120,7 @@ public sealed partial class Tensor
         if (IsHostScalar(a))
             return backend.BinaryScalar(op, b.DeviceFloat(), a.Float().Item(), scalarFirst: true);
         var outShape = ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);
-        return backend.Binary(op, a.DeviceFloat(), b.DeviceFloat(), outShape);
+        return backend.Binary(op, OnBackend(backend, a, name).DeviceFloat(), OnBackend(backend, b, name).DeviceFloat(), outShape);
     }
 
     /// <summary>A device tensor as float32 (int32 and bf16 converted on the device).</summary>
@@ -179,9 +189,10 @@ public sealed partial class Tensor
     /// <summary>A float32 device tensor for <paramref name="t"/>: converted there, or a host one-element constant made there.</summary>
     private static Tensor OnDevice(DeviceBackend backend, Tensor t)
     {
-        if (t.G is not null)
-            return t.Dtype == DType.Float32 ? t.Detach() : backend.ToFloat(t);
-        return backend.Full(t.Float().Item(), [.. t.ShapeArr]);
+        if (t.G is null && t.Numel == 1)
+            return backend.Full(t.Float().Item(), [.. t.ShapeArr]);
+        t = OnBackend(backend, t.Detach(), "where");
+        return t.Dtype == DType.Float32 ? t : backend.ToFloat(t);
     }
 
     private (Tensor Values, Tensor Indices) DeviceMax(int d, bool keepDim)
@@ -206,16 +217,11 @@ public sealed partial class Tensor
     {
         if (tensors[0].Dtype != DType.Float32)
             throw new DeviceMismatchException($"Cat: only float32 tensors are joined on a device so far, got {tensors[0].Dtype}");
-        foreach (var t in tensors)
-        {
-            if (t.G is null)
-                throw new DeviceMismatchException($"Cat: tensors are on {backend.Device} and cpu; move them to one device with .To(device)");
-        }
         var result = backend.Full(0f, shape);
         int start = 0;
         foreach (var t in tensors)
         {
-            backend.CopyInto(t.Detach().Contiguous(), result.NarrowNoGrad(d, start, t.ShapeArr[d]));
+            backend.CopyInto(OnBackend(backend, t, "Cat").Detach().Contiguous(), result.NarrowNoGrad(d, start, t.ShapeArr[d]));
             start += t.ShapeArr[d];
         }
         var sizes = tensors.Select(t => t.ShapeArr[d]).ToArray();

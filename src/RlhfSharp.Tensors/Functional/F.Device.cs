@@ -17,12 +17,13 @@ public static partial class F
 
     private static Tensor DeviceNorm(Tensor x, Tensor? weight, Tensor? bias, float eps, bool rms)
     {
-        var backend = Tensor.DeviceOf(rms ? "RmsNorm" : "LayerNorm", x, weight, bias)!;
+        string op = rms ? "RmsNorm" : "LayerNorm";
+        var backend = Tensor.DeviceOf(op, x, weight, bias)!;
         int c = x.ShapeArr[^1];
         int rows = c == 0 ? 0 : x.Numel / c;
-        var xc = x.Float().Detach().Contiguous();
-        var w = weight?.Float().Detach().Contiguous();
-        var b = bias?.Float().Detach().Contiguous();
+        var xc = Tensor.OnBackend(backend, x, op).Float().Detach().Contiguous();
+        var w = weight is null ? null : Tensor.OnBackend(backend, weight, op).Float().Detach().Contiguous();
+        var b = bias is null ? null : Tensor.OnBackend(backend, bias, op).Float().Detach().Contiguous();
         var (y, mean, rstd) = backend.Norm(xc, w, b, rows, c, eps, rms);
         Tensor?[] inputs = weight is null ? (bias is null ? [x] : [x, bias]) : (bias is null ? [x, weight] : [x, weight, bias]);
         return Tensor.Record(y, rms ? "rms_norm" : "layer_norm", inputs!, g =>
@@ -41,11 +42,9 @@ public static partial class F
     private static Tensor DeviceEmbedding(Tensor weight, Tensor ids)
     {
         var backend = Tensor.DeviceOf("Embedding", weight, ids)!;
-        if (!weight.IsOnDevice || !ids.IsOnDevice)
-            throw new DeviceMismatchException($"Embedding: weight and ids must be on one device; they are on {weight.Device} and {ids.Device}");
         int v = weight.ShapeArr[0], c = weight.ShapeArr[1], n = ids.Numel;
-        var idc = ids.Contiguous();
-        var y = backend.Embedding(weight.Float().Detach().Contiguous(), idc, n).Reshape([.. ids.ShapeArr, c]);
+        var idc = Tensor.OnBackend(backend, ids, "Embedding").Contiguous();
+        var y = backend.Embedding(Tensor.OnBackend(backend, weight, "Embedding").Float().Detach().Contiguous(), idc, n).Reshape([.. ids.ShapeArr, c]);
         return Tensor.Record(y, "embedding", [weight], g => [backend.EmbeddingGrad(g.Contiguous(), idc, n, v, c)]);
     }
 
@@ -53,8 +52,6 @@ public static partial class F
     private static Tensor DeviceTokenLogProbs(Tensor logits, Tensor ids, int ignoreIndex, string op)
     {
         var backend = Tensor.DeviceOf(op, logits, ids)!;
-        if (!logits.IsOnDevice || !ids.IsOnDevice)
-            throw new DeviceMismatchException($"{op}: logits and ids must be on one device; they are on {logits.Device} and {ids.Device}");
         if (ids.Dtype != DType.Int32)
             throw new ArgumentException($"{op}: ids must be an int32 tensor, got {ids.Dtype}");
         var lead = logits.ShapeArr[..^1];
@@ -62,8 +59,8 @@ public static partial class F
             throw new ShapeMismatchException(op, $"ids shape {ShapeUtil.Format(ids.ShapeArr)} must equal the logits shape {ShapeUtil.Format(logits.ShapeArr)} without its last dim, i.e. {ShapeUtil.Format(lead)}");
         int v = logits.ShapeArr[^1];
         int rows = ids.Numel;
-        var x = logits.Float().Detach().Contiguous();
-        var idc = ids.Contiguous();
+        var x = Tensor.OnBackend(backend, logits, op).Float().Detach().Contiguous();
+        var idc = Tensor.OnBackend(backend, ids, op).Contiguous();
         var (logp, max, sum) = backend.TokenLogProbs(x, idc, rows, v, ignoreIndex);
         var result = logp.Reshape(ids.Shape);
         return Tensor.Record(result, op, [logits], g =>
@@ -79,7 +76,8 @@ public static partial class F
         if (reduction == Reduction.Sum)
             return total;
         // Mean over the non-ignored targets, counted on the device.
-        var counted = Tensor.Where(targets.Float().Sub((float)ignoreIndex), Tensor.Scalar(1f), Tensor.Scalar(0f)).Sum();
+        var onDevice = Tensor.OnBackend(loss.Backend, targets, "cross_entropy");
+        var counted = Tensor.Where(onDevice.Float().Sub((float)ignoreIndex), Tensor.Scalar(1f), Tensor.Scalar(0f)).Sum();
         return total.Div(counted);
     }
 
@@ -123,7 +121,7 @@ public static partial class F
             v = v.Unsqueeze(2).Expand(s.B, s.Hkv, group, s.Tk, s.Dv).Reshape(s.B, s.H, s.Tk, s.Dv);
         }
         var scores = q.Matmul(k.Transpose(-1, -2)).Mul(scale).Contiguous();
-        var mask = keyPaddingMask?.Float().Detach().Contiguous();
+        var mask = keyPaddingMask is null ? null : Tensor.OnBackend(backend, keyPaddingMask, "ScaledDotProductAttention").Float().Detach().Contiguous();
         int rows = s.B * s.H * s.Tq;
         var p = backend.MaskedSoftmax(scores.Detach(), rows, s.Tk, s.Tq, s.H, causal, mask);
         var probs = Tensor.Record(p, "masked_softmax", [scores], g => [backend.SoftmaxGrad(p, g.Contiguous(), rows, s.Tk, log: false)]);
