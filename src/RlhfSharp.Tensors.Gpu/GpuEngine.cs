@@ -571,6 +571,33 @@ public sealed partial class GpuEngine : DeviceBackend
         return p;
     }
 
+    internal override Tensor GatherRows(Tensor x, Tensor index, int outer, int n, int m, int inner, bool perElement)
+    {
+        var shape = new GatherShape { Outer = outer, N = n, M = m, Inner = inner, PerElement = perElement ? 1 : 0 };
+        int total = outer * m * inner;
+        if (x.Dtype == DType.Int32)
+        {
+            var yi = NewInt([outer, m, inner]);
+            if (total > 0)
+                K<GatherShape, ArrayView<int>, ArrayView<int>, ArrayView<int>>("gather_int", Gathers.Int)(Threads(total), total, Threads(total), shape, DenseInt(x), DenseInt(index), I(yi));
+            return yi;
+        }
+        var y = NewFloat([outer, m, inner]);
+        if (total > 0)
+            K<GatherShape, ArrayView<float>, ArrayView<int>, ArrayView<float>>("gather", Gathers.Float)(Threads(total), total, Threads(total), shape, Dense(x), DenseInt(index), F(y));
+        return y;
+    }
+
+    internal override Tensor GatherRowsGrad(Tensor g, Tensor index, int outer, int n, int m, int inner, bool perElement)
+    {
+        var shape = new GatherShape { Outer = outer, N = n, M = m, Inner = inner, PerElement = perElement ? 1 : 0 };
+        var dx = Full(0f, [outer, n, inner]);
+        int total = outer * m * inner;
+        if (total > 0)
+            K<GatherShape, ArrayView<float>, ArrayView<int>, ArrayView<float>>("gather_grad", Gathers.ScatterAdd)(Threads(total), total, Threads(total), shape, Dense(g), DenseInt(index), F(dx));
+        return dx;
+    }
+
     // ---- in place ---------------------------------------------------------------------------------
 
     internal override void CopyInto(Tensor src, Tensor dst)

@@ -19,6 +19,8 @@ public sealed partial class Tensor
             if (i != d && index.ShapeArr[i] != ShapeArr[i])
                 throw new ShapeMismatchException("Gather", $"index shape {ShapeUtil.Format(index.ShapeArr)} must match input shape {ShapeUtil.Format(ShapeArr)} except in dim {d}");
         }
+        if (G is not null || index.G is not null)
+            return DeviceGather(d, index, perElement: true);
         var idx = index.Contiguous().IntSpan.ToArray();
         var outShape = (int[])index.ShapeArr.Clone();
         int n = ShapeArr[d], m = outShape[d];
@@ -89,6 +91,8 @@ public sealed partial class Tensor
         RequireInt(index, "IndexSelect", "index");
         if (index.Rank != 1)
             throw new ShapeMismatchException("IndexSelect", $"index must be 1-D, got {ShapeUtil.Format(index.ShapeArr)} for input {ShapeUtil.Format(ShapeArr)}");
+        if (G is not null || index.G is not null)
+            return DeviceGather(d, index, perElement: false);
         var idx = index.Contiguous().IntSpan.ToArray();
         int n = ShapeArr[d], m = idx.Length;
         foreach (var v in idx)

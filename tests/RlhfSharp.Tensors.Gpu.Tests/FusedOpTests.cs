@@ -154,4 +154,18 @@ public sealed class FusedOpTests(GpuFixture fixture) : IClassFixture<GpuFixture>
         var e = Assert.Throws<DeviceMismatchException>(() => new Sgd([p], lr: 0.1f).Step());
         Assert.Contains("AdamW", e.Message);
     }
+
+    [Fact]
+    public void GatherAndIndexSelectWithRepeatedIndices()
+    {
+        var x = Random([3, 4, 2], 60);
+        var index = Tensor.FromArray([0, 3, 3, 1, 2, 2, 0, 0, 1, 3, 3, 3], 3, 2, 2);
+        Check(_device, t => t[0].Gather(1, t[1]), [x, index]);
+        Check(_device, t => t[0].IndexSelect(1, t[1]), [x, Tensor.FromArray([2, 0, 2])]);
+        Check(_device, t => t[0].IndexSelect(0, t[1]), [x, Tensor.FromArray([1, 1])]);
+        var ids = Tensor.FromArray([5, 6, 7, 8, 9, 10], 3, 2);
+        var rows = ids.To(_device).IndexSelect(0, Tensor.FromArray([2, 0]));
+        Assert.Equal(DType.Int32, rows.Dtype);
+        Assert.Equal([9, 10, 5, 6], rows.ToIntArray());
+    }
 }

@@ -118,3 +118,49 @@ internal static class Tokens
         }
     }
 }
+
+/// <summary>
+/// Gathers along one dim of a contiguous [outer, n, inner] tensor: y[o, j, k] = x[o, idx, k] with idx
+/// = index[o, j, k] (Gather) or index[j] (IndexSelect); an index outside [0, n) gives NaN (int32:
+/// int.MinValue). The backward adds the gradient back at the gathered places (atomically).
+/// </summary>
+internal static class Gathers
+{
+    public static void Float(Index1D t, int total, int threads, GatherShape s, ArrayView<float> x, ArrayView<int> index, ArrayView<float> y)
+    {
+        for (int e = t; e < total; e += threads)
+        {
+            int k = e % s.Inner, j = e / s.Inner % s.M, o = e / (s.M * s.Inner);
+            int v = s.PerElement != 0 ? index[e] : index[j];
+            y[e] = v >= 0 && v < s.N ? x[(((o * s.N) + v) * s.Inner) + k] : float.NaN;
+        }
+    }
+
+    public static void Int(Index1D t, int total, int threads, GatherShape s, ArrayView<int> x, ArrayView<int> index, ArrayView<int> y)
+    {
+        for (int e = t; e < total; e += threads)
+        {
+            int k = e % s.Inner, j = e / s.Inner % s.M, o = e / (s.M * s.Inner);
+            int v = s.PerElement != 0 ? index[e] : index[j];
+            y[e] = v >= 0 && v < s.N ? x[(((o * s.N) + v) * s.Inner) + k] : int.MinValue;
+        }
+    }
+
+    // dx [outer, n, inner] (zeroed before) += g [outer, m, inner] at the gathered places
+    public static void ScatterAdd(Index1D t, int total, int threads, GatherShape s, ArrayView<float> g, ArrayView<int> index, ArrayView<float> dx)
+    {
+        for (int e = t; e < total; e += threads)
+        {
+            int k = e % s.Inner, j = e / s.Inner % s.M, o = e / (s.M * s.Inner);
+            int v = s.PerElement != 0 ? index[e] : index[j];
+            if (v >= 0 && v < s.N)
+                Atomic.Add(ref dx[(((o * s.N) + v) * s.Inner) + k], g[e]);
+        }
+    }
+}
+
+/// <summary>The sizes of a gather: [outer, n, inner] in, [outer, m, inner] out; PerElement: Gather (1) or IndexSelect (0).</summary>
+internal struct GatherShape
+{
+    public int Outer, N, M, Inner, PerElement;
+}

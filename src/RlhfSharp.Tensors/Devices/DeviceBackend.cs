@@ -179,6 +179,15 @@ public abstract class DeviceBackend : IDisposable
     /// </summary>
     internal abstract Tensor MaskedSoftmax(Tensor scores, int rows, int tk, int tq, int heads, bool causal, Tensor? keyMask);
 
+    /// <summary>
+    /// Gather along the middle dim of a contiguous [outer, n, inner] float32 or int32 x: index int32
+    /// [outer, m, inner] when <paramref name="perElement"/> (Gather), else [m] (IndexSelect). -> [outer, m, inner]
+    /// </summary>
+    internal abstract Tensor GatherRows(Tensor x, Tensor index, int outer, int n, int m, int inner, bool perElement);
+
+    /// <summary>Backward of <see cref="GatherRows"/> for float32: g [outer, m, inner] added into zeros [outer, n, inner].</summary>
+    internal abstract Tensor GatherRowsGrad(Tensor g, Tensor index, int outer, int n, int m, int inner, bool perElement);
+
     // ---- in place -------------------------------------------------------------------------------
 
     /// <summary>Writes the contiguous float32 <paramref name="src"/> into the view <paramref name="dst"/> (same shape) in place.</summary>

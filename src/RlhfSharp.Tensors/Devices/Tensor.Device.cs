@@ -237,4 +237,31 @@ public sealed partial class Tensor
             return grads;
         });
     }
+
+    /// <summary>
+    /// Gather (per-element index) or IndexSelect (1-D index) along dim d on the device; indices are
+    /// not read back to be checked: one out of range gives NaN (int32: int.MinValue) in its place.
+    /// </summary>
+    private Tensor DeviceGather(int d, Tensor index, bool perElement)
+    {
+        string op = perElement ? "Gather" : "IndexSelect";
+        var backend = DeviceOf(op, this, index)!;
+        if (Dtype == DType.Float64)
+            throw new DeviceMismatchException($"{op}: float64 tensors stay on the host (they hold statistics); use Float() first");
+        var x = OnBackend(backend, this, op).Detach();
+        if (x.Dtype == DType.BFloat16)
+            x = x.DeviceFloat();
+        var idx = OnBackend(backend, index, op).Contiguous();
+        var (outer, inner) = OuterInner(ShapeArr, d);
+        int n = ShapeArr[d];
+        int m = perElement ? index.ShapeArr[d] : index.Numel;
+        var outShape = (int[])ShapeArr.Clone();
+        outShape[d] = m;
+        var y = backend.GatherRows(x.Contiguous(), idx, outer, n, m, inner, perElement).ViewOf(outShape, ShapeUtil.ContiguousStrides(outShape), 0);
+        if (y.Dtype != DType.Float32)
+            return y;
+        var inShape = ShapeArr;
+        return Record(y, perElement ? "gather" : "index_select", [this], g =>
+            [backend.GatherRowsGrad(g.Contiguous(), idx, outer, n, m, inner, perElement).ViewOf((int[])inShape.Clone(), ShapeUtil.ContiguousStrides(inShape), 0)]);
+    }
 }

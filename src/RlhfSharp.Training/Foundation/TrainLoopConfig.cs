@@ -53,8 +53,29 @@ public abstract class TrainLoopConfig : IValidatableConfig
     [ConfigKey("gradient_checkpointing", "Recompute each block in backward to save activation memory")]
     public bool GradientCheckpointing { get; set; }
 
+    [ConfigKey("device", "Where models train and run: cpu, cuda, cuda:N, or cpu-accelerator (the GPU kernels on host threads)")]
+    public string Device { get; set; } = "cpu";
+
+    [ConfigKey("dtype", "Matrix products in fp32, or bf16 (bf16 inputs, fp32 accumulation; weights and optimizer state stay fp32); bf16 needs a GPU device")]
+    public string Dtype { get; set; } = "fp32";
+
     public virtual IEnumerable<string> Validate()
     {
+        string? deviceError = null;
+        try
+        {
+            Tensors.Device.Parse(Device);
+        }
+        catch (Tensors.DeviceNameException e)
+        {
+            deviceError = $"device: {e.Message}";
+        }
+        if (deviceError is not null)
+            yield return deviceError;
+        if (Dtype is not ("fp32" or "bf16"))
+            yield return $"dtype must be fp32 or bf16, got '{Dtype}'";
+        else if (Dtype == "bf16" && deviceError is null && Tensors.Device.Parse(Device).IsCpu)
+            yield return "dtype: bf16 runs on a GPU device (device: cuda, or cpu-accelerator to check a run); the CPU engine computes in fp32";
         if (BatchSize <= 0)
             yield return $"batch_size must be positive, got {BatchSize}";
         if (GradientAccumulationSteps <= 0)

@@ -20,6 +20,47 @@ public static class TrainerSetup
             Engine.Threads = cfg.Threads;
     }
 
+    /// <summary>
+    /// The device of a run (config keys device and dtype), its engine set up on first use; a GPU
+    /// that is not there is a <see cref="TrainingSetupException"/> naming what is missing.
+    /// </summary>
+    public static Tensors.Device Device(TrainLoopConfig cfg)
+    {
+        var device = Tensors.Device.Parse(cfg.Device);
+        if (device.IsCpu)
+            return device;
+        Tensors.Gpu.GpuEngine engine;
+        try
+        {
+            engine = Tensors.Gpu.GpuEngine.Use(device);
+        }
+        catch (Tensors.Gpu.GpuUnavailableException e)
+        {
+            throw new TrainingSetupException($"device: {e.Message}");
+        }
+        engine.BFloat16Matmul = cfg.Dtype == "bf16";
+        return device;
+    }
+
+    /// <summary>The run's device in words for summaries: "cpu", or the engine's name ("cuda:0 (NVIDIA H200)").</summary>
+    public static string DeviceName(TrainLoopConfig cfg)
+    {
+        var device = Tensors.Device.Parse(cfg.Device);
+        return device.IsCpu ? "cpu" : Tensors.Gpu.GpuEngine.Use(device).Name;
+    }
+
+    /// <summary>Moves models to the run's device (before their optimizers are made); returns the device.</summary>
+    public static Tensors.Device PlaceModels(TrainLoopConfig cfg, params Module?[] models)
+    {
+        var device = Device(cfg);
+        if (!device.IsCpu)
+        {
+            foreach (var m in models)
+                m?.To(device);
+        }
+        return device;
+    }
+
     /// <summary>An explicit file, else the named file of the data folder; it must exist.</summary>
     public static string? DataFile(string? explicitPath, string? dataDir, string fileName, string key, bool required)
     {

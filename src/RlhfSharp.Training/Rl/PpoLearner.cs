@@ -48,7 +48,7 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
     /// head when the folder has none); with ptx_coef the demonstrations are loaded too.
     /// </summary>
     public PpoLearner(PpoConfig cfg, RlContext ctx)
-        : this(cfg, ctx, LoadCritic(cfg))
+        : this(cfg, ctx, Placed(cfg, LoadCritic(cfg)))
     {
     }
 
@@ -257,6 +257,13 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         }
         if (_ptx is not null && state.Contains("ptx_data"))
             _ptx.Loader.SetState(System.Text.Json.JsonSerializer.Deserialize<DataLoaderState>(state.GetString("ptx_data"))!);
+    }
+
+    // The critic lives on the run's device, before the optimizer over it is made.
+    private static SequenceScorer Placed(PpoConfig cfg, SequenceScorer critic)
+    {
+        TrainerSetup.PlaceModels(cfg, critic);
+        return critic;
     }
 
     private static SequenceScorer LoadCritic(PpoConfig cfg)

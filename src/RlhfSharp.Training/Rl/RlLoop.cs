@@ -98,6 +98,7 @@ public static class RlLoop
                 reference.ToBFloat16();
         }
         policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
+        TrainerSetup.PlaceModels(cfg, policy, reference);
         if (cfg.MaxPromptLength + cfg.ResponseLength > policy.Config.MaxPositions)
             throw new TrainingSetupException($"max_prompt_length ({cfg.MaxPromptLength}) + response_length ({cfg.ResponseLength}) exceeds the model's {policy.Config.MaxPositions} positions");
         var reward = Reward(cfg, inputs.Template, inputs.Gold);
@@ -144,7 +145,7 @@ public static class RlLoop
         }.Run(() => heldOut.Start(session, policy));
         var evalReference = heldOut.Reference;
 
-        var summary = new JsonObject { ["stage"] = stage, ["steps"] = step, ["parameters"] = policy.ParameterCount() };
+        var summary = new JsonObject { ["stage"] = stage, ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["parameters"] = policy.ParameterCount() };
         if (heldOut.Enabled)
         {
             foreach (var (k, v) in EvalMetrics(heldOut, heldOut.Evaluate(policy), reward))
@@ -183,7 +184,11 @@ public static class RlLoop
     {
         var sources = new List<IRewardSource>();
         if (cfg.RewardModel is not null)
-            sources.Add(RewardModelSource.Load(TrainerSetup.RequireDir(cfg.RewardModel, "reward_model"), template, cfg.MaxPromptLength + cfg.ResponseLength + 8, cfg.MaxPromptLength, bfloat16: cfg.RefBf16));
+        {
+            var rm = RewardModelSource.Load(TrainerSetup.RequireDir(cfg.RewardModel, "reward_model"), template, cfg.MaxPromptLength + cfg.ResponseLength + 8, cfg.MaxPromptLength, bfloat16: cfg.RefBf16);
+            TrainerSetup.PlaceModels(cfg, rm.Model);
+            sources.Add(rm);
+        }
         foreach (var f in cfg.RewardFuncs)
         {
             sources.Add(f switch

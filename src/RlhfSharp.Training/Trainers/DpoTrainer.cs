@@ -35,6 +35,7 @@ public static class DpoTrainer
         var policy = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.Model!, "model"));
         policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         policy.Train();
+        TrainerSetup.PlaceModels(cfg, policy);
         var collator = new PreferenceCollator(inputs.Tokenizer, inputs.Template, new CollatorOptions
         {
             MaxLength = Math.Min(cfg.MaxLength, policy.Config.MaxPositions),
@@ -44,6 +45,7 @@ public static class DpoTrainer
 
         // Reference log-probs once, before any update (TRL's precompute_ref_log_probs).
         var reference = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.RefModel ?? cfg.Model!, cfg.RefModel is null ? "model" : "ref_model"));
+        TrainerSetup.PlaceModels(cfg, reference);
         var refTrain = ReferenceLogProbs(reference, collator, train, cfg);
         var refEval = evalSet is null ? null : ReferenceLogProbs(reference, collator, evalSet, cfg);
 
@@ -102,7 +104,7 @@ public static class DpoTrainer
         }.Run(() => heldOut.Start(session, policy));
         var evalReference = heldOut.Reference;
 
-        var summary = new JsonObject { ["stage"] = "dpo", ["steps"] = step, ["parameters"] = policy.ParameterCount() };
+        var summary = new JsonObject { ["stage"] = "dpo", ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["parameters"] = policy.ParameterCount() };
         var final = Evaluate(policy, collator, evalSet, refEval, cfg);
         heldOut.AddMetrics(final, policy, null, step);
         foreach (var (k, v) in final)

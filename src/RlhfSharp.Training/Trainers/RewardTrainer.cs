@@ -30,6 +30,7 @@ public sealed class RewardTrainer
         var model = LoadModel(cfg, inputs.Tokenizer);
         model.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         model.Train();
+        TrainerSetup.PlaceModels(cfg, model);
         var collator = new PreferenceCollator(inputs.Tokenizer, inputs.Template, new CollatorOptions
         {
             MaxLength = Math.Min(cfg.MaxLength, model.Config.MaxPositions),
@@ -90,7 +91,7 @@ public sealed class RewardTrainer
             LoadState = state => state.RestorePosition(loader),
         }.Run();
 
-        var summary = new JsonObject { ["stage"] = "rm", ["steps"] = step, ["parameters"] = model.ParameterCount(), ["data/train_pairs"] = train.Count(e => !e.Tie), ["data/train_ties"] = train.Count(e => e.Tie) };
+        var summary = new JsonObject { ["stage"] = "rm", ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["parameters"] = model.ParameterCount(), ["data/train_pairs"] = train.Count(e => !e.Tie), ["data/train_ties"] = train.Count(e => e.Tie) };
         if (evalSet is { Count: > 0 })
         {
             foreach (var (k, v) in Evaluate(model, collator, evalSet, cfg))

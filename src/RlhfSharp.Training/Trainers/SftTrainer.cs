@@ -35,6 +35,7 @@ public sealed class SftTrainer
             : new CausalLM(cfg.ModelInit.ToModelConfig(inputs.Tokenizer), new Generator((ulong)cfg.Seed));
         model.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         model.Train();
+        TrainerSetup.PlaceModels(cfg, model);
         var collator = new SftCollator(inputs.Tokenizer, inputs.Template, new SftCollatorOptions
         {
             MaxLength = Math.Min(cfg.MaxLength, model.Config.MaxPositions),
@@ -106,7 +107,7 @@ public sealed class SftTrainer
         var modelDir = Path.Combine(session.Folder.Path, "model");
         PretrainedIO.Save(model, modelDir);
         TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
-        var summary = new JsonObject { ["stage"] = "sft", ["steps"] = step, ["model"] = modelDir, ["parameters"] = model.ParameterCount() };
+        var summary = new JsonObject { ["stage"] = "sft", ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["model"] = modelDir, ["parameters"] = model.ParameterCount() };
         foreach (var (k, v) in finalMetrics)
             summary[k] = v;
         if (reference?.Gold is not null)
