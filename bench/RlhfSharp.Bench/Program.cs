@@ -5,6 +5,7 @@ using RlhfSharp.Bench;
 var verbs = new SortedDictionary<string, Func<BenchArgs, int>>(StringComparer.Ordinal)
 {
     ["gemm"] = GemmBench.Run,
+    ["gpu"] = GpuBench.Run,
     ["decode"] = DecodeBench.Run,
     ["ops"] = a => OpsBench.Run(a.RawArgs),
     ["train-step"] = TrainStepBench.Run,

@@ -35,7 +35,7 @@ public sealed class ChatModel
     }
 
     /// <summary>Loads an HF model folder (and its tokenizer, or the one in <paramref name="tokenizerDir"/>).</summary>
-    public static ChatModel Load(string modelDir, string? tokenizerDir = null, string template = "chatml", string? name = null)
+    public static ChatModel Load(string modelDir, string? tokenizerDir = null, string template = "chatml", string? name = null, string device = "cpu", string dtype = "fp32")
     {
         TrainerSetup.RequireDir(modelDir, "model");
         string tokDir = tokenizerDir ?? modelDir;
@@ -45,6 +45,7 @@ public sealed class ChatModel
         var tokenizer = BpeTokenizer.FromDirectory(tokDir);
         var model = PretrainedIO.LoadCausalLM(modelDir);
         model.Freeze();
+        TrainerSetup.PlaceModels(device, dtype, model);
         return new ChatModel(model, tokenizer, chat, name ?? new DirectoryInfo(Path.GetFullPath(modelDir)).Name);
     }
 

@@ -39,11 +39,19 @@ public sealed class ServeConfig : IValidatableConfig
     [ConfigKey("log_batches", "Write one line per generated batch to standard error")]
     public bool LogBatches { get; set; }
 
+    [ConfigKey("device", "Where models run: cpu, cuda, cuda:N, or cpu-accelerator (the GPU kernels on host threads)")]
+    public string Device { get; set; } = "cpu";
+
+    [ConfigKey("dtype", "Matrix products in fp32, or bf16 (bf16 inputs, fp32 accumulation); bf16 needs a GPU device")]
+    public string Dtype { get; set; } = "fp32";
+
     [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
     public int Threads { get; set; }
 
     public IEnumerable<string> Validate()
     {
+        foreach (var e in Training.Foundation.TrainerSetup.DeviceErrors(Device, Dtype))
+            yield return e;
         if (Model is null)
             yield return "model is required: the HF model folder to serve";
         if (!ChatServerOptions.TryParseHost(Host, out _))

@@ -21,7 +21,7 @@ public sealed class ServeCommand : ConfigVerb<ServeConfig>
             Engine.Threads = config.Threads;
         using var stop = new ShutdownSignal();
 
-        var model = ChatModel.Load(config.Model!, config.Tokenizer, config.ChatTemplate, config.ModelName);
+        var model = ChatModel.Load(config.Model!, config.Tokenizer, config.ChatTemplate, config.ModelName, config.Device, config.Dtype);
         ChatServerOptions.TryParseHost(config.Host, out var host);
         var options = new ChatServerOptions
         {

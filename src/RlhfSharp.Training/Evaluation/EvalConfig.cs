@@ -43,6 +43,12 @@ public sealed class EvalConfig : IValidatableConfig
     [ConfigKey("seed", "Seed of the sampled answers (every model draws from the same stream)")]
     public int Seed { get; set; } = 1;
 
+    [ConfigKey("device", "Where models run: cpu, cuda, cuda:N, or cpu-accelerator (the GPU kernels on host threads)")]
+    public string Device { get; set; } = "cpu";
+
+    [ConfigKey("dtype", "Matrix products in fp32, or bf16 (bf16 inputs, fp32 accumulation); bf16 needs a GPU device")]
+    public string Dtype { get; set; } = "fp32";
+
     [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
     public int Threads { get; set; }
 
@@ -53,6 +59,8 @@ public sealed class EvalConfig : IValidatableConfig
 
     public IEnumerable<string> Validate()
     {
+        foreach (var e in Foundation.TrainerSetup.DeviceErrors(Device, Dtype))
+            yield return e;
         if (ModelList().Count == 0)
             yield return "models is required: the model folders to compare, --models A,B";
         foreach (var (name, dir) in ModelList())

@@ -103,7 +103,7 @@ public static class EvalRunner
             prompts = PolicyEvaluator.InRounds(prompts, samples);
         var template = TrainerSetup.Template(cfg.ChatTemplate);
         IRewardSource judge = cfg.RewardModel is { } rm
-            ? RewardModelSource.Load(TrainerSetup.RequireDir(rm, "reward_model"), template, cfg.MaxPromptLength + cfg.MaxNewTokens + 8, cfg.MaxPromptLength)
+            ? Placed(cfg, RewardModelSource.Load(TrainerSetup.RequireDir(rm, "reward_model"), template, cfg.MaxPromptLength + cfg.MaxNewTokens + 8, cfg.MaxPromptLength))
             : TrainerSetup.Gold(cfg.Data) ?? throw new TrainingSetupException(cfg.Data is null
                 ? "no data folder, so no gold scorer to judge the answers; give data (--data DIR, the built-in task's folder) or reward_model (--reward_model DIR)"
                 : $"{cfg.Data}: this data folder has no gold scorer (only the built-in task's has one), so nothing can judge the answers; give reward_model (--reward_model DIR) to judge with a reward model");
@@ -118,6 +118,7 @@ public static class EvalRunner
             var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
             var gen = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.Temperature, tokenizer);
             var policy = PretrainedIO.LoadCausalLM(dir);
+            TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, policy);
             var texts = PolicyComparison.Answer(policy, collator, tokenizer, prompts, gen, PolicyComparison.SampleSeed(cfg.Seed));
             var scores = judge.ScoreDialogues(dialogues, texts);
             results.Add(new EvalModelResult(names[i], dir, texts, scores));
@@ -162,5 +163,12 @@ public static class EvalRunner
                 names[i] += "#" + n.ToString(CultureInfo.InvariantCulture);
         }
         return names;
+    }
+
+    // A reward-model judge on the run's device.
+    private static RewardModelSource Placed(EvalConfig cfg, RewardModelSource judge)
+    {
+        TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, judge.Model);
+        return judge;
     }
 }

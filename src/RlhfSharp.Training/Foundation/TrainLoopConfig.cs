@@ -61,21 +61,8 @@ public abstract class TrainLoopConfig : IValidatableConfig
 
     public virtual IEnumerable<string> Validate()
     {
-        string? deviceError = null;
-        try
-        {
-            Tensors.Device.Parse(Device);
-        }
-        catch (Tensors.DeviceNameException e)
-        {
-            deviceError = $"device: {e.Message}";
-        }
-        if (deviceError is not null)
-            yield return deviceError;
-        if (Dtype is not ("fp32" or "bf16"))
-            yield return $"dtype must be fp32 or bf16, got '{Dtype}'";
-        else if (Dtype == "bf16" && deviceError is null && Tensors.Device.Parse(Device).IsCpu)
-            yield return "dtype: bf16 runs on a GPU device (device: cuda, or cpu-accelerator to check a run); the CPU engine computes in fp32";
+        foreach (var e in TrainerSetup.DeviceErrors(Device, Dtype))
+            yield return e;
         if (BatchSize <= 0)
             yield return $"batch_size must be positive, got {BatchSize}";
         if (GradientAccumulationSteps <= 0)

@@ -24,9 +24,12 @@ public static class TrainerSetup
     /// The device of a run (config keys device and dtype), its engine set up on first use; a GPU
     /// that is not there is a <see cref="TrainingSetupException"/> naming what is missing.
     /// </summary>
-    public static Tensors.Device Device(TrainLoopConfig cfg)
+    public static Tensors.Device Device(TrainLoopConfig cfg) => Device(cfg.Device, cfg.Dtype);
+
+    /// <summary><see cref="Device(TrainLoopConfig)"/> from the two keys' values.</summary>
+    public static Tensors.Device Device(string name, string dtype)
     {
-        var device = Tensors.Device.Parse(cfg.Device);
+        var device = Tensors.Device.Parse(name);
         if (device.IsCpu)
             return device;
         Tensors.Gpu.GpuEngine engine;
@@ -38,7 +41,7 @@ public static class TrainerSetup
         {
             throw new TrainingSetupException($"device: {e.Message}");
         }
-        engine.BFloat16Matmul = cfg.Dtype == "bf16";
+        engine.BFloat16Matmul = dtype == "bf16";
         return device;
     }
 
@@ -50,15 +53,39 @@ public static class TrainerSetup
     }
 
     /// <summary>Moves models to the run's device (before their optimizers are made); returns the device.</summary>
-    public static Tensors.Device PlaceModels(TrainLoopConfig cfg, params Module?[] models)
+    public static Tensors.Device PlaceModels(TrainLoopConfig cfg, params Module?[] models) => PlaceModels(cfg.Device, cfg.Dtype, models);
+
+    /// <summary><see cref="PlaceModels(TrainLoopConfig, Module?[])"/> from the two keys' values.</summary>
+    public static Tensors.Device PlaceModels(string name, string dtype, params Module?[] models)
     {
-        var device = Device(cfg);
+        var device = Device(name, dtype);
         if (!device.IsCpu)
         {
             foreach (var m in models)
                 m?.To(device);
         }
         return device;
+    }
+
+    /// <summary>The errors of a device and dtype pair, for every config that has the two keys.</summary>
+    public static IEnumerable<string> DeviceErrors(string device, string dtype)
+    {
+        string? deviceError = null;
+        bool cpu = false;
+        try
+        {
+            cpu = Tensors.Device.Parse(device).IsCpu;
+        }
+        catch (Tensors.DeviceNameException e)
+        {
+            deviceError = $"device: {e.Message}";
+        }
+        if (deviceError is not null)
+            yield return deviceError;
+        if (dtype is not ("fp32" or "bf16"))
+            yield return $"dtype must be fp32 or bf16, got '{dtype}'";
+        else if (dtype == "bf16" && deviceError is null && cpu)
+            yield return "dtype: bf16 runs on a GPU device (device: cuda, or cpu-accelerator to check a run); the CPU engine computes in fp32";
     }
 
     /// <summary>An explicit file, else the named file of the data folder; it must exist.</summary>

@@ -103,11 +103,19 @@ public sealed class LabelConfig : IValidatableConfig
     [ConfigKey("seed", "Seed of the sampling")]
     public int Seed { get; set; } = 1;
 
+    [ConfigKey("device", "Where models run: cpu, cuda, cuda:N, or cpu-accelerator (the GPU kernels on host threads)")]
+    public string Device { get; set; } = "cpu";
+
+    [ConfigKey("dtype", "Matrix products in fp32, or bf16 (bf16 inputs, fp32 accumulation); bf16 needs a GPU device")]
+    public string Dtype { get; set; } = "fp32";
+
     [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
     public int Threads { get; set; }
 
     public IEnumerable<string> Validate()
     {
+        foreach (var e in Foundation.TrainerSetup.DeviceErrors(Device, Dtype))
+            yield return e;
         bool human = Judge == "human";
         if (PairsFile is not null && !human)
             yield return "pairs_file is read by judge: human only; the other judges label pairs they sample from model";

@@ -103,7 +103,7 @@ public static class Labeller
 
     private static IPreferenceJudge Judge(LabelConfig cfg, IRewardSource? gold) => cfg.Judge switch
     {
-        "local_lm" => new LocalLmJudge(PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.JudgeModel!, "judge_model")), BpeTokenizer.FromDirectory(cfg.JudgeModel!), TrainerSetup.Template(cfg.ChatTemplate)),
+        "local_lm" => new LocalLmJudge(Placed(cfg, PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.JudgeModel!, "judge_model"))), BpeTokenizer.FromDirectory(cfg.JudgeModel!), TrainerSetup.Template(cfg.ChatTemplate)),
         "http" => new HttpJudge(new HttpJudgeOptions
         {
             BaseUrl = cfg.JudgeUrl!,
@@ -117,4 +117,11 @@ public static class Labeller
             ? throw new TrainingSetupException("judge: constitution needs a constitution file (config key 'constitution') or a data folder that holds constitution.yaml")
             : Path.Combine(cfg.Data, "constitution.yaml"))), cfg.JudgeNoiseTau, NoiseSeed(cfg)),
     };
+
+    // A judge model on the run's device.
+    private static Models.Transformer.CausalLM Placed(LabelConfig cfg, Models.Transformer.CausalLM model)
+    {
+        TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, model);
+        return model;
+    }
 }

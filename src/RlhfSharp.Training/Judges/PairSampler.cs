@@ -59,6 +59,7 @@ public sealed class PairSampler
             prompts = [.. prompts.Take(cfg.MaxPrompts)];
         var policy = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.Model!, "model"));
         var policyB = cfg.ModelB is null ? null : PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.ModelB, "model_b"));
+        TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, policy, policyB);
         return new PairSampler(cfg, prompts, tokenizer, policy, policyB);
     }
 

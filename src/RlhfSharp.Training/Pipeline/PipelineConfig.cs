@@ -33,11 +33,19 @@ public sealed class PipelineConfig : IValidatableConfig
     [ConfigKey("seed", "Seed of the data, of every stage and of the evaluation")]
     public int Seed { get; set; } = 1;
 
+    [ConfigKey("device", "Where models run: cpu, cuda, cuda:N, or cpu-accelerator (the GPU kernels on host threads)")]
+    public string Device { get; set; } = "cpu";
+
+    [ConfigKey("dtype", "Matrix products in fp32, or bf16 (bf16 inputs, fp32 accumulation); bf16 needs a GPU device")]
+    public string Dtype { get; set; } = "fp32";
+
     [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
     public int Threads { get; set; }
 
     public IEnumerable<string> Validate()
     {
+        foreach (var e in Foundation.TrainerSetup.DeviceErrors(Device, Dtype))
+            yield return e;
         foreach (var s in Stages.Where(s => !AllStages.Contains(s)))
             yield return $"stages: '{s}' is not a stage; stages are {string.Join(", ", AllStages)}";
         if (!Stages.Contains("sft") && Model is null)

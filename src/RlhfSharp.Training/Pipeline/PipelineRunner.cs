@@ -82,7 +82,7 @@ public static class PipelineRunner
                 continue;
             }
             bool resume = Directory.Exists(dir) && new Checkpointing.CheckpointStore(dir).Latest() is not null;
-            var common = new List<string> { $"data={data}", $"seed={cfg.Seed}", $"threads={cfg.Threads}" };
+            var common = new List<string> { $"data={data}", $"seed={cfg.Seed}", $"threads={cfg.Threads}", $"device={cfg.Device}", $"dtype={cfg.Dtype}" };
             string yaml = stageYaml.TryGetValue(stage, out var y) ? y : throw new ArgumentException($"no config text for stage {stage}", nameof(stageYaml));
             string source = $"examples/{stage}.yaml";
             string Rm() => Path.Combine(Stage("rm"), "model");
@@ -192,6 +192,7 @@ public static class PipelineRunner
         var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = PolicyComparison.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
         var gen = TrainerSetup.EvalGeneration(PolicyComparison.MaxNewTokens, 1f, tokenizer);
         var sft = PretrainedIO.LoadCausalLM(policies[0].Model);
+        TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, sft);
         double[]? sftGold = null;
         var rows = new List<PolicyRow>();
         var answers = new List<PolicyAnswers>();
@@ -199,6 +200,8 @@ public static class PipelineRunner
         foreach (var (name, dir) in policies)
         {
             var policy = name == "sft" ? sft : PretrainedIO.LoadCausalLM(dir);
+            if (!ReferenceEquals(policy, sft))
+                TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, policy);
             double klSum = 0;
             var texts = PolicyComparison.Answer(policy, collator, tokenizer, prompts, gen, PolicyComparison.SampleSeed(cfg.Seed), rollout =>
             {
