@@ -96,4 +96,58 @@ public sealed class DeviceRunTests : IDisposable
         Assert.Equal("cpu-accelerator", summary["device"]!.GetValue<string>());
         Assert.Equal("cpu", JsonNode.Parse(File.ReadAllText(Path.Combine(cpuDir, "summary.json")))!["device"]!.GetValue<string>());
     }
+
+    [Theory]
+    [InlineData("cpu-accelerator", "cpu")]
+    [InlineData("cpu", "cpu-accelerator")]
+    public void ARunResumesOnTheOtherDeviceFromTheSameCheckpoint(string first, string then)
+    {
+        var (data, _, _) = Setup();
+        // A constant learning rate, so a run cut at step 2 and one of 4 steps agree on steps 1-2.
+        string[] sft =
+        [
+            "--data", data, .. Common, .. TinyModel.Where((_, i) => i >= 8), "--batch_size", "4", "--eval_every", "2",
+            "--eval_prompts", "0", "--lr_scheduler", "constant", "--warmup_steps", "0", "--save_every", "2",
+        ];
+        var whole = Path.Combine(_dir, "whole");
+        var (code, _, err) = CliRun.Run(["sft", "--out", whole, .. sft, "--max_steps", "4"]);
+        Assert.True(code == 0, err);
+        var split = Path.Combine(_dir, "split");
+        (code, _, err) = CliRun.Run(["sft", "--out", split, .. sft, "--max_steps", "2", "--device", first]);
+        Assert.True(code == 0, err);
+        (code, _, err) = CliRun.Run(["sft", "--resume", split, "--max_steps", "4", "--device", then]);
+        Assert.True(code == 0, $"resume on {then}: {err}");
+
+        var expected = Metrics(whole).Last(m => m.ContainsKey("train/loss"));
+        var got = Metrics(split).Last(m => m.ContainsKey("train/loss"));
+        Assert.Equal(4, got["step"]!.GetValue<long>());
+        double e = expected["train/loss"]!.GetValue<double>(), g = got["train/loss"]!.GetValue<double>();
+        Assert.True(Math.Abs(e - g) <= 1e-3 * Math.Abs(e), $"step 4 loss: one run {e}, {first} then {then} {g}");
+    }
+
+    [Fact]
+    public void AskingForCudaWithoutAGpuIsAClearErrorNotAStackTrace()
+    {
+        var (data, _, _) = Setup();
+        string[] quick = ["--data", data, "--max_steps", "1", "--warmup_steps", "0"];
+        if (System.Runtime.InteropServices.NativeLibrary.TryLoad("libcuda.so.1", out var h))
+        {
+            // The device run has a driver: the same flag with a device number it lacks is the error.
+            System.Runtime.InteropServices.NativeLibrary.Free(h);
+            var (c, _, e) = CliRun.Run(["sft", "--out", Path.Combine(_dir, "x"), "--device", "cuda:99", .. quick]);
+            Assert.Equal(2, c);
+            Assert.Contains("cuda:99", e);
+            return;
+        }
+        var (code, _, err) = CliRun.Run(["sft", "--out", Path.Combine(_dir, "x"), "--device", "cuda", .. quick]);
+        Assert.Equal(2, code);
+        Assert.Contains("libcuda.so.1", err);
+        Assert.DoesNotContain("   at ", err);
+        var (code2, _, err2) = CliRun.Run(["sft", "--out", Path.Combine(_dir, "y"), "--device", "gpu", .. quick]);
+        Assert.Equal(2, code2);
+        Assert.Contains("cuda:N", err2);
+        var (code3, _, err3) = CliRun.Run(["sft", "--out", Path.Combine(_dir, "z"), "--dtype", "bf16", .. quick]);
+        Assert.Equal(2, code3);
+        Assert.Contains("GPU device", err3);
+    }
 }
