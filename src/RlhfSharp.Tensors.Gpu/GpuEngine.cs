@@ -598,6 +598,19 @@ public sealed partial class GpuEngine : DeviceBackend
         return dx;
     }
 
+    internal override Tensor DrawTokens(Tensor logits, int rows, int v, float invTemperature, bool greedy, Tensor? uniformBits)
+    {
+        var result = NewFloat([rows, 2]);
+        if (rows > 0 && v > 0)
+        {
+            var k = Gpu.Kernel("draw_tokens", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, float, int, ArrayView<float>, ArrayView<int>, ArrayView<float>>(Kernels.Sampling.Draw));
+            // Without uniforms (greedy) the kernel reads none; any int32 buffer stands in.
+            var bits = uniformBits ?? NewInt([1]);
+            k(Threads(rows), rows, Threads(rows), v, invTemperature, greedy ? 1 : 0, Dense(logits), DenseInt(bits), F(result));
+        }
+        return result;
+    }
+
     // ---- in place ---------------------------------------------------------------------------------
 
     internal override void CopyInto(Tensor src, Tensor dst)

@@ -135,9 +135,28 @@ public sealed class TinyModelTests(GpuFixture fixture) : IClassFixture<GpuFixtur
         var d = Sampler.Generate(dev, ids, mask, options, new Generator(1));
         Assert.Equal(h.ResponseIds.ToIntArray(), d.ResponseIds.ToIntArray());
         AssertClose(h.LogProbs, d.LogProbs, 1e-4f, 1e-5f, "log-probs of the greedy tokens");
-        // Per generated token: its ids, the mask and the positions go up, the last logits come back;
-        // once per model and device, the rotary tables go up (two, Llama only).
+        // Per generated token: its ids, the mask and the positions go up, the drawn tokens and
+        // their log-probs come back (not the logits); once per model and device, the rotary
+        // tables go up (two, Llama only).
         Assert.True(DeviceTransfers.Total <= (4 * 6) + 2, $"{DeviceTransfers.Total} transfers for 6 tokens");
+    }
+
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(0.7f)]
+    public void SampledGenerationDrawsTheSameTokensFromTheSameSeed(float temperature)
+    {
+        var (cpu, dev) = Pair("llama");
+        var (ids, mask) = Batch();
+        // Tokens are drawn on the device from uniforms drawn on the host in the host sampler's
+        // order; the two engines' probabilities differ by ~1e-6, so a draw lands on another token
+        // only if a uniform falls within 1e-6 of a boundary (not with this seed).
+        var options = new GenerationOptions { MaxNewTokens = 8, DoSample = true, Temperature = temperature, EosTokenIds = [2] };
+        var h = Sampler.Generate(cpu, ids, mask, options, new Generator(5));
+        var d = Sampler.Generate(dev, ids, mask, options, new Generator(5));
+        Assert.Equal(h.ResponseIds.ToIntArray(), d.ResponseIds.ToIntArray());
+        Assert.Equal(h.ResponseLengths, d.ResponseLengths);
+        AssertClose(h.LogProbs, d.LogProbs, 1e-4f, 1e-5f, "log-probs of the sampled tokens");
     }
 
     [Fact]

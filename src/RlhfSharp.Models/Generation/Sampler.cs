@@ -55,10 +55,30 @@ public static class Sampler
         var device = model.Device;
         var logits = Last(model.Forward(promptIds.To(device), MaskPrefix(mask, b, p + n, p), cache)); // [B, V]
         int steps = 0;
+        // On a device without top-k / top-p, tokens are drawn there from uniforms drawn here in the
+        // host sampler's order (one per live row), so only tokens and log-probs come back.
+        bool drawOnDevice = !device.IsCpu && o.TopK == 0 && o.TopP >= 1f;
         for (int step = 0; step < n; step++)
         {
             var next = new int[b];
-            var rows = logits.ToArray();
+            float[]? rows = null;
+            int[]? drawn = null;
+            float[]? drawnLp = null;
+            if (drawOnDevice)
+            {
+                double[]? uniforms = null;
+                if (o.DoSample)
+                {
+                    uniforms = new double[b];
+                    for (int r = 0; r < b; r++)
+                        uniforms[r] = ended[r] ? 0.0 : rng.NextDouble();
+                }
+                (drawn, drawnLp) = F.DrawTokens(logits, o.Temperature, !o.DoSample, uniforms);
+            }
+            else
+            {
+                rows = logits.ToArray();
+            }
             int v = logits.Size(1);
             for (int r = 0; r < b; r++)
             {
@@ -67,8 +87,7 @@ public static class Sampler
                     next[r] = o.PadTokenId;
                     continue;
                 }
-                var row = rows.AsSpan(r * v, v);
-                var (token, lp) = Draw(row, o, rng);
+                var (token, lp) = drawn is not null ? (drawn[r], drawnLp![r]) : Draw(rows.AsSpan(r * v, v), o, rng);
                 next[r] = token;
                 responses[(r * n) + step] = token;
                 responseMask[(r * n) + step] = 1f;

@@ -164,3 +164,58 @@ internal struct GatherShape
 {
     public int Outer, N, M, Inner, PerElement;
 }
+
+/// <summary>
+/// Drawing one token per row of logits on the device, as the host sampler does: softmax(x / T)
+/// summed in double, then the arg-max (greedy) or the first token whose running weight passes
+/// u·Σ for the row's uniform draw u (in [0, 1), passed as the two halves of a double's bits).
+/// Writes (token, log-prob under softmax(x / T)) per row.
+/// </summary>
+internal static class Sampling
+{
+    public static void Draw(Index1D t, int rows, int threads, int v, float invTemperature, int greedy,
+        ArrayView<float> x, ArrayView<int> uniformBits, ArrayView<float> result)
+    {
+        for (int r = t; r < rows; r += threads)
+        {
+            int o = r * v;
+            float max = float.NegativeInfinity;
+            int argmax = 0;
+            for (int i = 0; i < v; i++)
+            {
+                if (x[o + i] > max)
+                {
+                    max = x[o + i];
+                    argmax = i;
+                }
+            }
+            double total = 0;
+            for (int i = 0; i < v; i++)
+                total += MathF.Exp((x[o + i] - max) * invTemperature);
+            int token = argmax;
+            if (greedy == 0)
+            {
+                ulong bits = ((ulong)(uint)uniformBits[(2 * r) + 1] << 32) | (uint)uniformBits[2 * r];
+                double u = Interop.IntAsFloat(bits) * total;
+                double acc = 0;
+                int last = -1;
+                token = -1;
+                for (int i = 0; i < v && token < 0; i++)
+                {
+                    float w = MathF.Exp((x[o + i] - max) * invTemperature);
+                    if (w <= 0f)
+                        continue;
+                    acc += w;
+                    last = i;
+                    if (u < acc)
+                        token = i;
+                }
+                if (token < 0)
+                    token = last;
+            }
+            float logZ = (float)Math.Log(total);
+            result[2 * r] = token;
+            result[(2 * r) + 1] = ((x[o + token] - max) * invTemperature) - logZ;
+        }
+    }
+}

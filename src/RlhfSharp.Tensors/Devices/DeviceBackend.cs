@@ -188,6 +188,13 @@ public abstract class DeviceBackend : IDisposable
     /// <summary>Backward of <see cref="GatherRows"/> for float32: g [outer, m, inner] added into zeros [outer, n, inner].</summary>
     internal abstract Tensor GatherRowsGrad(Tensor g, Tensor index, int outer, int n, int m, int inner, bool perElement);
 
+    /// <summary>
+    /// One token per row of contiguous logits [rows, V]: the arg-max when <paramref name="greedy"/>,
+    /// else drawn from softmax(x·invTemperature) with each row's uniform u (int32 [rows·2], the low
+    /// and high halves of the double's bits). -> [rows, 2]: token (exact in float32), log-prob.
+    /// </summary>
+    internal abstract Tensor DrawTokens(Tensor logits, int rows, int v, float invTemperature, bool greedy, Tensor? uniformBits);
+
     // ---- in place -------------------------------------------------------------------------------
 
     /// <summary>Writes the contiguous float32 <paramref name="src"/> into the view <paramref name="dst"/> (same shape) in place.</summary>
