@@ -55,6 +55,12 @@ public sealed partial class GpuEngine : DeviceBackend
     /// <summary>How many threads a grid-strided launch over <paramref name="n"/> items uses.</summary>
     private int Threads(int n) => Math.Max(1, Math.Min(n, Gpu.IsCuda ? 132 * 2048 : 64));
 
+    /// <summary>Threads per group of a row kernel: 256 on a GPU; a few on the CPU accelerator, which runs each as a host thread.</summary>
+    private int GroupSize => Gpu.IsCuda ? 256 : Math.Max(1, Math.Min(8, Gpu.Accelerator.MaxNumThreadsPerGroup));
+
+    /// <summary>One group per row, the rows grid-strided over at most a few waves of groups.</summary>
+    private KernelConfig RowGroups(int rows) => new(Math.Max(1, Math.Min(rows, Gpu.IsCuda ? 132 * 16 : 4)), GroupSize);
+
     private Action<Index1D, int, int, T1> K<T1>(string key, Action<Index1D, int, int, T1> kernel)
         where T1 : struct => Gpu.Kernel(key, a => a.LoadAutoGroupedStreamKernel(kernel));
 
@@ -308,7 +314,7 @@ public sealed partial class GpuEngine : DeviceBackend
     {
         var y = NewFloat([rows]);
         if (rows > 0)
-            K<int, ArrayView<float>, ArrayView<float>>("row_sum", Kernels.Rows.Sum)(Threads(rows), rows, Threads(rows), cols, Dense(x), F(y));
+            Gpu.Kernel("row_sum", a => a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>>(Grouped.Sum))(RowGroups(rows), rows, cols, Dense(x), F(y));
         return y;
     }
 
@@ -325,7 +331,7 @@ public sealed partial class GpuEngine : DeviceBackend
     {
         var y = NewFloat((int[])x.ShapeArr.Clone());
         if (rows > 0 && cols > 0)
-            K<int, int, ArrayView<float>, ArrayView<float>>("softmax", Kernels.Rows.Softmax)(Threads(rows), rows, Threads(rows), cols, log ? 1 : 0, Dense(x), F(y));
+            Gpu.Kernel("softmax", a => a.LoadStreamKernel<int, int, int, ArrayView<float>, ArrayView<float>>(Grouped.Softmax))(RowGroups(rows), rows, cols, log ? 1 : 0, Dense(x), F(y));
         return y;
     }
 
@@ -333,7 +339,7 @@ public sealed partial class GpuEngine : DeviceBackend
     {
         var dx = NewFloat((int[])y.ShapeArr.Clone());
         if (rows > 0 && cols > 0)
-            K<int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>("softmax_grad", Kernels.Rows.SoftmaxGrad)(Threads(rows), rows, Threads(rows), cols, log ? 1 : 0, Dense(y), Dense(g), F(dx));
+            Gpu.Kernel("softmax_grad", a => a.LoadStreamKernel<int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Grouped.SoftmaxGrad))(RowGroups(rows), rows, cols, log ? 1 : 0, Dense(y), Dense(g), F(dx));
         return dx;
     }
 
@@ -440,8 +446,8 @@ public sealed partial class GpuEngine : DeviceBackend
         if (rows == 0)
             return (y, mean, rstd);
         int flags = (weight is null ? 0 : 1) | (bias is null ? 0 : 2) | (rms ? 4 : 0);
-        var k = Gpu.Kernel("norm", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Norms.Forward));
-        k(Threads(rows), rows, Threads(rows), c, flags, eps, Dense(x), weight is null ? F(y) : Dense(weight), bias is null ? F(y) : Dense(bias), F(y), F(mean), F(rstd));
+        var k = Gpu.Kernel("norm", a => a.LoadStreamKernel<int, int, int, float, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Grouped.NormForward));
+        k(RowGroups(rows), rows, c, flags, eps, Dense(x), weight is null ? F(y) : Dense(weight), bias is null ? F(y) : Dense(bias), F(y), F(mean), F(rstd));
         return (y, mean, rstd);
     }
 
@@ -451,8 +457,8 @@ public sealed partial class GpuEngine : DeviceBackend
         if (rows == 0)
             return (dx, needParams ? Full(0f, [c]) : null, needParams ? Full(0f, [c]) : null);
         int flags = (weight is null ? 0 : 1) | (rms ? 4 : 0);
-        var k = Gpu.Kernel("norm_input_grad", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Norms.InputGrad));
-        k(Threads(rows), rows, Threads(rows), c, flags, Dense(x), weight is null ? F(dx) : Dense(weight), F(mean), F(rstd), Dense(g), F(dx));
+        var k = Gpu.Kernel("norm_input_grad", a => a.LoadStreamKernel<int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Grouped.NormInputGrad));
+        k(RowGroups(rows), rows, c, flags, Dense(x), weight is null ? F(dx) : Dense(weight), F(mean), F(rstd), Dense(g), F(dx));
         if (!needParams)
             return (dx, null, null);
         var dw = NewFloat([c]);
@@ -494,8 +500,8 @@ public sealed partial class GpuEngine : DeviceBackend
         var sum = NewFloat([rows]);
         if (rows > 0)
         {
-            var k = Gpu.Kernel("token_log_probs", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Tokens.LogProbs));
-            k(Threads(rows), rows, Threads(rows), v, ignoreIndex, Dense(logits), DenseInt(ids), F(logp), F(max), F(sum));
+            var k = Gpu.Kernel("token_log_probs", a => a.LoadStreamKernel<int, int, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Grouped.LogProbs));
+            k(RowGroups(rows), rows, v, ignoreIndex, Dense(logits), DenseInt(ids), F(logp), F(max), F(sum));
         }
         return (logp, max, sum);
     }
@@ -519,8 +525,8 @@ public sealed partial class GpuEngine : DeviceBackend
         var logSum = NewFloat([rows]);
         if (rows > 0)
         {
-            var k = Gpu.Kernel("entropy", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Tokens.Entropy));
-            k(Threads(rows), rows, Threads(rows), v, Dense(logits), F(h), F(max), F(logSum));
+            var k = Gpu.Kernel("entropy", a => a.LoadStreamKernel<int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Grouped.Entropy));
+            k(RowGroups(rows), rows, v, Dense(logits), F(h), F(max), F(logSum));
         }
         return (h, max, logSum);
     }
@@ -565,8 +571,8 @@ public sealed partial class GpuEngine : DeviceBackend
         var p = NewFloat((int[])scores.ShapeArr.Clone());
         if (rows > 0 && tk > 0)
         {
-            var k = Gpu.Kernel("masked_softmax", a => a.LoadAutoGroupedStreamKernel<Index1D, int, int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Kernels.Attention.MaskedSoftmax));
-            k(Threads(rows), rows, Threads(rows), tk, tq, heads, causal ? 1 : 0, keyMask is null ? 0 : 1, Dense(scores), keyMask is null ? F(p) : Dense(keyMask), F(p));
+            var k = Gpu.Kernel("masked_softmax", a => a.LoadStreamKernel<int, int, int, int, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>>(Grouped.MaskedSoftmax));
+            k(RowGroups(rows), rows, tk, tq, heads, causal ? 1 : 0, keyMask is null ? 0 : 1, Dense(scores), keyMask is null ? F(p) : Dense(keyMask), F(p));
         }
         return p;
     }

@@ -29,7 +29,9 @@ public sealed class PtxCompileTests
         typeof(GpuEngine).Assembly.GetTypes()
             .Where(t => t.Namespace == "RlhfSharp.Tensors.Gpu.Kernels")
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
-            .Where(m => m.ReturnType == typeof(void) && m.GetParameters() is [{ ParameterType: var p }, ..] && p == typeof(Index1D));
+            .Where(m => m.ReturnType == typeof(void) && (Grouped(m) || m.GetParameters() is [{ ParameterType: var p }, ..] && p == typeof(Index1D)));
+
+    private static bool Grouped(MethodInfo m) => m.GetCustomAttributes().Any(a => a.GetType().Name == "GroupedKernelAttribute");
 
     [Fact]
     public void TheKernelListIsNotEmpty() => Assert.True(Kernels().Count() >= 10, $"found {Kernels().Count()} kernels");
@@ -41,7 +43,7 @@ public sealed class PtxCompileTests
         var method = Kernels().Single(m => $"{m.DeclaringType!.Name}.{m.Name}" == name);
         using var context = Context.Create(b => b.EnableAlgorithms().Optimize(OptimizationLevel.O2));
         using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_90), CudaArchitecture.SM_90, CudaInstructionSet.ISA_83, nvvmAPI: null);
-        var entry = EntryPointDescription.FromImplicitlyGroupedKernel(method);
+        var entry = Grouped(method) ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
         var compiled = (PTXCompiledKernel)backend.Compile(entry, default(KernelSpecialization));
         // ILGPU emits PTX for at most sm_80 features; the driver compiles that PTX for sm_90 at load.
         var target = System.Text.RegularExpressions.Regex.Match(compiled.PTXAssembly, @"\.target sm_(\d+)");

@@ -9,7 +9,7 @@ internal struct RopeShape
     public float Sign;
 }
 
-/// <summary>Rotary embedding and the masked softmax of attention scores.</summary>
+/// <summary>Rotary embedding (the masked softmax of attention scores is <see cref="Grouped.MaskedSoftmax"/>).</summary>
 internal static class Attention
 {
     // x [B, H, T, D] (any layout), table rows from positions [T] or [B, T], cos/sin [P, rd/2];
@@ -46,36 +46,4 @@ internal static class Attention
         }
     }
 
-    // scores [B·H·Tq, Tk]: row i of (b, h) sees keys ≤ Tk − Tq + i when causal and with keyMask[b, j] ≠ 0
-    // (when hasMask); softmax over the visible keys, 0 elsewhere and on rows that see none. -> p [rows, Tk]
-    public static void MaskedSoftmax(Index1D t, int rows, int threads, int tk, int tq, int hn, int causal, int hasMask,
-        ArrayView<float> s, ArrayView<float> keyMask, ArrayView<float> p)
-    {
-        for (int r = t; r < rows; r += threads)
-        {
-            int i = r % tq;
-            int b = r / (hn * tq);
-            int o = r * tk;
-            int allowed = causal != 0 ? tk - tq + i + 1 : tk;
-            if (allowed > tk)
-                allowed = tk;
-            float m = float.NegativeInfinity;
-            for (int j = 0; j < allowed; j++)
-            {
-                if (hasMask == 0 || keyMask[(b * tk) + j] != 0f)
-                    m = MathF.Max(m, s[o + j]);
-            }
-            float sum = 0f;
-            for (int j = 0; j < tk; j++)
-            {
-                bool live = j < allowed && (hasMask == 0 || keyMask[(b * tk) + j] != 0f) && m != float.NegativeInfinity;
-                float e = live ? MathF.Exp(s[o + j] - m) : 0f;
-                p[o + j] = e;
-                sum += e;
-            }
-            float inv = sum > 0f ? 1f / sum : 0f;
-            for (int j = 0; j < tk; j++)
-                p[o + j] *= inv;
-        }
-    }
 }

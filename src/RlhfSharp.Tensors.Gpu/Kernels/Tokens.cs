@@ -3,8 +3,8 @@ using ILGPU;
 namespace RlhfSharp.Tensors.Gpu.Kernels;
 
 /// <summary>
-/// Token kernels: embedding lookup and its scatter-add backward, and log-probabilities of chosen
-/// tokens straight from the logits (the fused cross-entropy of the CPU engine), with entropy. An id
+/// Token kernels: embedding lookup and its scatter-add backward, and the backward passes of the
+/// log-probabilities of chosen tokens and of entropy (their forwards are in <see cref="Grouped"/>). An id
 /// outside [0, V) is never read or written: it gives NaN (log-probs, embedding rows), which the
 /// trainers' non-finite checks catch, instead of reading device memory out of bounds.
 /// </summary>
@@ -33,30 +33,6 @@ internal static class Tokens
         }
     }
 
-    // logits [rows, V], ids [rows] -> logp [rows] = x[id] − m − log Σ exp(x − m), max [rows], sum [rows];
-    // a row whose id is ignoreIndex gives 0.
-    public static void LogProbs(Index1D t, int rows, int threads, int v, int ignoreIndex,
-        ArrayView<float> x, ArrayView<int> ids, ArrayView<float> logp, ArrayView<float> max, ArrayView<float> sum)
-    {
-        for (int r = t; r < rows; r += threads)
-        {
-            int o = r * v;
-            float m = float.NegativeInfinity;
-            for (int j = 0; j < v; j++)
-                m = MathF.Max(m, x[o + j]);
-            float s = 0f;
-            for (int j = 0; j < v; j++)
-                s += MathF.Exp(x[o + j] - m);
-            max[r] = m;
-            sum[r] = s;
-            int id = ids[r];
-            if (id == ignoreIndex)
-                logp[r] = 0f;
-            else
-                logp[r] = id >= 0 && id < v ? x[o + id] - m - MathF.Log(s) : float.NaN;
-        }
-    }
-
     // dlogits[r, j] = g[r]·(onehot(id) − softmax)_j; ignored rows get 0. -> dx [rows, V]
     public static void LogProbsGrad(Index1D t, int total, int threads, int v, int ignoreIndex,
         ArrayView<float> x, ArrayView<int> ids, ArrayView<float> max, ArrayView<float> sum, ArrayView<float> g, ArrayView<float> dx)
@@ -72,31 +48,6 @@ internal static class Tokens
             }
             float p = MathF.Exp(x[e] - max[r]) / sum[r];
             dx[e] = g[r] * ((j == id ? 1f : 0f) - p);
-        }
-    }
-
-    // H = log Σe − Σ e·(z − m) / Σe with e = exp(z − m); −∞ logits contribute 0. -> h [rows], max [rows], logSum [rows]
-    public static void Entropy(Index1D t, int rows, int threads, int v, ArrayView<float> x, ArrayView<float> h, ArrayView<float> max, ArrayView<float> logSum)
-    {
-        for (int r = t; r < rows; r += threads)
-        {
-            int o = r * v;
-            float m = float.NegativeInfinity;
-            for (int j = 0; j < v; j++)
-                m = MathF.Max(m, x[o + j]);
-            float s = 0f, weighted = 0f;
-            for (int j = 0; j < v; j++)
-            {
-                float z = x[o + j];
-                if (z == float.NegativeInfinity)
-                    continue;
-                float e = MathF.Exp(z - m);
-                s += e;
-                weighted += e * (z - m);
-            }
-            max[r] = m;
-            logSum[r] = MathF.Log(s);
-            h[r] = MathF.Log(s) - (weighted / s);
         }
     }
 
