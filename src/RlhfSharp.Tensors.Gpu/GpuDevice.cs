@@ -84,25 +84,6 @@ public sealed class GpuDevice : IDisposable
         }
     }
 
-    /// <summary>Copies host values to a new device buffer.</summary>
-    public MemoryBuffer1D<float, Stride1D.Dense> Upload(ReadOnlySpan<float> values)
-    {
-        var buffer = Accelerator.Allocate1D<float>(Math.Max(values.Length, 1));
-        if (values.Length > 0)
-            buffer.View.SubView(0, values.Length).CopyFromCPU(values.ToArray());
-        return buffer;
-    }
-
-    /// <summary>Copies the first <paramref name="length"/> values of a device view back to the host.</summary>
-    public float[] Download(ArrayView<float> view, long length)
-    {
-        Accelerator.Synchronize();
-        var result = new float[length];
-        if (length > 0)
-            view.SubView(0, length).CopyToCPU(result);
-        return result;
-    }
-
     public void Dispose()
     {
         Accelerator.Dispose();

@@ -81,24 +81,56 @@ public sealed partial class GpuEngine : DeviceBackend
 
     // ---- storage ----------------------------------------------------------------------------
 
+    // Device buffers are freed when their tensors are collected (ILGPU's finalizers), but the
+    // collector sees only small managed objects. So after a quarter of the device's memory has been
+    // allocated, and before giving up on an allocation that fails, the engine collects and waits
+    // for the finalizers that free device memory.
+    private long _allocatedSinceCollect;
+
+    private MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long n)
+        where T : unmanaged
+    {
+        long bytes = n * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        _allocatedSinceCollect += bytes;
+        if (_allocatedSinceCollect > Math.Max(Gpu.Accelerator.MemorySize / 4, 1L << 28))
+            Reclaim();
+        try
+        {
+            return Gpu.Accelerator.Allocate1D<T>(n);
+        }
+        catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
+        {
+            Reclaim();
+            return Gpu.Accelerator.Allocate1D<T>(n);
+        }
+    }
+
+    private void Reclaim()
+    {
+        _allocatedSinceCollect = 0;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
     private Tensor NewFloat(int[] shape)
     {
         long n = ShapeUtil.Numel(shape);
-        var buffer = Gpu.Accelerator.Allocate1D<float>(Math.Max(n, 1));
+        var buffer = Allocate<float>(Math.Max(n, 1));
         return new Tensor(new GpuStorage<float>(this, DType.Float32, buffer), shape);
     }
 
     private Tensor NewInt(int[] shape)
     {
         long n = ShapeUtil.Numel(shape);
-        var buffer = Gpu.Accelerator.Allocate1D<int>(Math.Max(n, 1));
+        var buffer = Allocate<int>(Math.Max(n, 1));
         return new Tensor(new GpuStorage<int>(this, DType.Int32, buffer), shape);
     }
 
     private Tensor NewHalf(int[] shape)
     {
         long n = ShapeUtil.Numel(shape);
-        var buffer = Gpu.Accelerator.Allocate1D<ushort>(Math.Max(n, 1));
+        var buffer = Allocate<ushort>(Math.Max(n, 1));
         return new Tensor(new GpuStorage<ushort>(this, DType.BFloat16, buffer), shape);
     }
 
