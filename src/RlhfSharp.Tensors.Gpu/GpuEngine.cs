@@ -55,11 +55,21 @@ public sealed partial class GpuEngine : DeviceBackend
     /// <summary>How many threads a grid-strided launch over <paramref name="n"/> items uses.</summary>
     private int Threads(int n) => Math.Max(1, Math.Min(n, Gpu.IsCuda ? 132 * 2048 : 64));
 
-    /// <summary>Threads per group of a row kernel: 256 on a GPU; a few on the CPU accelerator, which runs each as a host thread.</summary>
-    private int GroupSize => Gpu.IsCuda ? 256 : Math.Max(1, Math.Min(8, Gpu.Accelerator.MaxNumThreadsPerGroup));
+    /// <summary>
+    /// Threads per group of a row kernel: 256 on a GPU; on the CPU accelerator, one warp (its
+    /// group-wide reductions need at least a warp, and every thread there is a host thread meeting
+    /// the others at each barrier) unless a test asks for more (<see cref="CpuAcceleratorGroupSize"/>).
+    /// </summary>
+    private int GroupSize => Gpu.IsCuda
+        ? 256
+        : Math.Min(Math.Max(CpuAcceleratorGroupSize ?? Gpu.Accelerator.WarpSize, Gpu.Accelerator.WarpSize), Gpu.Accelerator.MaxNumThreadsPerGroup);
+
+    /// <summary>Threads per row group on the CPU accelerator (one warp when null; see <see cref="GroupSize"/>).</summary>
+    internal int? CpuAcceleratorGroupSize { get; set; }
 
     /// <summary>One group per row, the rows grid-strided over at most a few waves of groups.</summary>
-    private KernelConfig RowGroups(int rows) => new(Math.Max(1, Math.Min(rows, Gpu.IsCuda ? 132 * 16 : 4)), GroupSize);
+    private KernelConfig RowGroups(int rows) =>
+        new(Math.Max(1, Math.Min(rows, Gpu.IsCuda ? 132 * 16 : Math.Max(1, Gpu.Accelerator.MaxNumThreads / GroupSize))), GroupSize);
 
     private Action<Index1D, int, int, T1> K<T1>(string key, Action<Index1D, int, int, T1> kernel)
         where T1 : struct => Gpu.Kernel(key, a => a.LoadAutoGroupedStreamKernel(kernel));
