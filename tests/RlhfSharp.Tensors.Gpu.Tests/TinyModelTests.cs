@@ -1,5 +1,6 @@
 using RlhfSharp.Models.Config;
 using RlhfSharp.Models.Generation;
+using RlhfSharp.Models.Tests;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Optim;
@@ -25,57 +26,12 @@ public sealed class TinyModelTests(GpuFixture fixture) : IClassFixture<GpuFixtur
 {
     private readonly Device _device = fixture.Device;
 
+    // The Models tests' tiny configurations (the file is linked into this project).
     private static ModelConfig Config(string name) => name switch
     {
-        "gpt2" => new ModelConfig
-        {
-            ModelType = "gpt2",
-            VocabSize = 41,
-            HiddenSize = 16,
-            NumLayers = 2,
-            NumHeads = 2,
-            NumKeyValueHeads = 2,
-            IntermediateSize = 64,
-            MaxPositions = 64,
-            NormEps = 1e-5f,
-            TieWordEmbeddings = true,
-            AttentionBias = true,
-            MlpBias = true,
-            HiddenAct = "gelu_new",
-            EosTokenId = 40,
-        },
-        "qwen2" => new ModelConfig
-        {
-            ModelType = "qwen2",
-            VocabSize = 37,
-            HiddenSize = 16,
-            NumLayers = 2,
-            NumHeads = 4,
-            NumKeyValueHeads = 1,
-            IntermediateSize = 24,
-            MaxPositions = 64,
-            NormEps = 1e-6f,
-            RopeTheta = 10000f,
-            TieWordEmbeddings = true,
-            AttentionBias = true,
-            HiddenAct = "silu",
-            EosTokenId = 2,
-        },
-        _ => new ModelConfig
-        {
-            ModelType = "llama",
-            VocabSize = 37,
-            HiddenSize = 16,
-            NumLayers = 2,
-            NumHeads = 4,
-            NumKeyValueHeads = 2,
-            IntermediateSize = 24,
-            MaxPositions = 64,
-            NormEps = 1e-6f,
-            RopeTheta = 10000f,
-            HiddenAct = "silu",
-            EosTokenId = 2,
-        },
+        "gpt2" => TinyModels.Gpt2(),
+        "qwen2" => TinyModels.ByName("qwen2-bias"),
+        _ => TinyModels.Llama(),
     };
 
     private (CausalLM Cpu, CausalLM Dev) Pair(string name)

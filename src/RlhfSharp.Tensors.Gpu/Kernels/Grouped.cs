@@ -22,6 +22,24 @@ internal static class Grouped
 
     private static float Max(float v) => GroupExtensions.AllReduce<float, MaxFloat>(v);
 
+    // The group's maximum of x[o .. o + n).
+    private static float RowMax(ArrayView<float> x, int o, int n)
+    {
+        float m = float.NegativeInfinity;
+        for (int j = Group.IdxX; j < n; j += Group.DimX)
+            m = MathF.Max(m, x[o + j]);
+        return Max(m);
+    }
+
+    // The group's Σ exp(x − m) over x[o .. o + n).
+    private static float RowSumExp(ArrayView<float> x, int o, int n, float m)
+    {
+        float s = 0f;
+        for (int j = Group.IdxX; j < n; j += Group.DimX)
+            s += MathF.Exp(x[o + j] - m);
+        return Sum(s);
+    }
+
     // Below this the group found no finite maximum (the reduction's identity is −float.MaxValue).
     private const float NoMax = -1e38f;
 
@@ -48,14 +66,8 @@ internal static class Grouped
         for (int r = Grid.IdxX; r < rows; r += Grid.DimX)
         {
             int o = r * cols;
-            float m = float.NegativeInfinity;
-            for (int c = Group.IdxX; c < cols; c += Group.DimX)
-                m = MathF.Max(m, x[o + c]);
-            m = Max(m);
-            float s = 0f;
-            for (int c = Group.IdxX; c < cols; c += Group.DimX)
-                s += MathF.Exp(x[o + c] - m);
-            s = Sum(s);
+            float m = RowMax(x, o, cols);
+            float s = RowSumExp(x, o, cols, m);
             float lse = m + MathF.Log(s);
             for (int c = Group.IdxX; c < cols; c += Group.DimX)
                 y[o + c] = log != 0 ? x[o + c] - lse : MathF.Exp(x[o + c] - m) / s;
@@ -87,14 +99,8 @@ internal static class Grouped
         for (int r = Grid.IdxX; r < rows; r += Grid.DimX)
         {
             int o = r * v;
-            float m = float.NegativeInfinity;
-            for (int j = Group.IdxX; j < v; j += Group.DimX)
-                m = MathF.Max(m, x[o + j]);
-            m = Max(m);
-            float s = 0f;
-            for (int j = Group.IdxX; j < v; j += Group.DimX)
-                s += MathF.Exp(x[o + j] - m);
-            s = Sum(s);
+            float m = RowMax(x, o, v);
+            float s = RowSumExp(x, o, v, m);
             if (Group.IsFirstThread)
             {
                 max[r] = m;
@@ -116,10 +122,7 @@ internal static class Grouped
         for (int r = Grid.IdxX; r < rows; r += Grid.DimX)
         {
             int o = r * v;
-            float m = float.NegativeInfinity;
-            for (int j = Group.IdxX; j < v; j += Group.DimX)
-                m = MathF.Max(m, x[o + j]);
-            m = Max(m);
+            float m = RowMax(x, o, v);
             float s = 0f, weighted = 0f;
             for (int j = Group.IdxX; j < v; j += Group.DimX)
             {

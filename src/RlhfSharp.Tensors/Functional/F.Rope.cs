@@ -74,12 +74,7 @@ public static partial class F
 
     private static int[] CheckPositions(Tensor x, Tensor positions)
     {
-        if (positions.Dtype != DType.Int32)
-            throw new ArgumentException($"Rope: positions must be an int32 tensor, got {positions.Dtype}");
-        int b = x.ShapeArr[0], t = x.ShapeArr[2];
-        bool ok = (positions.Rank == 1 && positions.ShapeArr[0] == t) || (positions.Rank == 2 && positions.ShapeArr[0] == b && positions.ShapeArr[1] == t);
-        if (!ok)
-            throw new ShapeMismatchException("Rope", $"positions shape {ShapeUtil.Format(positions.ShapeArr)} must be [{t}] or [{b}, {t}] for x of shape {ShapeUtil.Format(x.ShapeArr)}");
+        CheckPositionsShape(x, positions);
         return positions.ToIntArray();
     }
 
