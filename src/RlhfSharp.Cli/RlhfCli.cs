@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using RlhfSharp.Cli.Verbs;
+using RlhfSharp.Tensors.Distributed;
 using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Cli;
@@ -64,6 +65,23 @@ public static class RlhfCli
             error.WriteLine($"error: unexpected failure: {e}");
             return ExitCodes.Failure;
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="args"/> as one rank of a data-parallel run: only rank 0 writes to the
+    /// console; errors from any rank are printed with its rank. A rank that fails stops every
+    /// rank at once (rather than leaving the others waiting in a collective) with its exit code.
+    /// </summary>
+    public static int RunRank(IReadOnlyList<string> args, Communicator world)
+    {
+        var output = world.IsMain ? Console.Out : TextWriter.Null;
+        var error = new RankPrefixWriter(Console.Error, $"[rank {world.Rank}] ");
+        int code = Run(args, output, error);
+        error.Flush();
+        if (code != ExitCodes.Success)
+            world.Abort(code);
+        World.Shutdown();
+        return code;
     }
 
     // Bad files and settings a user can fix: the message says what and where, a stack trace would not help.

@@ -46,6 +46,15 @@ public sealed partial class Tensor
     }
 
     /// <summary>
+    /// Runs when a backward pass has finished accumulating this leaf's gradient (every path from
+    /// the loss to the leaf has been walked), while the pass goes on with the rest of the graph.
+    /// Data-parallel training starts sending a parameter's gradient from here, so communication
+    /// overlaps the rest of the backward pass. Called once per <see cref="Backward"/> that reaches
+    /// the leaf, on the thread running it.
+    /// </summary>
+    public Action<Tensor>? GradReadyHook { get; set; }
+
+    /// <summary>
     /// Backpropagates from this tensor: a scalar by default, or any shape with a supplied
     /// <paramref name="gradient"/>. Leaf gradients accumulate into <see cref="Grad"/>. The graph
     /// is freed afterwards unless <paramref name="retainGraph"/>; a second backward through a
@@ -75,18 +84,24 @@ public sealed partial class Tensor
         if (GradFn is null)
         {
             AccumulateLeaf(this, gradient);
+            GradReadyHook?.Invoke(this);
             return;
         }
         if (GradFn.Freed)
             throw FreedGraph(GradFn);
 
         var order = TopologicalOrder(GradFn);
+        var hooked = HookedLeaves(order);
         var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [GradFn] = gradient };
         for (int n = order.Count - 1; n >= 0; n--)
         {
             var node = order[n];
             if (!pending.Remove(node, out var g))
+            {
+                if (hooked is not null)
+                    Settle(node, hooked);
                 continue;
+            }
             var inputs = node.Inputs!;
             var grads = node.BackwardFn!(g);
             for (int i = 0; i < inputs.Length; i++)
@@ -118,10 +133,52 @@ public sealed partial class Tensor
                     }
                 }
             }
+            if (hooked is not null)
+                Settle(node, hooked);
             // This node's incoming gradient has been used; recycle it unless a result shares it.
             ReleaseIfDead(g.F, grads, 0, pending);
             if (!retainGraph)
                 node.Free();
+        }
+        if (hooked is not null)
+        {
+            foreach (var leaf in hooked.Keys.ToArray())
+                leaf.GradReadyHook?.Invoke(leaf);
+        }
+    }
+
+    // For each leaf with a GradReadyHook: how many graph edges lead into it (each is walked once).
+    private static Dictionary<Tensor, int>? HookedLeaves(List<Node> order)
+    {
+        Dictionary<Tensor, int>? hooked = null;
+        foreach (var node in order)
+        {
+            foreach (var input in node.Inputs!)
+            {
+                if (input.GradFn is null && input.RequiresGrad && input.GradReadyHook is not null)
+                {
+                    hooked ??= new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+                    hooked[input] = hooked.GetValueOrDefault(input) + 1;
+                }
+            }
+        }
+        return hooked;
+    }
+
+    // A node's edges into hooked leaves are done; a leaf whose last edge this was is ready.
+    private static void Settle(Node node, Dictionary<Tensor, int> hooked)
+    {
+        foreach (var input in node.Inputs!)
+        {
+            if (!hooked.TryGetValue(input, out int left))
+                continue;
+            if (left > 1)
+            {
+                hooked[input] = left - 1;
+                continue;
+            }
+            hooked.Remove(input);
+            input.GradReadyHook!(input);
         }
     }
 

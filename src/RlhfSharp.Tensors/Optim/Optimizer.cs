@@ -14,6 +14,7 @@ public abstract class Optimizer
     private readonly Tensor[] _params;
     private readonly int[] _groupSizes;
     private readonly ParamSlot[] _slots;
+    private bool[]? _owned;
 
     protected Optimizer(IEnumerable<ParamGroup> groups, float defaultLr, float defaultWeightDecay)
     {
@@ -44,6 +45,54 @@ public abstract class Optimizer
     }
 
     public IReadOnlyList<ParamGroup> ParamGroups => _groups;
+
+    /// <summary>Every parameter, in group order (the order of the state's parameters).</summary>
+    public IReadOnlyList<Tensor> Parameters => _params;
+
+    /// <summary>True when this optimizer keeps state for and updates only some parameters (<see cref="ShardState"/>).</summary>
+    public bool IsSharded => _owned is not null;
+
+    /// <summary>
+    /// ZeRO stage 1: from now on this optimizer keeps buffers for, and updates, only the
+    /// parameters <paramref name="owns"/> picks (by index in <see cref="Parameters"/>); the
+    /// others' buffers are dropped. The rank that owns a parameter shares its new values with the
+    /// others after each step. Null makes it update everything again.
+    /// </summary>
+    public void ShardState(Func<int, bool>? owns)
+    {
+        if (owns is null)
+        {
+            _owned = null;
+            return;
+        }
+        _owned = new bool[_params.Length];
+        for (int i = 0; i < _params.Length; i++)
+        {
+            _owned[i] = owns(i);
+            if (!_owned[i])
+            {
+                _slots[i].Buffers = null;
+                _slots[i].DeviceBuffers = null;
+            }
+        }
+    }
+
+    /// <summary>Whether this optimizer updates parameter <paramref name="index"/> (always, unless sharded).</summary>
+    public bool Owns(int index) => _owned is null || _owned[index];
+
+    /// <summary>Bytes of per-parameter state (moments) this optimizer holds now, on host and devices.</summary>
+    public long StateBytes()
+    {
+        long bytes = 0;
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            if (_slots[i].Buffers is { } host)
+                bytes += host.Sum(b => 4L * b.Length);
+            if (_slots[i].DeviceBuffers is { } device)
+                bytes += device.Sum(b => 4L * b.Numel);
+        }
+        return bytes;
+    }
 
     /// <summary>Number of <see cref="Step"/> calls so far.</summary>
     public long StepCount { get; private set; }
@@ -89,7 +138,7 @@ public abstract class Optimizer
             {
                 var slot = _slots[index];
                 var grad = p.Grad;
-                if (grad is not null)
+                if (grad is not null && Owns(index))
                 {
                     if (!ShapeUtil.SameShape(grad.ShapeArr, p.ShapeArr) || grad.Dtype != DType.Float32)
                         throw new InvalidOperationException($"{Kind}: gradient of parameter '{ParamName(index)}' is {grad}, but the parameter has shape {ShapeUtil.Format(p.ShapeArr)}");
@@ -176,7 +225,7 @@ public abstract class Optimizer
         {
             var ps = state.Params[i];
             _slots[i].Step = ps.Step;
-            _slots[i].Buffers = ps.Buffers.Count == 0 ? null : [.. BufferNames.Select(n => (float[])ps.Buffers[n].Clone())];
+            _slots[i].Buffers = ps.Buffers.Count == 0 || !Owns(i) ? null : [.. BufferNames.Select(n => (float[])ps.Buffers[n].Clone())];
             _slots[i].DeviceBuffers = null;
         }
     }

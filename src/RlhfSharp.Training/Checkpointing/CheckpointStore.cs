@@ -26,7 +26,14 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
 
     public string RunDirectory { get; } = runDirectory;
 
-    public string Save(TrainerState state, IReadOnlyDictionary<string, Module> models, Optimizer? optimizer)
+    /// <summary>The optimizer state of one rank of a run with its moments split across the ranks (ZeRO-1).</summary>
+    public static string ShardFile(int rank, int ranks) => $"optimizer.shard-{rank}-of-{ranks}.bin";
+
+    /// <summary>
+    /// Writes a checkpoint. With <paramref name="optimizerShards"/> (ZeRO-1: each rank's
+    /// serialized state) the optimizer goes into one file per shard instead of optimizer.bin.
+    /// </summary>
+    public string Save(TrainerState state, IReadOnlyDictionary<string, Module> models, Optimizer? optimizer, IReadOnlyList<byte[]>? optimizerShards = null)
     {
         Directory.CreateDirectory(RunDirectory);
         string final = Path.Combine(RunDirectory, Prefix + state.Step.ToString(CultureInfo.InvariantCulture));
@@ -41,8 +48,18 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
             if (adapters.Count > 0)
                 SafeTensorsWriter.Save(Path.Combine(tmp, name, AdapterFile), adapters);
         }
-        if (optimizer is not null)
+        if (optimizerShards is not null)
+        {
+            for (int r = 0; r < optimizerShards.Count; r++)
+            {
+                var bytes = optimizerShards[r];
+                AtomicFile.Write(Path.Combine(tmp, ShardFile(r, optimizerShards.Count)), s => s.Write(bytes));
+            }
+        }
+        else if (optimizer is not null)
+        {
             AtomicFile.Write(Path.Combine(tmp, OptimizerFile), optimizer.Save);
+        }
         // The state file goes last: its presence marks the checkpoint complete.
         AtomicFile.WriteAllText(Path.Combine(tmp, StateFile), state.ToJson());
         if (Directory.Exists(final))
@@ -82,11 +99,52 @@ public sealed class CheckpointStore(string runDirectory, int keepLast = 2)
                 p.RequiresGrad = trainable[pname];
         }
         if (optimizer is not null)
-        {
-            using var fs = File.OpenRead(Path.Combine(checkpoint, OptimizerFile));
-            optimizer.Load(fs);
-        }
+            optimizer.LoadStateDict(ReadOptimizer(checkpoint));
         return state;
+    }
+
+    /// <summary>
+    /// The optimizer state of a checkpoint: optimizer.bin, or the ZeRO-1 shards merged (any
+    /// number of them, so a run resumes on a different number of ranks).
+    /// </summary>
+    public static OptimizerState ReadOptimizer(string checkpoint)
+    {
+        var whole = Path.Combine(checkpoint, OptimizerFile);
+        if (File.Exists(whole))
+        {
+            using var fs = File.OpenRead(whole);
+            return OptimizerState.Read(fs);
+        }
+        var shards = Directory.GetFiles(checkpoint, "optimizer.shard-*-of-*.bin");
+        if (shards.Length == 0)
+            throw new InvalidDataException($"{checkpoint}: no {OptimizerFile} and no optimizer shards ({ShardFile(0, 2)}, …)");
+        int ranks = ParseShardCount(shards[0]);
+        var states = new List<OptimizerState>();
+        for (int r = 0; r < ranks; r++)
+        {
+            var path = Path.Combine(checkpoint, ShardFile(r, ranks));
+            if (!File.Exists(path))
+                throw new InvalidDataException($"{checkpoint}: optimizer shard {r} of {ranks} is missing ({Path.GetFileName(path)})");
+            using var fs = File.OpenRead(path);
+            try
+            {
+                states.Add(OptimizerState.Read(fs));
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{path}: {e.Message}", e);
+            }
+        }
+        return Tensors.Distributed.ZeroRedundancy.Merge(states);
+    }
+
+    private static int ParseShardCount(string path)
+    {
+        var name = Path.GetFileNameWithoutExtension(path);
+        int of = name.LastIndexOf("-of-", StringComparison.Ordinal);
+        return of > 0 && int.TryParse(name.AsSpan(of + 4), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
+            ? n
+            : throw new InvalidDataException($"{path}: an optimizer shard's name must be optimizer.shard-R-of-N.bin");
     }
 
     private void Prune()

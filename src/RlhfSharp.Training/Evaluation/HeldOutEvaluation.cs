@@ -65,7 +65,8 @@ public sealed class HeldOutEvaluation
         else if (Enabled)
         {
             Reference = Evaluate(policy);
-            Save(session.Folder.Path, Reference);
+            if (session.IsMain)
+                Save(session.Folder.Path, Reference);
         }
         return Reference;
     }

@@ -59,8 +59,26 @@ public abstract class TrainLoopConfig : IValidatableConfig
     [ConfigKey("dtype", "Matrix products in fp32, or bf16 (bf16 inputs, fp32 accumulation; weights and optimizer state stay fp32); bf16 needs a GPU device")]
     public string Dtype { get; set; } = "fp32";
 
+    [ConfigKey("zero_stage", "Data-parallel runs (mpirun -np N): 0 keeps AdamW's moments whole on every rank, 1 splits them across the ranks (ZeRO-1)")]
+    public int ZeroStage { get; set; }
+
+    [ConfigKey("dist_timeout_s", "Data-parallel runs: seconds a collective waits for the other ranks before the run stops naming the missing rank")]
+    public double DistTimeoutSeconds { get; set; } = 1800;
+
+    [ConfigKey("grad_bucket_mb", "Data-parallel runs: megabytes of gradients per all-reduce bucket")]
+    public double GradBucketMb { get; set; } = 25;
+
+    [ConfigKey("overlap_grad_sync", "Data-parallel runs: send each gradient bucket while the backward pass goes on (false: all after it)")]
+    public bool OverlapGradSync { get; set; } = true;
+
     public virtual IEnumerable<string> Validate()
     {
+        if (ZeroStage is not (0 or 1))
+            yield return $"zero_stage must be 0 or 1 (ZeRO-1 splits the optimizer's moments across the ranks), got {ZeroStage}";
+        if (!(DistTimeoutSeconds > 0))
+            yield return $"dist_timeout_s must be positive, got {DistTimeoutSeconds}";
+        if (!(GradBucketMb > 0))
+            yield return $"grad_bucket_mb must be positive, got {GradBucketMb}";
         foreach (var e in TrainerSetup.DeviceErrors(Device, Dtype))
             yield return e;
         if (BatchSize <= 0)

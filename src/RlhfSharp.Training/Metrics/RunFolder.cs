@@ -49,6 +49,9 @@ public sealed class RunFolder
         return new RunFolder(path);
     }
 
+    /// <summary>The run folder at <paramref name="path"/>, neither created nor checked (a rank that only reads it).</summary>
+    public static RunFolder At(string path) => new(System.IO.Path.GetFullPath(path));
+
     /// <summary>Opens an existing run folder (to resume it or read its results).</summary>
     public static RunFolder Open(string path)
     {

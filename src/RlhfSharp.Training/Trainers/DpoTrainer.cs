@@ -46,15 +46,19 @@ public static class DpoTrainer
         // Reference log-probs once, before any update (TRL's precompute_ref_log_probs).
         var reference = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.RefModel ?? cfg.Model!, cfg.RefModel is null ? "model" : "ref_model"));
         TrainerSetup.PlaceModels(cfg, reference);
-        var refTrain = ReferenceLogProbs(reference, collator, train, cfg);
-        var refEval = evalSet is null ? null : ReferenceLogProbs(reference, collator, evalSet, cfg);
+        // Each rank computes its share; every rank then holds them all.
+        var yaml = Configuration.ConfigWriter.ToYaml(cfg);
+        using var dp = DataParallel.Start(cfg, yaml);
+        var refTrain = ReferenceLogProbs(reference, collator, train, cfg, dp);
+        var refEval = evalSet is null ? null : ReferenceLogProbs(reference, collator, evalSet, cfg, dp);
 
         var optimizer = TrainerSetup.Optimizer(policy, cfg);
         var schedule = TrainerSetup.Schedule(cfg);
         var loader = new DataLoader<PreferenceExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
         var models = new Dictionary<string, Module> { [PolicyName] = policy };
+        dp.Attach(policy, optimizer);
 
-        using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
+        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints);
         long step = new StepLoop
         {
             Stage = "dpo",
@@ -76,15 +80,27 @@ public static class DpoTrainer
                 var sums = new Dictionary<string, double>();
                 for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
                 {
-                    var idx = loader.NextBatchIndices();
+                    // This rank's share of the global micro-batch, weighted by its share of the pairs.
+                    var all = loader.NextBatchIndices();
+                    var (start, count) = dp.Share(all.Length);
+                    if (micro == cfg.GradientAccumulationSteps - 1)
+                        dp.BeginSync();
+                    if (count == 0)
+                        continue;
+                    var idx = all.AsSpan(start, count).ToArray();
                     var batch = collator.Collate([.. idx.Select(i => train[i])]);
                     var output = Loss(policy, batch, [.. idx.Select(i => refTrain[i])], cfg);
+                    double weight = (double)count / all.Length;
                     foreach (var (k, v) in output.ToMetrics())
-                        sums[k] = sums.GetValueOrDefault(k) + (v / cfg.GradientAccumulationSteps);
-                    output.Loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
+                        sums[k] = sums.GetValueOrDefault(k) + (v * weight / cfg.GradientAccumulationSteps);
+                    var loss = dp.Size == 1 ? output.Loss : output.Loss.Mul((float)weight);
+                    loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
                 }
+                dp.FinishSync();
                 float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(policy.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
                 optimizer.Step();
+                dp.AfterStep();
+                sums = dp.SumMetrics(sums);
                 var m = new Dictionary<string, double>();
                 foreach (var (k, v) in sums)
                     m[k == "loss" ? "train/loss" : k] = v;
@@ -112,9 +128,13 @@ public static class DpoTrainer
         if (evalReference?.Gold is not null)
             summary["eval/gold_score_ref"] = evalReference.MeanGold;
         var modelDir = Path.Combine(session.Folder.Path, "model");
-        PretrainedIO.Save(policy, modelDir);
-        TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+        if (session.IsMain)
+        {
+            PretrainedIO.Save(policy, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+        }
         summary["model"] = modelDir;
+        dp.AddSummary(summary, policy, optimizer);
         summary["data/truncated_examples"] = collator.Stats.TruncatedExamples;
         session.WriteSummary(summary);
         return summary;
@@ -154,21 +174,16 @@ public static class DpoTrainer
         return (logps.Narrow(0, 0, b), logps.Narrow(0, b, b), nll);
     }
 
-    private static List<(float Chosen, float Rejected)> ReferenceLogProbs(CausalLM reference, PreferenceCollator collator, IReadOnlyList<PreferenceExample> set, DpoConfig cfg)
+    // The reference's (chosen, rejected) log-probs of every pair, each rank computing its share.
+    private static List<(float Chosen, float Rejected)> ReferenceLogProbs(CausalLM reference, PreferenceCollator collator, IReadOnlyList<PreferenceExample> set, DpoConfig cfg, DataParallel dp)
     {
         using var _ = GradMode.NoGrad();
         reference.Eval();
-        var result = new List<(float, float)>(set.Count);
-        for (int start = 0; start < set.Count; start += cfg.BatchSize)
+        return dp.MapShared(set, cfg.BatchSize, rows =>
         {
-            var batch = collator.Collate([.. set.Skip(start).Take(cfg.BatchSize)]);
-            var (c, r, _) = SequenceLogps(reference, batch, cfg.ParsedLossType);
-            var ca = c.ToArray();
-            var ra = r.ToArray();
-            for (int i = 0; i < ca.Length; i++)
-                result.Add((ca[i], ra[i]));
-        }
-        return result;
+            var (c, r, _) = SequenceLogps(reference, collator.Collate(rows), cfg.ParsedLossType);
+            return [.. c.ToArray().Zip(r.ToArray())];
+        });
     }
 
     // Held-out pairs: the DPO loss and TRL's reward metrics under eval/.

@@ -41,8 +41,11 @@ public sealed class RewardTrainer
         var schedule = TrainerSetup.Schedule(cfg);
         var loader = new DataLoader<PreferenceExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
         var models = new Dictionary<string, Module> { [ModelName] = model };
+        var yaml = Configuration.ConfigWriter.ToYaml(cfg);
+        using var dp = DataParallel.Start(cfg, yaml);
+        dp.Attach(model, optimizer);
 
-        using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
+        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints);
         long step = new StepLoop
         {
             Stage = "rm",
@@ -58,23 +61,37 @@ public sealed class RewardTrainer
                 double loss = 0, accuracy = 0, chosenMean = 0, rejectedMean = 0;
                 for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
                 {
+                    // This rank scores its share of the global micro-batch; its loss is weighted by its share of the pairs.
                     var examples = loader.NextBatch();
-                    var batch = collator.Collate(examples);
-                    var (chosen, rejected) = Scores(model, batch);
-                    var l = Loss(chosen, rejected, examples, cfg.Margin);
-                    loss += l.Item() / cfg.GradientAccumulationSteps;
-                    // Accuracy and the reward means are over the preferences; ties have no chosen side.
+                    var local = dp.Shard(examples);
+                    if (micro == cfg.GradientAccumulationSteps - 1)
+                        dp.BeginSync();
+                    float[] localChosen = [], localRejected = [];
+                    if (local.Count > 0)
+                    {
+                        var (chosen, rejected) = Scores(model, collator.Collate(local));
+                        var l = Loss(chosen, rejected, local, cfg.Margin);
+                        if (dp.Size > 1)
+                            l = l.Mul((float)local.Count / examples.Count);
+                        loss += l.Item() / cfg.GradientAccumulationSteps;
+                        localChosen = chosen.ToArray();
+                        localRejected = rejected.ToArray();
+                        l.Mul(1f / cfg.GradientAccumulationSteps).Backward();
+                    }
+                    // Accuracy and the reward means are over the global batch's preferences; ties have no chosen side.
+                    var c = dp.Comm.AllGatherV<float>(localChosen, out _, "rewards").Select(v => (double)v).ToArray();
+                    var r = dp.Comm.AllGatherV<float>(localRejected, out _, "rewards").Select(v => (double)v).ToArray();
                     var prefs = Enumerable.Range(0, examples.Count).Where(i => !examples[i].Tie).ToList();
-                    var c = chosen.ToArray().Select(v => (double)v).ToArray();
-                    var r = rejected.ToArray().Select(v => (double)v).ToArray();
                     double[] pc = [.. prefs.Select(i => c[i])], pr = [.. prefs.Select(i => r[i])];
                     accuracy += (prefs.Count == 0 ? 0.5 : BradleyTerry.Accuracy(pc, pr)) / cfg.GradientAccumulationSteps;
                     chosenMean += (prefs.Count == 0 ? 0 : pc.Average()) / cfg.GradientAccumulationSteps;
                     rejectedMean += (prefs.Count == 0 ? 0 : pr.Average()) / cfg.GradientAccumulationSteps;
-                    l.Mul(1f / cfg.GradientAccumulationSteps).Backward();
                 }
+                dp.FinishSync();
                 float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
                 optimizer.Step();
+                dp.AfterStep();
+                loss = dp.Sum(loss, "loss");
                 return new Dictionary<string, double>
                 {
                     ["train/loss"] = loss,
@@ -98,9 +115,13 @@ public sealed class RewardTrainer
                 summary[k] = v;
         }
         var modelDir = Path.Combine(session.Folder.Path, "model");
-        PretrainedIO.Save(model, modelDir);
-        TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+        if (session.IsMain)
+        {
+            PretrainedIO.Save(model, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+        }
         summary["model"] = modelDir;
+        dp.AddSummary(summary, model, optimizer);
         summary["data/truncated_examples"] = collator.Stats.TruncatedExamples;
         session.WriteSummary(summary);
         return summary;

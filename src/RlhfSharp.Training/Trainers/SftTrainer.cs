@@ -49,8 +49,11 @@ public sealed class SftTrainer
         var schedule = TrainerSetup.Schedule(cfg);
         var loader = new DataLoader<SftExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
         var models = new Dictionary<string, Module> { [PolicyName] = model };
+        var yaml = Configuration.ConfigWriter.ToYaml(cfg);
+        using var dp = DataParallel.Start(cfg, yaml);
+        dp.Attach(model, optimizer);
 
-        using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
+        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints);
         long step = new StepLoop
         {
             Stage = "sft",
@@ -74,14 +77,26 @@ public sealed class SftTrainer
                 long tokens = 0;
                 for (int micro = 0; micro < cfg.GradientAccumulationSteps; micro++)
                 {
-                    var batch = collator.Collate(loader.NextBatch());
-                    var loss = Loss(model, batch);
+                    // Each rank takes its share of the global micro-batch; the loss is the mean
+                    // over the global batch's target tokens, so each rank divides its sum by that count.
+                    var local = dp.Shard(loader.NextBatch());
+                    var batch = local.Count > 0 ? collator.Collate(local) : null;
+                    double localTokens = batch is null ? 0 : batch.LossMask.Sum().Item();
+                    double globalTokens = dp.Sum(localTokens, "token count");
+                    tokens += (long)globalTokens;
+                    if (micro == cfg.GradientAccumulationSteps - 1)
+                        dp.BeginSync();
+                    if (batch is null)
+                        continue;
+                    var loss = dp.Size == 1 ? Loss(model, batch) : Loss(model, batch, Reduction.Sum).Mul(1f / (float)Math.Max(globalTokens, 1));
                     lossSum += loss.Item();
-                    tokens += (long)batch.LossMask.Sum().Item();
                     loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
                 }
+                dp.FinishSync();
                 float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
                 optimizer.Step();
+                dp.AfterStep();
+                lossSum = dp.Sum(lossSum, "loss");
                 return new Dictionary<string, double>
                 {
                     ["train/loss"] = lossSum / cfg.GradientAccumulationSteps,
@@ -105,9 +120,13 @@ public sealed class SftTrainer
         var finalMetrics = LossMetrics(model, collator, evalSet, cfg.BatchSize);
         heldOut.AddMetrics(finalMetrics, model, null, step);
         var modelDir = Path.Combine(session.Folder.Path, "model");
-        PretrainedIO.Save(model, modelDir);
-        TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+        if (session.IsMain)
+        {
+            PretrainedIO.Save(model, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+        }
         var summary = new JsonObject { ["stage"] = "sft", ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["model"] = modelDir, ["parameters"] = model.ParameterCount() };
+        dp.AddSummary(summary, model, optimizer);
         foreach (var (k, v) in finalMetrics)
             summary[k] = v;
         if (reference?.Gold is not null)
@@ -117,13 +136,13 @@ public sealed class SftTrainer
         return summary;
     }
 
-    // Mean cross-entropy over trained target tokens. logits [B, T, V] predict ids[:, 1:].
-    internal static Tensor Loss(CausalLM model, SftBatch batch)
+    // Mean (or, with Reduction.Sum, summed) cross-entropy over trained target tokens. logits [B, T, V] predict ids[:, 1:].
+    internal static Tensor Loss(CausalLM model, SftBatch batch, Reduction reduction = Reduction.Mean)
     {
         int t = batch.InputIds.Size(1);
         var logits = model.Forward(batch.InputIds, batch.AttentionMask);
         var v = logits.Size(2);
-        return F.CrossEntropy(logits.Narrow(1, 0, t - 1).Reshape(-1, v), batch.Labels.Narrow(1, 1, t - 1).Contiguous().Reshape(-1));
+        return F.CrossEntropy(logits.Narrow(1, 0, t - 1).Reshape(-1, v), batch.Labels.Narrow(1, 1, t - 1).Contiguous().Reshape(-1), reduction: reduction);
     }
 
     // eval/loss and eval/perplexity on held-out demonstrations (empty when there are none).
