@@ -85,15 +85,17 @@ public sealed partial class RlhfProcess : IDisposable
     }
 
     /// <summary>Starts <c>rlhf ARGS</c> without waiting for anything (for runs expected to fail).</summary>
-    public static RlhfProcess Launch(params string[] args)
+    public static RlhfProcess Launch(params string[] args) => Start("dotnet", [DllPath, .. args]);
+
+    // Starts a program with its output captured line by line.
+    private static RlhfProcess Start(string program, IEnumerable<string> args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(DllPath);
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         psi.Environment["RLHFSHARP_THREADS"] = "1";
