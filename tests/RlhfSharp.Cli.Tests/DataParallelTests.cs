@@ -19,32 +19,38 @@ public sealed class DataParallelTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    private static readonly string[] Loop = ["--threads", "1", "--seed", "5", "--warmup_steps", "1", "--log_every", "1", "--eval_every", "10"];
+
     private static readonly string[] TinyModel =
     [
-        "--threads", "1", "--seed", "5", "--warmup_steps", "1", "--log_every", "1", "--eval_every", "10",
         "--model_init.hidden_size", "32", "--model_init.num_layers", "2", "--model_init.num_heads", "2",
         "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64",
     ];
 
-    private (string Data, string Sft) Setup()
+    private (string Data, string Sft, string Rm) Setup()
     {
         var data = Path.Combine(_dir, "data");
         if (!Directory.Exists(data))
             BuiltinTaskGenerator.Write(data, new BuiltinTaskOptions { TrainPrompts = 96, EvalPrompts = 8, PreferencePairs = 96, TokenizerVocabSize = 300 });
-        var (sft, _) = TinyModels.Write(_dir, data);
-        return (data, sft);
+        var (sft, rm) = TinyModels.Write(_dir, data);
+        return (data, sft, rm);
     }
 
     private string[] Flags(string verb, string outDir, int steps = 20)
     {
-        var (data, sft) = Setup();
-        string[] common = [verb, "--data", data, "--out", outDir, "--max_steps", steps.ToString(CultureInfo.InvariantCulture), .. TinyModel];
+        var (data, sft, rm) = Setup();
+        string[] common = [verb, "--data", data, "--out", outDir, "--max_steps", steps.ToString(CultureInfo.InvariantCulture), .. Loop];
+        string[] rl = ["--model", sft, "--reward_model", rm, "--eval_prompts", "2", "--learning_rate", "0.003", "--response_length", "6"];
         return verb switch
         {
             // Two micro-batches per step: the gradients are summed only after the second.
-            "sft" => [.. common, "--batch_size", "6", "--gradient_accumulation_steps", "2", "--eval_prompts", "2", "--max_new_tokens", "4"],
-            "rm" => [.. common, "--batch_size", "8"],
+            "sft" => [.. common, .. TinyModel, "--batch_size", "6", "--gradient_accumulation_steps", "2", "--eval_prompts", "2", "--max_new_tokens", "4"],
+            "rm" => [.. common, .. TinyModel, "--batch_size", "8"],
             "dpo" => [.. common, "--model", sft, "--batch_size", "8", "--eval_prompts", "2", "--max_new_tokens", "4", "--learning_rate", "0.003"],
+            // Minibatches of 4 rows in two micro-batches: the ranks' shares of each are uneven and random.
+            "ppo" => [.. common, .. rl, "--batch_size", "8", "--mini_batch_size", "4", "--gradient_accumulation_steps", "2"],
+            // Groups of 4 stay on one rank; a prompt's group is never split.
+            "grpo" => [.. common, .. rl, "--batch_size", "4", "--num_generations", "4", "--mini_batch_size", "8"],
             _ => throw new ArgumentOutOfRangeException(nameof(verb)),
         };
     }
@@ -118,6 +124,38 @@ public sealed class DataParallelTests : IDisposable
         // Only rank 0 writes the console: one summary block, not one per rank.
         Assert.Equal(1, run.Out.Split('\n').Count(l => l.StartsWith("run folder:", StringComparison.Ordinal)));
     }
+
+    [Theory]
+    [InlineData("ppo")]
+    [InlineData("grpo")]
+    public void RlRanksDrawTheSameRolloutsAndTrainTheSameModel(string verb)
+    {
+        var one = Path.Combine(_dir, "one");
+        var two = Path.Combine(_dir, "two");
+        AssertRan(RlhfProcess.Run(Limit, Flags(verb, one, 6)), "one process");
+        AssertRan(RlhfProcess.RunRanks(2, Limit, Flags(verb, two, 6)), "two ranks");
+
+        // Each row draws from its own generator: the ranks answer as one process would, so the
+        // lengths and scores of every step's whole batch agree (each rank scored its own rows).
+        string[] same = verb == "ppo"
+            ? ["rollout/response_length", "objective/scores", "objective/kl", "objective/entropy", "val/explained_variance", "policy/approxkl", "loss/value"]
+            : ["completions/mean_length", "reward", "reward_std", "kl", "loss"];
+        foreach (var key in same)
+        {
+            var a = Series(one, key);
+            var b = Series(two, key);
+            Assert.Equal(a.Length, b.Length);
+            for (int i = 0; i < a.Length; i++)
+                Assert.True(Math.Abs(a[i] - b[i]) <= 1e-5 * Math.Max(1, Math.Abs(a[i])), $"{verb} {key} at step {i + 1}: one process {a[i]}, two ranks {b[i]}");
+        }
+        double diff = RelativeDifference(ModelFile(one), ModelFile(two));
+        Assert.True(diff <= 1e-5, $"{verb} on 2 ranks ends {diff:E2} (relative) away from one process");
+    }
+
+    private static double[] Series(string run, string key) => [.. File.ReadLines(Path.Combine(run, "metrics.jsonl"))
+        .Select(l => JsonNode.Parse(l)!.AsObject())
+        .Where(o => o.ContainsKey(key))
+        .Select(o => o[key]!.GetValue<double>())];
 
     [Fact]
     public void ZeroStageOneChangesOnlyTheMemory()

@@ -1,5 +1,6 @@
 using RlhfSharp.Alignment.Kl;
 using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Distributed;
 
 namespace RlhfSharp.Alignment.Ppo;
 
@@ -85,9 +86,36 @@ public static class TokenRewards
             if (lengths[b] == 0)
                 throw new ArgumentException($"{Caller}: response {b} has no real tokens, so there is no last token to carry its score");
 
+        var finalScores = FinalScores(scores.ToDoubleArray(), ended.ToDoubleArray(), options, moments);
+        return FromFinalScores(finalScores, oldLogp, refLogp, responseMask, lengths, beta, options);
+    }
+
+    /// <summary>
+    /// As <see cref="Compute"/>, with the scores already through <see cref="FinalScores"/>: a
+    /// data-parallel rank processes the whole batch's scores (so the running normaliser sees all
+    /// of them, as one process would) and passes on its own rows' share.
+    /// </summary>
+    public static TokenRewardsOutput ComputeFromFinalScores(double[] finalScores, Tensor oldLogp, Tensor refLogp, Tensor responseMask, double beta, TokenRewardOptions? options = null)
+    {
+        const string Caller = "TokenRewards.ComputeFromFinalScores";
+        options ??= new TokenRewardOptions();
+        ResponseMask.CheckShape(oldLogp, responseMask, Caller, "oldLogp");
+        ResponseMask.CheckShape(refLogp, responseMask, Caller, "refLogp");
+        if (finalScores.Length != responseMask.Size(0))
+            throw new ArgumentException($"{Caller}: {finalScores.Length} scores for {responseMask.Size(0)} responses");
+        if (!(beta >= 0))
+            throw new ArgumentOutOfRangeException(nameof(beta), beta, $"{Caller}: beta must be >= 0");
+        var lengths = ResponseMask.Lengths(responseMask, Caller);
+        for (int b = 0; b < lengths.Length; b++)
+            if (lengths[b] == 0)
+                throw new ArgumentException($"{Caller}: response {b} has no real tokens, so there is no last token to carry its score");
+        return FromFinalScores(finalScores, oldLogp, refLogp, responseMask, lengths, beta, options);
+    }
+
+    private static TokenRewardsOutput FromFinalScores(double[] finalScores, Tensor oldLogp, Tensor refLogp, Tensor responseMask, int[] lengths, double beta, TokenRewardOptions options)
+    {
         int rows = responseMask.Size(0), cols = responseMask.Size(1);
         var kl = Masked.Zeroed(KlEstimators.PerToken(oldLogp.Double(), refLogp.Double(), options.KlEstimator), responseMask).ToDoubleArray();
-        var finalScores = ProcessScores(scores.ToDoubleArray(), ended.ToDoubleArray(), options, moments);
         var rewards = new double[rows * cols];
         var penalty = new double[rows * cols];
         double klSum = 0;
@@ -107,7 +135,12 @@ public static class TokenRewards
             Tensor.FromArray(finalScores, rows), klSum / rows);
     }
 
-    private static double[] ProcessScores(double[] s, double[] ended, TokenRewardOptions options, RunningMoments? moments)
+    /// <summary>
+    /// The scores that reach the last tokens, in order: the missing-EOS penalty (ended[b] = 0: no
+    /// EOS), the running normaliser (first updated with these scores, then applied), clipping.
+    /// Changes <paramref name="s"/> in place and returns it.
+    /// </summary>
+    public static double[] FinalScores(double[] s, double[] ended, TokenRewardOptions options, RunningMoments? moments)
     {
         if (options.MissingEosPenalty is { } penalty)
             for (int b = 0; b < s.Length; b++)
@@ -180,8 +213,25 @@ public static class Whitening
     /// Whitened values, float64 without gradient; with shiftMean false the mean is added back (only
     /// the scale changes). Padding gets 0. values [B, T], responseMask [B, T] -> [B, T]
     /// </summary>
-    public static Tensor Whiten(Tensor values, Tensor responseMask, bool shiftMean = true, double eps = 1e-8)
+    public static Tensor Whiten(Tensor values, Tensor responseMask, bool shiftMean = true, double eps = 1e-8) =>
+        Whiten(values, responseMask, SingleProcessCommunicator.Instance, shiftMean, eps);
+
+    /// <summary>
+    /// As <see cref="Whiten(Tensor, Tensor, bool, double)"/> on one rank's rows of a batch spread over
+    /// the ranks of <paramref name="comm"/>: the mean and variance are those of every rank's real tokens.
+    /// </summary>
+    public static Tensor Whiten(Tensor values, Tensor responseMask, Communicator comm, bool shiftMean = true, double eps = 1e-8)
     {
+        if (comm.Size > 1)
+        {
+            ResponseMask.CheckShape(values, responseMask, "Whitening.Whiten", "values");
+            double globalMean = GlobalMasked.Mean(values, responseMask, comm);
+            double globalVariance = GlobalMasked.Variance(values, responseMask, comm);
+            if (double.IsNaN(globalVariance))
+                throw new ArgumentException("Whitening.Whiten: whitening needs at least two real tokens");
+            var centred = values.Double().Sub(globalMean).Mul(1 / Math.Sqrt(globalVariance + eps));
+            return Masked.Zeroed(shiftMean ? centred : centred.Add(globalMean), responseMask);
+        }
         ResponseMask.CheckShape(values, responseMask, "Whitening.Whiten", "values");
         ResponseMask.Lengths(responseMask, "Whitening.Whiten");
         var x = values.Double();

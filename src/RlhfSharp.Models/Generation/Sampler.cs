@@ -12,7 +12,24 @@ namespace RlhfSharp.Models.Generation;
 public static class Sampler
 {
     // prompt ids [B, P] int32 (left-padded), prompt mask [B, P] -> GenerationResult
-    public static GenerationResult Generate(CausalLM model, Tensor promptIds, Tensor promptMask, GenerationOptions options, Generator rng)
+    public static GenerationResult Generate(CausalLM model, Tensor promptIds, Tensor promptMask, GenerationOptions options, Generator rng) =>
+        Generate(model, promptIds, promptMask, options, _ => rng);
+
+    /// <summary>
+    /// As <see cref="Generate(CausalLM, Tensor, Tensor, GenerationOptions, Generator)"/>, with row
+    /// r's tokens drawn from <c>rowRngs[r]</c> alone: a row's response then depends only on its
+    /// prompt and its own generator, not on which other rows share the batch (so data-parallel
+    /// ranks that each answer a share of the prompts draw what one process would).
+    /// </summary>
+    public static GenerationResult Generate(CausalLM model, Tensor promptIds, Tensor promptMask, GenerationOptions options, IReadOnlyList<Generator> rowRngs)
+    {
+        ArgumentNullException.ThrowIfNull(rowRngs);
+        if (rowRngs.Count != promptIds.Size(0))
+            throw new ArgumentException($"{rowRngs.Count} row generators for {promptIds.Size(0)} prompts; give one per row", nameof(rowRngs));
+        return Generate(model, promptIds, promptMask, options, r => rowRngs[r]);
+    }
+
+    private static GenerationResult Generate(CausalLM model, Tensor promptIds, Tensor promptMask, GenerationOptions options, Func<int, Generator> rng)
     {
         options.Validate();
         if (promptIds.Rank != 2 || promptIds.Dtype != DType.Int32)
@@ -36,7 +53,7 @@ public static class Sampler
         }
     }
 
-    private static GenerationResult Run(CausalLM model, Tensor promptIds, Tensor promptMask, GenerationOptions o, Generator rng, int b, int p, int n)
+    private static GenerationResult Run(CausalLM model, Tensor promptIds, Tensor promptMask, GenerationOptions o, Func<int, Generator> rng, int b, int p, int n)
     {
         var mask = new float[b * (p + n)];
         var pm = promptMask.ToArray();
@@ -71,7 +88,7 @@ public static class Sampler
                 {
                     uniforms = new double[b];
                     for (int r = 0; r < b; r++)
-                        uniforms[r] = ended[r] ? 0.0 : rng.NextDouble();
+                        uniforms[r] = ended[r] ? 0.0 : rng(r).NextDouble();
                 }
                 (drawn, drawnLp) = F.DrawTokens(logits, o.Temperature, !o.DoSample, uniforms);
             }
@@ -87,7 +104,7 @@ public static class Sampler
                     next[r] = o.PadTokenId;
                     continue;
                 }
-                var (token, lp) = drawn is not null ? (drawn[r], drawnLp![r]) : Draw(rows.AsSpan(r * v, v), o, rng);
+                var (token, lp) = drawn is not null ? (drawn[r], drawnLp![r]) : Draw(rows.AsSpan(r * v, v), o, rng(r));
                 next[r] = token;
                 responses[(r * n) + step] = token;
                 responseMask[(r * n) + step] = 1f;

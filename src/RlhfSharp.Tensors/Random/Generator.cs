@@ -21,6 +21,18 @@ public sealed class Generator
 
     public ulong Seed { get; }
 
+    /// <summary>
+    /// Generator number <paramref name="index"/> of a family keyed by <paramref name="seed"/>: the
+    /// same pair always gives the same stream, and different indices give unrelated streams
+    /// (each row of a batch drawing from its own, say).
+    /// </summary>
+    public static Generator Stream(ulong seed, long index)
+    {
+        ulong x = seed ^ 0x6A09E667F3BCC909UL;
+        ulong key = SplitMix(ref x);
+        return new Generator(key + ((ulong)index * 0xD1B54A32D192ED03UL));
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

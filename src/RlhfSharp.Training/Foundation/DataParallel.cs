@@ -77,10 +77,13 @@ public sealed class DataParallel : IDisposable
     /// Sets up gradient summing for <paramref name="model"/>'s trainable parameters and, with
     /// <c>zero_stage: 1</c>, shards <paramref name="optimizer"/>'s state.
     /// </summary>
-    public void Attach(Module model, Optimizer optimizer)
+    public void Attach(Module model, Optimizer optimizer) => Attach(model.TrainableParameters(), optimizer);
+
+    /// <summary>As <see cref="Attach(Module, Optimizer)"/> for the parameters of several models under one optimizer (PPO's policy and critic).</summary>
+    public void Attach(IEnumerable<Tensor> trainable, Optimizer optimizer)
     {
         if (Size > 1)
-            _sync = new GradientSync(model.TrainableParameters(), Comm, (long)(Config.GradBucketMb * (1 << 20)), Config.OverlapGradSync);
+            _sync = new GradientSync(trainable, Comm, (long)(Config.GradBucketMb * (1 << 20)), Config.OverlapGradSync);
         if (Config.ZeroStage == 1)
             _zero = new ZeroRedundancy(optimizer, Comm);
     }
@@ -113,6 +116,9 @@ public sealed class DataParallel : IDisposable
 
     /// <summary>Call after <see cref="Optimizer.Step"/>: with ZeRO-1 every rank receives the parameters the others updated.</summary>
     public void AfterStep() => _zero?.GatherParameters();
+
+    /// <summary>Every rank's values concatenated in rank order (the whole batch's, when each rank holds a contiguous share).</summary>
+    public double[] Gather(double[] local, string what = "gather") => Size == 1 ? local : Comm.AllGatherV<double>(local, out _, what);
 
     /// <summary>The sum of <paramref name="value"/> over the ranks.</summary>
     public double Sum(double value, string what = "sum") => Comm.Sum(value, what);

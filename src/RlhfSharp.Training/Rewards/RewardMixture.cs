@@ -58,6 +58,15 @@ public sealed class RewardMixture : IRewardSource
     public double[] ScoreDialogues(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, IReadOnlyList<string> responses)
         => Combine(Components.Select(c => c.Source.ScoreDialogues(prompts, responses)).ToList(), update: true);
 
+    /// <summary>
+    /// Scores for training in a data-parallel run: each source scores this rank's responses,
+    /// <paramref name="gather"/> turns a rank's scores into the whole batch's (every rank's, in
+    /// rank order), and the normalisers take in the whole batch, as in one process. Returns the
+    /// whole batch's totals; <see cref="LastComponents"/> are the whole batch's too.
+    /// </summary>
+    public double[] ScoreDialogues(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, IReadOnlyList<string> responses, Func<double[], double[]> gather)
+        => Combine(Components.Select(c => gather(c.Source.ScoreDialogues(prompts, responses))).ToList(), update: true);
+
     /// <summary>Scores for evaluation: the normalisers are applied as they stand and not updated.</summary>
     public double[] Evaluate(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
         => Combine(Components.Select(c => c.Source.Score(prompts, responses)).ToList(), update: false);

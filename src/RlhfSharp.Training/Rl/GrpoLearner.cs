@@ -48,19 +48,22 @@ public sealed class GrpoLearner : RlLearner<GrpoConfig>
         int g = Cfg.NumGenerations;
         var rows = prompts.SelectMany(p => Enumerable.Repeat(p, g)).ToList(); // a prompt's G rows are contiguous
         var clock = Stopwatch.StartNew();
-        var rollout = Generate(rows);
+        // On several ranks each answers its share of the prompts, whole groups, so advantages stay local.
+        var (rollout, shard) = Generate(rows, g);
         double tGenerate = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
         var oldLogp = Rollouts.LogProbs(Ctx.Policy, rollout, Cfg.Temperature);
         var refLogp = Cfg.Beta > 0 ? Rollouts.ReferenceLogProbs(Ctx.Policy, Ctx.Reference, rollout, Cfg.Temperature) : oldLogp;
         var dialogues = rollout.Prompts.Select(p => p.Messages).ToList();
-        var scores = Ctx.Reward.ScoreDialogues(dialogues, rollout.Texts);
-        var gold = Ctx.Gold?.ScoreDialogues(dialogues, rollout.Texts);
+        // The whole batch's scores (each rank scores its rows), so normalisers and metrics see them all.
+        var scores = Ctx.Reward.ScoreDialogues(dialogues, rollout.Texts, x => Dp.Gather(x, "scores"));
+        var gold = Ctx.Gold is { } goldSource ? Dp.Gather(goldSource.ScoreDialogues(dialogues, rollout.Texts), "gold scores") : null;
+        var ended = Dp.Gather([.. rollout.Ended.Select(e => e ? 1.0 : 0.0)], "ended");
         var advantages = _advantages(new AdvantageInputs
         {
             ResponseMask = rollout.ResponseMask,
-            Scores = Tensor.FromArray(scores, scores.Length),
+            Scores = Tensor.FromArray(scores.AsSpan(shard.Start, shard.Count).ToArray(), shard.Count),
             GroupSize = g,
             ScaleByStd = Cfg.ScaleRewards,
         }).Advantages;
@@ -68,7 +71,7 @@ public sealed class GrpoLearner : RlLearner<GrpoConfig>
 
         clock.Restart();
         Schedule.Apply(Optimizer, stepIndex);
-        var update = Update(rollout, oldLogp, refLogp, advantages);
+        var update = Update(rollout, shard, oldLogp, refLogp, advantages);
         double tUpdate = clock.Elapsed.TotalSeconds;
 
         var m = new Dictionary<string, double>(update);
@@ -89,34 +92,35 @@ public sealed class GrpoLearner : RlLearner<GrpoConfig>
         m["frac_reward_zero_std"] = zeroStd / (double)prompts.Count;
         if (gold is not null)
             m["objective/gold_score"] = gold.Average();
-        m["completions/mean_length"] = rollout.Lengths.Average();
-        m["completions/eos_fraction"] = rollout.Ended.Count(e => e) / (double)rollout.Count;
+        m["completions/mean_length"] = shard.Lengths.Average();
+        m["completions/eos_fraction"] = ended.Count(e => e > 0) / (double)shard.Total;
         m["time/generate"] = tGenerate;
         m["time/score"] = tScore;
         m["time/update"] = tUpdate;
         m["train/learning_rate"] = Optimizer.ParamGroups[0].Lr;
         LastMetrics = m;
 
+        // This rank's rollouts for the text log (rank 0 holds the batch's first rows).
         var kl = KlEstimators.PerSequence(oldLogp, refLogp, rollout.ResponseMask, KlEstimator.K1).ToDoubleArray();
         var samples = new RolloutSample[rollout.Count];
         for (int r = 0; r < samples.Length; r++)
-            samples[r] = new RolloutSample(IRewardSource.LastUserText(rollout.Prompts[r].Messages), rollout.Texts[r], scores[r], gold?[r], kl[r]);
+            samples[r] = new RolloutSample(IRewardSource.LastUserText(rollout.Prompts[r].Messages), rollout.Texts[r], scores[shard.Start + r], gold?[shard.Start + r], kl[r]);
         return new RlStepResult(m, samples);
     }
 
-    private Dictionary<string, double> Update(RolloutBatch rollout, Tensor oldLogp, Tensor refLogp, Tensor advantages)
+    private Dictionary<string, double> Update(RolloutBatch rollout, RolloutShard shard, Tensor oldLogp, Tensor refLogp, Tensor advantages)
     {
         var adv = advantages.Float();
         var parameters = Ctx.Policy.TrainableParameters().ToList();
         var metrics = new UpdateMetrics();
-        Minibatches(rollout.Count, Cfg.NumIterations, Cfg.EffectiveMiniBatch, rows =>
+        Minibatches(shard, Cfg.NumIterations, Cfg.EffectiveMiniBatch, metrics, Cfg.ParsedAggregation, (rows, weight) =>
         {
             var mb = rollout.Select(rows);
             var (logp, entropy) = Rollouts.LogProbsAndEntropy(Ctx.Policy, mb, Cfg.Temperature);
             var output = GrpoLoss.Compute(logp, Rollouts.Rows(oldLogp, rows), Rollouts.Rows(refLogp, rows), Rollouts.Rows(adv, rows), mb.ResponseMask,
                 _lossSettings, Cfg.Beta, _policyLoss);
-            output.Loss.Mul(1f / Cfg.GradientAccumulationSteps).Backward();
-            metrics.EndMicroBatch();
+            var loss = weight == 1 ? output.Loss : output.Loss.Mul((float)weight);
+            loss.Mul(1f / Cfg.GradientAccumulationSteps).Backward();
             metrics.Add("loss", output.Loss.Item());
             metrics.Add("kl", output.Kl);
             metrics.Add("clip_ratio", output.ClipFraction);
@@ -127,6 +131,6 @@ public sealed class GrpoLearner : RlLearner<GrpoConfig>
             metrics.AddPerStep("train/grad_norm", Cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(parameters, Cfg.MaxGradNorm) : 0);
             metrics.EndStep();
         });
-        return metrics.Means();
+        return metrics.Means(Dp);
     }
 }

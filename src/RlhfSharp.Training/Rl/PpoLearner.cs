@@ -56,6 +56,8 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         : base(cfg, ctx, () => CreateOptimizer(cfg, ctx.Policy, critic))
     {
         _critic = critic;
+        if (cfg.PtxCoef > 0 && ctx.Dp.Size > 1)
+            throw new TrainingSetupException($"ptx_coef ({cfg.PtxCoef}) on {ctx.Dp.Size} ranks: the pretraining-mix batches are not shared out over ranks yet; train with ptx_coef 0 or on one rank");
         _ptx = Ptx(cfg, ctx);
         Kl = cfg.AdaptiveKl ? new AdaptiveKlController(cfg.InitKlCoef, cfg.KlTarget, cfg.KlHorizon) : new FixedKlController(cfg.InitKlCoef);
         _rewardOptions = new TokenRewardOptions
@@ -92,63 +94,71 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
     private static IEnumerable<(string, Tensor)> Named(Module m, string prefix) =>
         m.NamedParameters().Where(p => p.Param.RequiresGrad).Select(p => (prefix + p.Name, p.Param.Value));
 
-    /// <summary>Rollout, scoring, PPO epochs and the KL update for one batch of prompts.</summary>
+    /// <summary>
+    /// Rollout, scoring, PPO epochs and the KL update for one batch of prompts. On several ranks
+    /// each rank answers and scores its share of the prompts; the score normaliser, advantage
+    /// whitening, the KL controller and the logged figures use the whole batch.
+    /// </summary>
     public override RlStepResult Step(IReadOnlyList<PromptExample> prompts, int stepIndex)
     {
         var clock = Stopwatch.StartNew();
-        var rollout = Generate(prompts);
+        var (rollout, shard) = Generate(prompts);
         double tGenerate = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        var scored = Score(rollout);
+        var scored = Score(rollout, shard);
         double tScore = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
         Schedule.Apply(Optimizer, stepIndex);
-        var update = Update(rollout, scored);
+        var update = Update(rollout, shard, scored);
         double tUpdate = clock.Elapsed.TotalSeconds;
 
         // The controller and the log see the same KL: Σ_t KL_t under kl_estimator, averaged over responses.
         double beta = Kl.Beta;
-        Kl.Update(scored.Rewards.MeanSequenceKl, rollout.Count);
+        Kl.Update(scored.MeanSequenceKl, shard.Total);
         StepsDone = stepIndex + 1;
 
         var m = new Dictionary<string, double>(update);
-        int b = rollout.Count;
+        int b = shard.Total;
         var mask = rollout.ResponseMask;
-        double nonScore = scored.Rewards.KlPenalty.Sum().ItemDouble();
-        double negLogp = -Masked.Zeroed(scored.OldLogp.Double(), mask).Sum().ItemDouble();
+        double nonScore = Dp.Sum(scored.Rewards.KlPenalty.Sum().ItemDouble(), "non-score reward");
+        double negLogp = Dp.Sum(-Masked.Zeroed(scored.OldLogp.Double(), mask).Sum().ItemDouble(), "entropy");
         m["objective/scores"] = scored.RawScores.Average();
         RewardMixture.AddComponentMeans(Ctx.Reward, m);
-        m["objective/kl"] = scored.Rewards.MeanSequenceKl;
+        m["objective/kl"] = scored.MeanSequenceKl;
         m["objective/kl_coef"] = beta;
         m["objective/entropy"] = negLogp / b;
         m["objective/non_score_reward"] = nonScore / b;
-        m["objective/rlhf_reward"] = scored.Rewards.Scores.ToDoubleArray().Average() + (nonScore / b);
+        m["objective/rlhf_reward"] = scored.FinalScores.Average() + (nonScore / b);
         if (scored.Gold is { } gold)
             m["objective/gold_score"] = gold.Average();
-        m["val/explained_variance"] = ExplainedVariance.Compute(scored.Values, scored.Returns, mask);
-        m["val/return"] = Masked.Mean(scored.Returns, mask).ItemDouble();
-        m["rollout/response_length"] = rollout.Lengths.Average();
-        m["rollout/eos_fraction"] = rollout.Ended.Count(e => e) / (double)b;
+        m["val/explained_variance"] = ExplainedVariance.Compute(scored.Values, scored.Returns, mask, Dp.Comm);
+        m["val/return"] = GlobalMasked.Mean(scored.Returns, mask, Dp.Comm);
+        m["rollout/response_length"] = shard.Lengths.Average();
+        m["rollout/eos_fraction"] = scored.Ended.Count(e => e > 0) / (double)b;
         m["time/generate"] = tGenerate;
         m["time/score"] = tScore;
         m["time/update"] = tUpdate;
         m["train/learning_rate"] = Optimizer.ParamGroups[0].Lr;
         LastMetrics = m;
 
+        // This rank's rollouts for the text log (rank 0 holds the batch's first rows).
         var seqKl = Masked.RowSums(scored.Rewards.Kl, mask).ToDoubleArray();
-        var samples = new RolloutSample[b];
-        for (int r = 0; r < b; r++)
-            samples[r] = new RolloutSample(IRewardSource.LastUserText(rollout.Prompts[r].Messages), rollout.Texts[r], scored.RawScores[r], scored.Gold?[r], seqKl[r]);
+        var samples = new RolloutSample[rollout.Count];
+        for (int r = 0; r < samples.Length; r++)
+            samples[r] = new RolloutSample(IRewardSource.LastUserText(rollout.Prompts[r].Messages), rollout.Texts[r], scored.RawScores[shard.Start + r], scored.Gold?[shard.Start + r], seqKl[r]);
         return new RlStepResult(m, samples);
     }
 
-    /// <summary>What scoring a rollout gives; tensors are [B, T], float64 where they carry statistics.</summary>
+    /// <summary>
+    /// What scoring a rollout gives. Tensors are this rank's rows [B, T], float64 where they carry
+    /// statistics; the arrays are the whole batch's (every rank's rows, in order).
+    /// </summary>
     internal sealed record Scored(Tensor OldLogp, Tensor RefLogp, Tensor Values, TokenRewardsOutput Rewards, Tensor Advantages, Tensor Returns,
-        double[] RawScores, double[]? Gold);
+        double[] RawScores, double[] FinalScores, double[] Ended, double[]? Gold, double MeanSequenceKl);
 
-    internal Scored Score(RolloutBatch rollout)
+    internal Scored Score(RolloutBatch rollout, RolloutShard shard)
     {
         var mask = rollout.ResponseMask;
         var oldLogp = Rollouts.LogProbs(Ctx.Policy, rollout, Cfg.Temperature);
@@ -161,16 +171,19 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
             _critic.Train();
         }
         var promptDialogues = rollout.Prompts.Select(p => p.Messages).ToList();
-        var raw = Ctx.Reward.ScoreDialogues(promptDialogues, rollout.Texts);
-        var gold = Ctx.Gold?.ScoreDialogues(promptDialogues, rollout.Texts);
-        var ended = Tensor.FromArray([.. rollout.Ended.Select(e => e ? 1f : 0f)], rollout.Count);
-        var rewards = TokenRewards.Compute(Tensor.FromArray(raw, raw.Length), ended, oldLogp, refLogp, mask, Kl.Beta, _rewardOptions, _scoreMoments);
+        // Each rank scores its rows; the normalisers take in the whole batch's scores.
+        var raw = Ctx.Reward.ScoreDialogues(promptDialogues, rollout.Texts, x => Dp.Gather(x, "scores"));
+        var gold = Ctx.Gold is { } g ? Dp.Gather(g.ScoreDialogues(promptDialogues, rollout.Texts), "gold scores") : null;
+        var ended = Dp.Gather([.. rollout.Ended.Select(e => e ? 1.0 : 0.0)], "ended");
+        var final = TokenRewards.FinalScores((double[])raw.Clone(), ended, _rewardOptions, _scoreMoments);
+        var rewards = TokenRewards.ComputeFromFinalScores(final.AsSpan(shard.Start, shard.Count).ToArray(), oldLogp, refLogp, mask, Kl.Beta, _rewardOptions);
+        double meanKl = Dp.Size == 1 ? rewards.MeanSequenceKl : Dp.Sum(rewards.MeanSequenceKl * shard.Count, "kl") / shard.Total;
         var gae = _advantages(new AdvantageInputs { ResponseMask = mask, TokenRewards = rewards.Rewards, Values = values, Gamma = Cfg.Gamma, Lambda = Cfg.Lam });
-        var advantages = Cfg.WhitenAdvantages ? Whitening.Whiten(gae.Advantages, mask) : gae.Advantages;
-        return new Scored(oldLogp, refLogp, values, rewards, advantages, gae.Returns!, raw, gold);
+        var advantages = Cfg.WhitenAdvantages ? Whitening.Whiten(gae.Advantages, mask, Dp.Comm) : gae.Advantages;
+        return new Scored(oldLogp, refLogp, values, rewards, advantages, gae.Returns!, raw, final, ended, gold, meanKl);
     }
 
-    private Dictionary<string, double> Update(RolloutBatch rollout, Scored s)
+    private Dictionary<string, double> Update(RolloutBatch rollout, RolloutShard shard, Scored s)
     {
         var adv = s.Advantages.Float();
         var ret = s.Returns.Float();
@@ -178,8 +191,9 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         var criticParams = _critic.TrainableParameters().ToList();
         var metrics = new UpdateMetrics();
         double ratioMax = double.NegativeInfinity, epochKl = 0;
-        int epochMicros = 0;
-        int epochs = Minibatches(rollout.Count, Cfg.PpoEpochs, Cfg.MiniBatchSize, rows =>
+        int microsPerPass = shard.Total / Cfg.MiniBatchSize * Cfg.GradientAccumulationSteps;
+        // Every term is a token mean, so a rank's part weighs its share of the micro-batch's tokens.
+        int epochs = Minibatches(shard, Cfg.PpoEpochs, Cfg.MiniBatchSize, metrics, LossAggregation.TokenMean, (rows, weight) =>
         {
             var mb = rollout.Select(rows);
             var (logp, entropy) = Rollouts.LogProbsAndEntropy(Ctx.Policy, mb, Cfg.Temperature);
@@ -196,11 +210,11 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
                 metrics.Add("loss/ptx", ptxLoss.Item());
                 loss = loss.Add(ptxLoss.Mul(Cfg.PtxCoef));
             }
+            if (weight != 1)
+                loss = loss.Mul((float)weight);
             loss.Mul(1f / Cfg.GradientAccumulationSteps).Backward();
 
-            metrics.EndMicroBatch();
-            epochMicros++;
-            epochKl += pg.ApproxKl;
+            epochKl += pg.ApproxKl * weight;
             metrics.Add("policy/approxkl", pg.ApproxKl);
             metrics.Add("policy/clipfrac", pg.ClipFraction);
             metrics.Add("policy/ratio_mean", pg.RatioMean);
@@ -219,13 +233,13 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         },
         afterPass: () =>
         {
-            // An epoch whose mean approx KL passes target_kl ends the step.
-            bool go = !(Cfg.TargetKl > 0 && epochKl / epochMicros > Cfg.TargetKl);
-            (epochKl, epochMicros) = (0, 0);
+            // An epoch whose mean approx KL (over the whole batch) passes target_kl ends the step.
+            bool go = !(Cfg.TargetKl > 0 && Dp.Sum(epochKl, "approx kl") / microsPerPass > Cfg.TargetKl);
+            epochKl = 0;
             return go;
         });
-        var m = metrics.Means();
-        m["policy/ratio_max"] = ratioMax;
+        var m = metrics.Means(Dp);
+        m["policy/ratio_max"] = Dp.Size == 1 ? ratioMax : Dp.Comm.Max(ratioMax, "ratio max");
         m["policy/epochs"] = epochs;
         return m;
     }

@@ -1,3 +1,4 @@
+using RlhfSharp.Alignment;
 using RlhfSharp.Models.Generation;
 using RlhfSharp.Models.Modules;
 using RlhfSharp.Tensors;
@@ -53,38 +54,109 @@ public abstract class RlLearner<TConfig> : IRlLearner
 
     public virtual void LoadState(TrainerState state) => Rng.SetState(state.GetWords("rng"));
 
-    /// <summary>One response per row of <paramref name="prompts"/>, sampled from the policy.</summary>
-    protected RolloutBatch Generate(IReadOnlyList<PromptExample> prompts) =>
-        Rollouts.Generate(Ctx.Policy, Ctx.PromptCollator, Ctx.Tokenizer, prompts, Generation, Rng);
+    /// <summary>The run's ranks (one process: a single rank).</summary>
+    protected DataParallel Dp => Ctx.Dp;
 
     /// <summary>
-    /// Up to <paramref name="passes"/> passes over <paramref name="rows"/> rollout rows in a fresh
-    /// shuffled order each: per minibatch of <paramref name="miniBatch"/> rows, gradients are zeroed,
-    /// <paramref name="microStep"/> runs on each of its gradient_accumulation_steps micro-batches
-    /// (and calls Backward), <paramref name="beforeStep"/> runs (gradient clipping) and the optimizer
-    /// steps. <paramref name="afterPass"/> returning false ends the update early. Returns the passes run.
+    /// One response per row of <paramref name="rows"/> (the step's whole batch), sampled from the
+    /// policy. This rank answers only its contiguous share of the prompts (whole groups of
+    /// <paramref name="rowsPerPrompt"/> rows), and row r draws from its own generator, keyed by the
+    /// step and r: the responses are those one process would draw, whatever the number of ranks.
     /// </summary>
-    protected int Minibatches(int rows, int passes, int miniBatch, Action<List<int>> microStep, Action beforeStep, Func<bool>? afterPass = null)
+    protected (RolloutBatch Rollout, RolloutShard Shard) Generate(IReadOnlyList<PromptExample> rows, int rowsPerPrompt = 1)
+    {
+        ulong stepSeed = Rng.NextUInt64();
+        var (firstPrompt, prompts) = Dp.Share(rows.Count / rowsPerPrompt);
+        int start = firstPrompt * rowsPerPrompt, count = prompts * rowsPerPrompt;
+        var mine = new List<PromptExample>(count);
+        var rngs = new Generator[count];
+        for (int r = 0; r < count; r++)
+        {
+            mine.Add(rows[start + r]);
+            rngs[r] = Generator.Stream(stepSeed, start + r);
+        }
+        var rollout = Rollouts.Generate(Ctx.Policy, Ctx.PromptCollator, Ctx.Tokenizer, mine, Generation, rngs);
+        var lengths = Dp.Size == 1 ? rollout.Lengths : Dp.Comm.AllGatherV<int>(rollout.Lengths, out _, "rollout lengths");
+        return (rollout, new RolloutShard(start, count, rows.Count, lengths));
+    }
+
+    /// <summary>
+    /// Up to <paramref name="passes"/> passes over the step's rollout rows (every rank's) in a fresh
+    /// shuffled order each: per minibatch of <paramref name="miniBatch"/> rows, gradients are zeroed,
+    /// <paramref name="microStep"/> runs on this rank's rows of each of its gradient_accumulation_steps
+    /// micro-batches (local indices, and the weight of this rank's part of the micro-batch's loss under
+    /// <paramref name="aggregation"/>; it calls Backward), the gradients are summed over the ranks,
+    /// <paramref name="beforeStep"/> runs (gradient clipping) and the optimizer steps.
+    /// <paramref name="afterPass"/> returning false ends the update early. Micro-batch metrics added
+    /// to <paramref name="metrics"/> are weighted the same way. Returns the passes run.
+    /// </summary>
+    protected int Minibatches(RolloutShard shard, int passes, int miniBatch, UpdateMetrics metrics, LossAggregation aggregation,
+        Action<List<int>, double> microStep, Action beforeStep, Func<bool>? afterPass = null)
     {
         int micro = miniBatch / Cfg.GradientAccumulationSteps;
         int done = 0;
         for (int pass = 0; pass < passes; pass++)
         {
             done++;
-            var order = Enumerable.Range(0, rows).ToList();
+            var order = Enumerable.Range(0, shard.Total).ToList();
             Rng.Shuffle(order);
-            for (int start = 0; start < rows; start += miniBatch)
+            for (int start = 0; start < shard.Total; start += miniBatch)
             {
                 Optimizer.ZeroGrad();
                 for (int ms = start; ms < start + miniBatch; ms += micro)
-                    microStep(order.GetRange(ms, micro));
+                {
+                    var rows = order.GetRange(ms, micro);
+                    if (ms + micro >= start + miniBatch)
+                        Dp.BeginSync();
+                    var local = rows.Where(shard.Holds).Select(r => r - shard.Start).ToList();
+                    double weight = shard.Weight(rows, aggregation);
+                    metrics.Scale = weight;
+                    if (local.Count > 0)
+                        microStep(local, weight);
+                    metrics.EndMicroBatch();
+                }
+                Dp.FinishSync();
                 beforeStep();
                 Optimizer.Step();
+                Dp.AfterStep();
             }
             if (afterPass is not null && !afterPass())
                 break;
         }
         return done;
+    }
+}
+
+/// <summary>
+/// This rank's rows of a step's rollout: rows [<paramref name="Start"/>, Start + Count) of
+/// <paramref name="Total"/>, and every row's response length (all ranks'), so the share of a
+/// micro-batch's tokens on this rank is known without asking the others.
+/// </summary>
+public sealed record RolloutShard(int Start, int Count, int Total, int[] Lengths)
+{
+    public bool Holds(int row) => row >= Start && row < Start + Count;
+
+    /// <summary>
+    /// The weight of this rank's part of a loss over <paramref name="rows"/>: its share of their
+    /// real tokens for a token mean, else its share of the rows (1 with one rank). Summed over the
+    /// ranks, the weighted losses are the loss of the whole micro-batch.
+    /// </summary>
+    public double Weight(IReadOnlyList<int> rows, LossAggregation aggregation)
+    {
+        if (Count == Total)
+            return 1;
+        if (aggregation == LossAggregation.TokenMean)
+        {
+            long all = 0, mine = 0;
+            foreach (var r in rows)
+            {
+                all += Lengths[r];
+                if (Holds(r))
+                    mine += Lengths[r];
+            }
+            return all == 0 ? 0 : (double)mine / all;
+        }
+        return (double)rows.Count(Holds) / rows.Count;
     }
 }
 
@@ -99,14 +171,34 @@ public sealed class UpdateMetrics
     private int _micros;
     private int _steps;
 
-    /// <summary>Adds a micro-batch's value of <paramref name="key"/>.</summary>
-    public void Add(string key, double value) => _sums[key] = _sums.GetValueOrDefault(key) + value;
+    /// <summary>
+    /// Multiplies the micro-batch values added next: on several ranks, this rank's weight in the
+    /// micro-batch, so that the values summed over the ranks are the micro-batch's (1 on one rank).
+    /// </summary>
+    public double Scale { get; set; } = 1;
 
-    /// <summary>Adds an optimizer step's value of <paramref name="key"/>.</summary>
+    /// <summary>Adds a micro-batch's value of <paramref name="key"/>.</summary>
+    public void Add(string key, double value) => _sums[key] = _sums.GetValueOrDefault(key) + (Scale == 1 ? value : value * Scale);
+
+    /// <summary>Adds an optimizer step's value of <paramref name="key"/> (the same on every rank).</summary>
     public void AddPerStep(string key, double value)
     {
         _perStep.Add(key);
-        Add(key, value);
+        _sums[key] = _sums.GetValueOrDefault(key) + value;
+    }
+
+    /// <summary>The means over the update, with the micro-batch values summed over the ranks first.</summary>
+    public Dictionary<string, double> Means(DataParallel dp)
+    {
+        if (dp.Size == 1)
+            return Means();
+        var micro = dp.SumMetrics(_sums.Where(kv => !_perStep.Contains(kv.Key)).ToDictionary());
+        var m = new Dictionary<string, double>();
+        foreach (var (k, v) in micro)
+            m[k] = v / _micros;
+        foreach (var k in _perStep)
+            m[k] = _sums[k] / _steps;
+        return m;
     }
 
     /// <summary>Counts one micro-batch.</summary>

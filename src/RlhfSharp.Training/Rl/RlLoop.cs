@@ -48,8 +48,9 @@ public sealed record RlContext(
     TrainerInputs Inputs,
     CausalLM Policy,
     CausalLM? Reference,
-    IRewardSource Reward,
-    PromptCollator PromptCollator)
+    RewardMixture Reward,
+    PromptCollator PromptCollator,
+    DataParallel Dp)
 {
     public BpeTokenizer Tokenizer => Inputs.Tokenizer;
 
@@ -102,10 +103,13 @@ public static class RlLoop
         if (cfg.MaxPromptLength + cfg.ResponseLength > policy.Config.MaxPositions)
             throw new TrainingSetupException($"max_prompt_length ({cfg.MaxPromptLength}) + response_length ({cfg.ResponseLength}) exceeds the model's {policy.Config.MaxPositions} positions");
         var reward = Reward(cfg, inputs.Template, inputs.Gold);
-        var learner = build(new RlContext(inputs, policy, reference, reward, inputs.PromptCollator(cfg.MaxPromptLength)));
+        var yaml = Configuration.ConfigWriter.ToYaml(cfg);
+        using var dp = DataParallel.Start(cfg, yaml);
+        var learner = build(new RlContext(inputs, policy, reference, reward, inputs.PromptCollator(cfg.MaxPromptLength), dp));
+        dp.Attach(learner.Optimizer.Parameters, learner.Optimizer);
         var loader = new DataLoader<PromptExample>(prompts, cfg.BatchSize, seed: (ulong)cfg.Seed, dropLast: true);
 
-        using var session = TrainingSession.Open(runDir, Configuration.ConfigWriter.ToYaml(cfg), resume, progress, cfg.KeepCheckpoints);
+        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints);
         if (cfg.TopK > 0 || cfg.TopP < 1)
         {
             var warning = $"warning: top_k={cfg.TopK}, top_p={cfg.TopP}: rollouts are drawn from a truncated distribution while the ratios and KL use the full softmax, so both are biased (negative KL is a symptom). Leave both off unless you know why.";
@@ -160,14 +164,20 @@ public static class RlLoop
         var modelDir = Path.Combine(session.Folder.Path, "model");
         if (cfg.LoraRank > 0)
         {
-            PeftIO.Save(policy, LoraSettings(cfg), Path.Combine(session.Folder.Path, "adapter"), cfg.Model);
+            if (session.IsMain)
+                PeftIO.Save(policy, LoraSettings(cfg), Path.Combine(session.Folder.Path, "adapter"), cfg.Model);
             foreach (var (_, m) in policy.NamedModules())
                 if (m is Linear { Lora: { } lora })
                     lora.Merge();
         }
-        PretrainedIO.Save(policy, modelDir);
-        TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+        if (session.IsMain)
+        {
+            PretrainedIO.Save(policy, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+        }
         summary["model"] = modelDir;
+        if (learner.Models.TryGetValue("policy", out var policyModule))
+            dp.AddSummary(summary, policyModule, learner.Optimizer);
         session.WriteSummary(summary);
         return summary;
     }

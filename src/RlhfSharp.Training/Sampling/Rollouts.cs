@@ -55,7 +55,18 @@ public static class Rollouts
     public static RolloutBatch Generate(CausalLM policy, PromptCollator collator, BpeTokenizer tokenizer, IReadOnlyList<PromptExample> prompts, GenerationOptions options, Generator rng)
     {
         var batch = collator.Collate(prompts);
-        var g = Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rng);
+        return Build(prompts, tokenizer, Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rng));
+    }
+
+    /// <summary>Samples one response per prompt, row r drawing from <paramref name="rowRngs"/>[r] alone.</summary>
+    public static RolloutBatch Generate(CausalLM policy, PromptCollator collator, BpeTokenizer tokenizer, IReadOnlyList<PromptExample> prompts, GenerationOptions options, IReadOnlyList<Generator> rowRngs)
+    {
+        var batch = collator.Collate(prompts);
+        return Build(prompts, tokenizer, Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rowRngs));
+    }
+
+    private static RolloutBatch Build(IReadOnlyList<PromptExample> prompts, BpeTokenizer tokenizer, GenerationResult g)
+    {
         var ids = g.ResponseIds.ToIntArray();
         int t = g.ResponseIds.Size(1);
         var texts = new string[prompts.Count];
