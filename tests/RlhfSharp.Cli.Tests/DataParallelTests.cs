@@ -250,6 +250,22 @@ public sealed class DataParallelTests : IDisposable
     }
 
     [Fact]
+    public void ThePipelineRunsItsStagesOnTwoRanks()
+    {
+        var run = Path.Combine(_dir, "pipeline");
+        var (code, output, error) = RlhfProcess.RunRanks(2, Limit, "pipeline", "--out", run, "--set", "stages=[sft, label, rm, dpo]", "--steps_scale", "0.01", "--eval_prompts", "4", "--threads", "1");
+        Assert.True(code == 0, $"exited {code}\n{output}\n{error}");
+        // The trainers ran on both ranks; rank 0 alone labelled, compared and wrote the results.
+        foreach (var stage in new[] { "sft", "rm", "dpo" })
+            Assert.Equal(2, Summary(Path.Combine(run, stage))["distributed/ranks"]!.GetValue<int>());
+        Assert.True(File.Exists(Path.Combine(run, "label", "prefs_train.jsonl")));
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
+        Assert.Equal(["sft", "dpo"], results["policies"]!.AsArray().Select(r => r!["policy"]!.GetValue<string>()));
+        Assert.Equal(1, output.Split('\n').Count(l => l.StartsWith("| policy |", StringComparison.Ordinal)));
+        Assert.True(File.Exists(Path.Combine(run, "report.html")));
+    }
+
+    [Fact]
     public void DistCheckPassesOnThreeRanks()
     {
         var (code, output, error) = RlhfProcess.RunRanks(3, Limit, "dist-check", "--megabytes", "1", "--repeats", "3");

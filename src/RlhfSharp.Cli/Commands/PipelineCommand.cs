@@ -31,7 +31,9 @@ public sealed class PipelineCommand : ConfigVerb<PipelineConfig>
         var runDir = RunDirs.Resolve(context, "pipeline");
         PipelineRunner.Run(config, runDir, StageConfigs(), ConsoleProgress.ForConsole(context.Output), context.Output);
         context.Output.WriteLine($"run folder: {Path.GetFullPath(runDir)}");
-        context.Output.WriteLine($"report: {ReportPage.Write(runDir)}");
+        // On several ranks rank 0 writes the report (the others' console is silent anyway).
+        if (Tensors.Distributed.World.Current.IsMain)
+            context.Output.WriteLine($"report: {ReportPage.Write(runDir)}");
         return ExitCodes.Success;
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors.Distributed;
 using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Text;
 using RlhfSharp.Training.BuiltinTask;
@@ -50,16 +51,22 @@ public static class PipelineRunner
         log ??= TextWriter.Null;
         if (cfg.Threads > 0)
             Engine.Threads = cfg.Threads;
-        var folder = RunFolder.Create(Path.GetDirectoryName(Path.GetFullPath(runDir))!, Path.GetFileName(Path.GetFullPath(runDir)), allowExisting: true);
-        folder.WriteConfig(ConfigWriter.ToYaml(cfg));
+        // On several ranks (mpirun) the trainers run data-parallel; rank 0 alone writes the data,
+        // labels and compares, and the others wait for it between stages.
+        var comm = World.Current;
+        var full = Path.GetFullPath(runDir);
+        var folder = comm.IsMain ? RunFolder.Create(Path.GetDirectoryName(full)!, Path.GetFileName(full), allowExisting: true) : RunFolder.At(full);
+        if (comm.IsMain)
+            folder.WriteConfig(ConfigWriter.ToYaml(cfg));
         string Stage(string name) => Path.Combine(folder.Path, name);
 
         string data = cfg.Data ?? Stage("data");
-        if (cfg.Data is null && !File.Exists(Path.Combine(data, BuiltinTaskGenerator.StatsFileName)))
+        if (comm.IsMain && cfg.Data is null && !File.Exists(Path.Combine(data, BuiltinTaskGenerator.StatsFileName)))
         {
             log.WriteLine($"[data] writing the built-in task to {data}");
             BuiltinTaskGenerator.Write(data, new BuiltinTaskOptions { Seed = (ulong)cfg.Seed });
         }
+        comm.Barrier("pipeline data");
         bool hasGold = GoldScorer.TryCreate(data) is not null;
         var summaries = new Dictionary<string, JsonObject>();
         string sftModel = cfg.Model ?? Path.Combine(Stage("sft"), "model");
@@ -86,6 +93,13 @@ public static class PipelineRunner
             string yaml = stageYaml.TryGetValue(stage, out var y) ? y : throw new ArgumentException($"no config text for stage {stage}", nameof(stageYaml));
             string source = $"examples/{stage}.yaml";
             string Rm() => Path.Combine(Stage("rm"), "model");
+            if (stage == "label" && !comm.IsMain)
+            {
+                // Labelling is not data-parallel: rank 0 labels, the others read its summary.
+                comm.Barrier("label stage");
+                summaries[stage] = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.SummaryFileName)))!;
+                continue;
+            }
             summaries[stage] = stage switch
             {
                 "sft" => SftTrainer.Run(Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, stageProgress),
@@ -95,6 +109,13 @@ public static class PipelineRunner
                 "dpo" => DpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<DpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, stageProgress),
                 _ => GrpoTrainer.Run(Scaled(GrpoReward(ConfigBinder.LoadFromText<GrpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), hasGold, cfg.Stages.Contains("rm") ? Rm() : null), cfg), dir, resume, stageProgress),
             };
+            // The next stage reads what rank 0 wrote at the end of this one (the trained model).
+            comm.Barrier($"{stage} stage");
+        }
+        if (!comm.IsMain)
+        {
+            comm.Barrier("pipeline comparison");
+            return new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold };
         }
 
         var policies = new List<(string Name, string Model)> { ("sft", sftModel) };
@@ -127,6 +148,7 @@ public static class PipelineRunner
         folder.WriteFileAtomic(ResponsesFile, ResponsesJsonl(answers, cfg.EvalSamples));
         folder.WriteFileAtomic(ResultsFile, result.ToJsonString(TrainerSetup.Indented));
         log.Write(text);
+        comm.Barrier("pipeline comparison");
         return result;
     }
 
