@@ -24,15 +24,18 @@ public static class GlobalMasked
     }
 
     /// <summary>Variance over every rank's real tokens around their global mean (unbiased: divides by n − 1); NaN when too few.</summary>
-    public static double Variance(Tensor x, Tensor mask, Communicator comm, bool unbiased = true)
+    public static double Variance(Tensor x, Tensor mask, Communicator comm, bool unbiased = true) => MeanVariance(x, mask, comm, unbiased).Variance;
+
+    /// <summary>The global mean and the variance around it, in two all-reduces.</summary>
+    public static (double Mean, double Variance) MeanVariance(Tensor x, Tensor mask, Communicator comm, bool unbiased = true)
     {
         if (comm.Size == 1)
-            return Masked.Variance(x.Double(), mask, unbiased).ItemDouble();
+            return (Masked.Mean(x.Double(), mask).ItemDouble(), Masked.Variance(x.Double(), mask, unbiased).ItemDouble());
         double mean = Mean(x, mask, comm);
         var deviation = Masked.Zeroed(x.Double().Sub(mean), mask);
         Span<double> sums = [deviation.Mul(deviation).Sum().ItemDouble(), Masked.Count(mask)];
         comm.AllReduce(sums, ReduceOp.Sum, "masked variance");
         double denominator = sums[1] - (unbiased ? 1 : 0);
-        return denominator <= 0 ? double.NaN : sums[0] / denominator;
+        return (mean, denominator <= 0 ? double.NaN : sums[0] / denominator);
     }
 }

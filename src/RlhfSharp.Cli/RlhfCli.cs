@@ -76,13 +76,26 @@ public static class RlhfCli
     {
         var output = world.IsMain ? Console.Out : TextWriter.Null;
         var error = new RankPrefixWriter(Console.Error, $"[rank {world.Rank}] ");
-        int code = Run(args, output, error);
+        int code;
+        if (args.Count > 0 && !args[0].StartsWith('-') && !DataParallelVerbs.Contains(args[0]))
+        {
+            // Every rank would do the same work and write the same files.
+            error.WriteLine($"error: 'rlhf {args[0]}' runs in one process; start it without mpirun. On {world.Size} ranks run one of: {string.Join(", ", DataParallelVerbs)}");
+            code = ExitCodes.UsageError;
+        }
+        else
+        {
+            code = Run(args, output, error);
+        }
         error.Flush();
         if (code != ExitCodes.Success)
             world.Abort(code);
         World.Shutdown();
         return code;
     }
+
+    /// <summary>The verbs that run on several ranks (data-parallel training, and the check of the ranks).</summary>
+    public static readonly IReadOnlyList<string> DataParallelVerbs = ["sft", "rm", "dpo", "ppo", "grpo", "pipeline", "dist-check"];
 
     // Bad files and settings a user can fix: the message says what and where, a stack trace would not help.
     private static bool IsUserError(Exception e) => e is IUserError

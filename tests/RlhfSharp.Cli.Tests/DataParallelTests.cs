@@ -276,6 +276,16 @@ public sealed class DataParallelTests : IDisposable
     }
 
     [Fact]
+    public void AVerbThatIsNotDataParallelRefusesSeveralRanks()
+    {
+        // Two ranks would both label the same prompts and write the same files.
+        var (code, _, error) = RlhfProcess.RunRanks(2, Limit, "label", "--out", Path.Combine(_dir, "label"));
+        Assert.Equal(2, code);
+        Assert.Contains("'rlhf label' runs in one process; start it without mpirun", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "label")));
+    }
+
+    [Fact]
     public void ABatchSmallerThanTheRanksIsRefusedByName()
     {
         var (code, _, error) = RlhfProcess.RunRanks(2, Limit, With(Flags("rm", Path.Combine(_dir, "run")), "--batch_size", "1"));

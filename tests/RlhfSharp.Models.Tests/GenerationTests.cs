@@ -115,4 +115,19 @@ public sealed class GenerationTests
         Assert.Throws<ArgumentException>(() => Sampler.Generate(model, ids, mask, new GenerationOptions { StopStrings = ["x"] }, new Generator(1)));
         Assert.Throws<ArgumentException>(() => Sampler.Generate(model, ids, mask, new GenerationOptions { MaxNewTokens = 100 }, new Generator(1)));
     }
+
+    [Fact]
+    public void WithARowGeneratorEachRowDrawsTheSameWhateverItsBatch()
+    {
+        // Data-parallel ranks answer a share of the prompts each: a row must not depend on its companions.
+        var (model, ids, mask) = Setup("llama-gqa-untied");
+        var opts = new GenerationOptions { MaxNewTokens = 8, Temperature = 0.9f, TopK = 20 };
+        var whole = Sampler.Generate(model, ids, mask, opts, [Generator.Stream(5, 0), Generator.Stream(5, 1), Generator.Stream(5, 2)]);
+        var rows = Tensor.FromArray([1, 2], 2);
+        var part = Sampler.Generate(model, ids.IndexSelect(0, rows), mask.IndexSelect(0, rows), opts, [Generator.Stream(5, 1), Generator.Stream(5, 2)]);
+        Assert.Equal(whole.ResponseIds.Narrow(0, 1, 2).ToIntArray(), part.ResponseIds.ToIntArray());
+        Assert.Equal(whole.ResponseLengths.Skip(1), part.ResponseLengths);
+        // One generator per row, no more and no fewer.
+        Assert.Throws<ArgumentException>(() => Sampler.Generate(model, ids, mask, opts, [Generator.Stream(5, 0)]));
+    }
 }

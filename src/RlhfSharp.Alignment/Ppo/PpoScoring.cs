@@ -225,8 +225,7 @@ public static class Whitening
         if (comm.Size > 1)
         {
             ResponseMask.CheckShape(values, responseMask, "Whitening.Whiten", "values");
-            double globalMean = GlobalMasked.Mean(values, responseMask, comm);
-            double globalVariance = GlobalMasked.Variance(values, responseMask, comm);
+            var (globalMean, globalVariance) = GlobalMasked.MeanVariance(values, responseMask, comm);
             if (double.IsNaN(globalVariance))
                 throw new ArgumentException("Whitening.Whiten: whitening needs at least two real tokens");
             var centred = values.Double().Sub(globalMean).Mul(1 / Math.Sqrt(globalVariance + eps));
