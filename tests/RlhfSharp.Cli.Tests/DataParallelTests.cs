@@ -253,7 +253,9 @@ public sealed class DataParallelTests : IDisposable
     public void ThePipelineRunsItsStagesOnTwoRanks()
     {
         var run = Path.Combine(_dir, "pipeline");
-        var (code, output, error) = RlhfProcess.RunRanks(2, Limit, "pipeline", "--out", run, "--set", "stages=[sft, label, rm, dpo]", "--steps_scale", "0.01", "--eval_prompts", "4", "--threads", "1");
+        var (data, _, _) = Setup(); // a small built-in task, so the stages are short
+        var (code, output, error) = RlhfProcess.RunRanks(2, Limit, "pipeline", "--out", run, "--data", data, "--set", "stages=[sft, label, rm, dpo]",
+            "--steps_scale", "0.01", "--eval_prompts", "4", "--threads", "1");
         Assert.True(code == 0, $"exited {code}\n{output}\n{error}");
         // The trainers ran on both ranks; rank 0 alone labelled, compared and wrote the results.
         foreach (var stage in new[] { "sft", "rm", "dpo" })
