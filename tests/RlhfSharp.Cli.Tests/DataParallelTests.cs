@@ -204,12 +204,12 @@ public sealed class DataParallelTests : IDisposable
         using (var p = RlhfProcess.LaunchRanks(2, Args(killed)))
         {
             var watch = Stopwatch.StartNew();
-            while (!p.HasExited && LatestCheckpoint(killed) < 12 && watch.Elapsed < Limit)
+            while (!p.HasExited && ResumeAfterKillTests.LatestCheckpoint(killed) < 12 && watch.Elapsed < Limit)
                 Thread.Sleep(2);
             Assert.False(p.HasExited, "the run ended before it could be killed; the test proves nothing");
             p.Kill(); // SIGKILL to mpirun and both ranks
         }
-        Assert.InRange(LatestCheckpoint(killed), 12, 35);
+        Assert.InRange(ResumeAfterKillTests.LatestCheckpoint(killed), 12, 35);
         AssertRan(RlhfProcess.RunRanks(2, Limit, "sft", "--resume", killed), "resumed");
         Assert.Equal(File.ReadAllBytes(ModelFile(straight)), File.ReadAllBytes(ModelFile(killed)));
     }
@@ -320,18 +320,5 @@ public sealed class DataParallelTests : IDisposable
     {
         using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)])!;
         kill.WaitForExit();
-    }
-
-    private static long LatestCheckpoint(string runDir)
-    {
-        if (!Directory.Exists(runDir))
-            return -1;
-        long best = -1;
-        foreach (var d in Directory.GetDirectories(runDir, "checkpoint-*"))
-        {
-            if (long.TryParse(Path.GetFileName(d)["checkpoint-".Length..], out var step) && File.Exists(Path.Combine(d, "trainer_state.json")))
-                best = Math.Max(best, step);
-        }
-        return best;
     }
 }

@@ -27,7 +27,8 @@ public sealed class ResumeAfterKillTests : IDisposable
         "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64",
     ];
 
-    private static long LatestCheckpoint(string runDir)
+    /// <summary>The step of the latest complete checkpoint in a run folder, or −1.</summary>
+    internal static long LatestCheckpoint(string runDir)
     {
         if (!Directory.Exists(runDir))
             return -1;

@@ -71,40 +71,10 @@ public sealed partial class RlhfProcess
         return int.Parse(fields[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static readonly Lock SetupLock = new();
-
-    /// <summary>Runs scripts/mpi-setup.sh once when mpirun is missing.</summary>
-    public static void EnsureOpenMpi()
-    {
-        lock (SetupLock)
-        {
-            if (OnPath("mpirun"))
-                return;
-            string script = Path.Combine(RepoRoot(), "scripts", "mpi-setup.sh");
-            var psi = new ProcessStartInfo("bash", [script]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(TimeSpan.FromMinutes(15)))
-            {
-                p.Kill(entireProcessTree: true);
-                throw new InvalidOperationException($"{script} did not finish in 15 minutes.");
-            }
-            if (p.ExitCode != 0 || !OnPath("mpirun"))
-                throw new InvalidOperationException($"{script} failed (exit {p.ExitCode}); the data-parallel tests need Open MPI.\n{stdout.Result}\n{stderr.Result}");
-        }
-    }
+    /// <summary>Runs scripts/mpi-setup.sh once per machine when mpirun is missing.</summary>
+    public static void EnsureOpenMpi() =>
+        SetupScript.Ensure(() => OnPath("mpirun"), Path.Combine("scripts", "mpi-setup.sh"), "the data-parallel tests need Open MPI");
 
     private static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => d.Length > 0 && File.Exists(Path.Combine(d, program)));
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "RlhfSharp.slnx")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException($"no RlhfSharp.slnx above {AppContext.BaseDirectory}");
-    }
 }

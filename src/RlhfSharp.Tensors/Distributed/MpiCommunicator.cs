@@ -128,30 +128,22 @@ public sealed unsafe class MpiCommunicator : Communicator
         }
     }
 
-    public override T[] AllGatherV<T>(ReadOnlySpan<T> mine, out int[] counts, string what = "all-gather")
-    {
-        counts = GatherCounts(mine.Length, what);
-        var displs = Displacements(counts, what);
-        var all = new T[displs[^1] + counts[^1]];
-        var type = DataType<T>();
-        fixed (T* send = mine)
-        fixed (T* recv = all)
-        fixed (int* c = counts)
-        fixed (int* d = displs)
-        {
-            nint s = (nint)send, r = (nint)recv, cp = (nint)c, dp = (nint)d;
-            int n = mine.Length;
-            Run(what, req => _mpi.Iallgatherv((void*)s, n, type, (void*)r, (int*)cp, (int*)dp, type, _mpi.CommWorld, req), "MPI_Iallgatherv");
-        }
-        return all;
-    }
+    public override T[] AllGatherV<T>(ReadOnlySpan<T> mine, out int[] counts, string what = "all-gather") =>
+        Gather(mine, out counts, root: -1, what);
 
     public override T[] GatherV<T>(ReadOnlySpan<T> mine, out int[] counts, int root = 0, string what = "gather")
     {
         CheckRank(root, what);
+        return Gather(mine, out counts, root, what);
+    }
+
+    // Every rank's values in rank order: on every rank (root −1, all-gather) or on the root alone (gather).
+    private T[] Gather<T>(ReadOnlySpan<T> mine, out int[] counts, int root, string what)
+        where T : unmanaged
+    {
         counts = GatherCounts(mine.Length, what);
         var displs = Displacements(counts, what);
-        var all = Rank == root ? new T[displs[^1] + counts[^1]] : [];
+        var all = root < 0 || Rank == root ? new T[displs[^1] + counts[^1]] : [];
         var type = DataType<T>();
         fixed (T* send = mine)
         fixed (T* recv = all)
@@ -160,7 +152,10 @@ public sealed unsafe class MpiCommunicator : Communicator
         {
             nint s = (nint)send, r = (nint)recv, cp = (nint)c, dp = (nint)d;
             int n = mine.Length;
-            Run(what, req => _mpi.Igatherv((void*)s, n, type, (void*)r, (int*)cp, (int*)dp, type, root, _mpi.CommWorld, req), "MPI_Igatherv");
+            if (root < 0)
+                Run(what, req => _mpi.Iallgatherv((void*)s, n, type, (void*)r, (int*)cp, (int*)dp, type, _mpi.CommWorld, req), "MPI_Iallgatherv");
+            else
+                Run(what, req => _mpi.Igatherv((void*)s, n, type, (void*)r, (int*)cp, (int*)dp, type, root, _mpi.CommWorld, req), "MPI_Igatherv");
         }
         return all;
     }
