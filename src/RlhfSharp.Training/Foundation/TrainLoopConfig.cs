@@ -8,7 +8,7 @@ public abstract class TrainLoopConfig : IValidatableConfig
     [ConfigKey("seed", "Seed of initialisation, data order and sampling")]
     public int Seed { get; set; } = 1;
 
-    [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
+    [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS, else the cores, shared out among the ranks on this machine)")]
     public int Threads { get; set; }
 
     [ConfigKey("batch_size", "Examples per micro-batch")]
