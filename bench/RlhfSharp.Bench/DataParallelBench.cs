@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using RlhfSharp.Models.Config;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
@@ -22,6 +25,21 @@ namespace RlhfSharp.Bench;
 /// agree), one global batch of random tokens drawn identically everywhere, each rank training on
 /// its contiguous share of the rows: forward, cross-entropy weighted by the rank's share, backward
 /// with the gradients summed in buckets while it runs (<see cref="GradientSync"/>), AdamW.
+/// </para>
+/// <para>
+/// <c>dp-suite</c> (<see cref="Suite"/>) runs both cases on one rank and on several
+/// next to PyTorch's DistributedDataParallel on gloo, one run after the other, and prints a table.
+/// </para>
+/// <para>
+/// How to run: <c>dotnet run -c Release --project bench/RlhfSharp.Bench -- dp-suite</c> from the
+/// repository root. It needs Open MPI's <c>mpirun</c> on PATH (<c>scripts/mpi-setup.sh</c>
+/// installs it) and the PyTorch peer (<c>bench/peers/install.sh</c>); it starts
+/// <c>mpirun --allow-run-as-root --oversubscribe --bind-to none -np N dotnet RlhfSharp.Bench.dll dp …</c>
+/// and <c>bench/peers/torch_dp.py</c> itself, and takes the model and size options of
+/// <c>dp</c> (<c>dp-suite --help</c>). A single case by hand:
+/// <c>mpirun -np 2 dotnet bench/RlhfSharp.Bench/bin/Release/net10.0/RlhfSharp.Bench.dll dp --case step --threads 1</c>.
+/// Nothing else should run on the machine meanwhile: the ranks share its cores, and the table
+/// ends with the load average before and after.
 /// </para>
 /// </summary>
 public static class DataParallelBench
@@ -217,5 +235,206 @@ public static class DataParallelBench
         double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
         afterRun?.Invoke();
         return comm.Max(ms, "timing");
+    }
+    public const string SuiteUsage =
+        "dp-suite [--ranks 2] [--sizes-kib 4,64,1024,4096,16384,65536] [--hidden 256] [--layers 4] [--heads 4] [--vocab 2048] [--batch 16] [--seq 64] [--bucket-mb 25]\n"
+        + "   runs `dp` on 1 and N ranks (it starts mpirun itself) and the PyTorch gloo peer, one after the other; prints the JSON lines, then a table";
+
+    // The options of `dp --case step` that the suite passes on to both sides, with their defaults.
+    private static readonly (string Name, int Default)[] StepOptions =
+        [("hidden", 256), ("layers", 4), ("heads", 4), ("vocab", 2048), ("batch", 16), ("seq", 64), ("bucket-mb", 25)];
+
+    /// <summary>
+    /// `dp-suite`: ours and PyTorch's all-reduce on N ranks, and the train step on 1 rank × N
+    /// threads, N ranks × 1 thread (gradients summed during the backward pass, and after it),
+    /// one run at a time so they do not compete for the cores. Launches <c>mpirun</c> itself.
+    /// </summary>
+    public static int Suite(BenchArgs args)
+    {
+        if (args.Help)
+        {
+            Console.Error.WriteLine(SuiteUsage);
+            return 0;
+        }
+        int ranks = args.Ints("ranks")?[0] ?? 2;
+        var sizes = args.Ints("sizes-kib") ?? DefaultSizesKib;
+        var step = StepOptions.Select(o => (o.Name, Value: args.Ints(o.Name)?[0] ?? o.Default)).ToList();
+        args.RejectUnknown();
+        if (ranks < 2)
+            throw new BenchUsageException($"--ranks {ranks}: the suite compares 1 rank with N ranks, so N must be at least 2");
+        if (MpiCommunicator.LaunchedByMpi)
+            throw new BenchUsageException("dp-suite starts mpirun itself; run it as one plain process, not under mpirun");
+        string mpirun = FindOnPath("mpirun") ?? throw new BenchUsageException(
+            $"mpirun is not on PATH; install Open MPI with: sudo bash {RepoPath("scripts/mpi-setup.sh")}");
+        TorchPeer.EnsureAvailable("dp-suite");
+        string peer = Path.Combine(TorchPeer.PeersDirectory(), "torch_dp.py");
+        string load = LoadAverage();
+
+        string sizeList = string.Join(',', sizes.Select(k => k.ToString(CultureInfo.InvariantCulture)));
+        var stepArgs = step.SelectMany(o => new[] { "--" + o.Name, o.Value.ToString(CultureInfo.InvariantCulture) }).ToArray();
+        string n = ranks.ToString(CultureInfo.InvariantCulture);
+
+        var oursReduce = Ours(mpirun, ranks, ["--case", "allreduce", "--sizes-kib", sizeList], $"ours all-reduce, {ranks} ranks");
+        var torchReduce = Torch(peer, ["--case", "allreduce", "--ranks", n, "--threads", "1", "--sizes-kib", sizeList], 1, $"torch gloo all-reduce, {ranks} ranks");
+        var ours1 = Ours(mpirun, 1, ["--case", "step", "--threads", n, .. stepArgs], $"ours step, 1 rank x {ranks} threads").Single();
+        var oursN = Ours(mpirun, ranks, ["--case", "step", "--threads", "1", .. stepArgs], $"ours step, {ranks} ranks x 1 thread").Single();
+        var oursSerial = Ours(mpirun, ranks, ["--case", "step", "--threads", "1", "--no-overlap", .. stepArgs], $"ours step, {ranks} ranks x 1 thread, no overlap").Single();
+        var torch1 = Torch(peer, ["--case", "step", "--ranks", "1", "--threads", n, .. stepArgs], ranks, $"torch step, 1 rank x {ranks} threads").Single();
+        var torchN = Torch(peer, ["--case", "step", "--ranks", n, "--threads", "1", .. stepArgs], 1, $"torch step, {ranks} ranks x 1 thread").Single();
+
+        Console.Out.WriteLine();
+        Console.Out.Write(Table(ranks, oursReduce, torchReduce, ours1, oursN, oursSerial, torch1, torchN, load, LoadAverage()));
+        Console.Out.Flush();
+        return 0;
+    }
+
+    // Runs `dp` with `ranks` processes (under mpirun when more than one) and returns its JSON lines.
+    private static List<JsonElement> Ours(string mpirun, int ranks, string[] dpArgs, string what)
+    {
+        var (dotnet, prefix) = SelfCommand();
+        string file;
+        var argv = new List<string>();
+        if (ranks == 1)
+        {
+            file = dotnet;
+        }
+        else
+        {
+            file = mpirun;
+            argv.AddRange(["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", ranks.ToString(CultureInfo.InvariantCulture), dotnet]);
+        }
+        argv.AddRange(prefix);
+        argv.Add("dp");
+        argv.AddRange(dpArgs);
+        return Launch(what, file, [.. argv], []);
+    }
+
+    private static List<JsonElement> Torch(string script, string[] peerArgs, int threads, string what)
+    {
+        string t = threads.ToString(CultureInfo.InvariantCulture);
+        var env = new Dictionary<string, string> { ["OPENBLAS_NUM_THREADS"] = t, ["OMP_NUM_THREADS"] = t, ["MKL_NUM_THREADS"] = t };
+        return Launch(what, TorchPeer.Python, [script, .. peerArgs], env);
+    }
+
+    // Runs one measurement to the end, echoes its JSON lines and returns them.
+    private static List<JsonElement> Launch(string what, string file, string[] argv, Dictionary<string, string> env)
+    {
+        Console.Error.WriteLine($"dp-suite: {what}: {file} {string.Join(' ', argv)}");
+        var (code, stdout, stderr) = TorchPeer.Exec(file, argv, env);
+        // A rank's stdout may reach mpirun through a terminal, and .NET then writes terminal
+        // control sequences before the first line: keep each line from its first '{'.
+        var json = string.Join('\n', stdout.Split('\n').Select(l => l.IndexOf('{', StringComparison.Ordinal)).Zip(stdout.Split('\n'))
+            .Where(p => p.First >= 0).Select(p => p.Second[p.First..]));
+        if (code != 0)
+            throw new InvalidOperationException($"{what} exited with {code}:\n{stderr.Trim()}\n{stdout.Trim()}");
+        var lines = TorchPeer.JsonLines(json);
+        if (lines.Count == 0)
+            throw new InvalidOperationException($"{what} printed no result:\n{stderr.Trim()}\n{stdout.Trim()}");
+        foreach (var line in lines)
+            Console.Out.WriteLine(line.GetRawText());
+        Console.Out.Flush();
+        return lines;
+    }
+
+    private static string Table(
+        int ranks, List<JsonElement> oursReduce, List<JsonElement> torchReduce,
+        JsonElement ours1, JsonElement oursN, JsonElement oursSerial, JsonElement torch1, JsonElement torchN, string loadBefore, string loadAfter)
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"### All-reduce, {ranks} ranks on one machine (float32 sum in place; median of the slowest rank)\n\n");
+        sb.Append("| size | ours ms | torch gloo ms | torch/ours (> 1: ours faster) | ours busbw GB/s | torch busbw GB/s |\n");
+        sb.Append("|---:|---:|---:|---:|---:|---:|\n");
+        foreach (var o in oursReduce)
+        {
+            long bytes = o.GetProperty("bytes").GetInt64();
+            var t = torchReduce.FirstOrDefault(x => x.GetProperty("bytes").GetInt64() == bytes);
+            double oms = Num(o, "ms"), tms = t.ValueKind == JsonValueKind.Object ? Num(t, "ms") : double.NaN;
+            sb.Append(CultureInfo.InvariantCulture,
+                $"| {Size(bytes)} | {Cell(oms, 3)} | {Cell(tms, 3)} | {Cell(tms / oms, 2)} | {Cell(Num(o, "busbw_gbs"), 2)} | {Cell(t.ValueKind == JsonValueKind.Object ? Num(t, "busbw_gbs") : double.NaN, 2)} |\n");
+        }
+
+        double o1 = Num(ours1, "ms"), oN = Num(oursN, "ms"), oS = Num(oursSerial, "ms"), t1 = Num(torch1, "ms"), tN = Num(torchN, "ms");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"\n### Train step, Llama-shaped (params: ours {ours1.GetProperty("params").GetInt64():N0}, torch {torch1.GetProperty("params").GetInt64():N0}; global batch {ours1.GetProperty("batch").GetInt32()} x {ours1.GetProperty("seq").GetInt32()} tokens; median ms of the slowest rank)\n\n");
+        sb.Append("| config | ours ms | torch ms | torch/ours (> 1: ours faster) | ours tokens/s | ours speed-up vs 1 rank | torch speed-up vs 1 rank | ours buckets started during backward | ours exposed comm ms |\n");
+        sb.Append("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"| 1 rank x {ranks} threads | {Cell(o1, 1)} | {Cell(t1, 1)} | {Cell(t1 / o1, 2)} | {Cell(Num(ours1, "tokens_per_s"), 0)} | 1.00 | 1.00 | - | - |\n");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"| {ranks} ranks x 1 thread, overlap | {Cell(oN, 1)} | {Cell(tN, 1)} | {Cell(tN / oN, 2)} | {Cell(Num(oursN, "tokens_per_s"), 0)} | {Cell(o1 / oN, 2)} | {Cell(t1 / tN, 2)} | {Started(oursN)} | {Cell(Num(oursN, "exposed_comm_ms"), 2)} |\n");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"| {ranks} ranks x 1 thread, no overlap | {Cell(oS, 1)} | - | - | {Cell(Num(oursSerial, "tokens_per_s"), 0)} | {Cell(o1 / oS, 2)} | - | {Started(oursSerial)} | {Cell(Num(oursSerial, "exposed_comm_ms"), 2)} |\n");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"\nTorch is {torch1.GetProperty("torch").GetString()} on gloo (DistributedDataParallel, which always overlaps). Exposed comm: time waiting for the gradient sums after the backward pass (includes waiting for a slower rank). Load average before: {loadBefore}; after: {loadAfter}.\n");
+        return sb.ToString();
+    }
+
+    private static string Started(JsonElement e) =>
+        string.Create(CultureInfo.InvariantCulture, $"{e.GetProperty("started_during_backward").GetInt32()} of {e.GetProperty("buckets").GetInt32()}");
+
+    private static double Num(JsonElement e, string key) =>
+        e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : double.NaN;
+
+    private static string Cell(double v, int digits) =>
+        double.IsFinite(v) ? v.ToString("N" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : "-";
+
+    private static string Size(long bytes) =>
+        bytes >= 1 << 20 && bytes % (1 << 20) == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{bytes >> 20} MiB")
+            : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.#} KiB");
+
+    // How to start this program again: the dotnet host and this assembly, or the apphost alone.
+    private static (string File, string[] Prefix) SelfCommand()
+    {
+        string dll = typeof(DataParallelBench).Assembly.Location;
+        string? process = Environment.ProcessPath;
+        if (process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet")
+            return (process, [dll]);
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (host is null || !File.Exists(host))
+            host = FindOnPath("dotnet") ?? throw new BenchUsageException("cannot find the dotnet host on PATH to start the ranks");
+        return (host, [dll]);
+    }
+
+    private static string? FindOnPath(string name)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        return null;
+    }
+
+    // A repository file's path, found from bench/peers; the relative path when that is not found.
+    private static string RepoPath(string relative)
+    {
+        try
+        {
+            return Path.GetFullPath(Path.Combine(TorchPeer.PeersDirectory(), "..", "..", relative));
+        }
+        catch (BenchUsageException)
+        {
+            return relative;
+        }
+    }
+
+    // The 1, 5 and 15 minute load averages: other work on the machine skews every figure.
+    private static string LoadAverage()
+    {
+        try
+        {
+            var parts = File.ReadAllText("/proc/loadavg").Split(' ');
+            return string.Join(' ', parts.Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "unknown";
+        }
     }
 }
