@@ -9,6 +9,8 @@ var verbs = new SortedDictionary<string, Func<BenchArgs, int>>(StringComparer.Or
     ["decode"] = DecodeBench.Run,
     ["ops"] = a => OpsBench.Run(a.RawArgs),
     ["train-step"] = TrainStepBench.Run,
+    ["dp"] = DataParallelBench.Run,
+    ["dp-suite"] = DataParallelBench.Suite,
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" || !verbs.TryGetValue(args[0], out var verb))

@@ -31,15 +31,15 @@ public static class TorchPeer
         throw new BenchUsageException("cannot find bench/peers/torch_gemm.py above the program or the working directory; run from the repository");
     }
 
-    // Throws with the install command when the peer cannot import torch.
-    public static void EnsureAvailable()
+    // Throws with the install command when the peer cannot import torch; `who` names what needs it.
+    public static void EnsureAvailable(string who = "--vs-torch")
     {
         string install = Path.Combine(PeersDirectory(), "install.sh");
         var (code, _, err) = Exec(Python, ["-c", "import torch"], new Dictionary<string, string>());
         if (code != 0)
         {
             throw new BenchUsageException(
-                $"--vs-torch needs PyTorch for {Python} (import failed: {err.Trim()}); install it with: sudo sh {install}");
+                $"{who} needs PyTorch for {Python} (import failed: {err.Trim()}); install it with: sudo sh {install}");
         }
     }
 
@@ -77,6 +77,12 @@ public static class TorchPeer
         var (code, stdout, stderr) = Exec(Python, args, env);
         if (code != 0)
             throw new InvalidOperationException($"peer {string.Join(' ', args)} exited with {code}: {stderr.Trim()}");
+        return JsonLines(stdout);
+    }
+
+    // The JSON objects of a program's output, one per line.
+    internal static List<JsonElement> JsonLines(string stdout)
+    {
         var lines = new List<JsonElement>();
         foreach (var raw in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -86,7 +92,7 @@ public static class TorchPeer
         return lines;
     }
 
-    private static (int Code, string Stdout, string Stderr) Exec(string file, string[] args, Dictionary<string, string> env)
+    internal static (int Code, string Stdout, string Stderr) Exec(string file, string[] args, Dictionary<string, string> env)
     {
         var psi = new ProcessStartInfo(file)
         {
