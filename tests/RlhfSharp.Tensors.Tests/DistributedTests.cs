@@ -53,6 +53,11 @@ public sealed class DistributedTests
         using var sync = new GradientSync(ps, SingleProcessCommunicator.Instance, bucketBytes: 800);
         Assert.Equal(2, sync.BucketCount);
         Assert.Throws<InvalidOperationException>(sync.Finish);
+
+        // With 25 MB buckets the first still holds at most 1 MiB, so sending starts early: [p2], [p1, p0].
+        var big = Enumerable.Range(0, 3).Select(_ => Leaf(new float[1 << 18])).ToArray();
+        using var early = new GradientSync(big, SingleProcessCommunicator.Instance);
+        Assert.Equal(2, early.BucketCount);
     }
 
     [Fact]

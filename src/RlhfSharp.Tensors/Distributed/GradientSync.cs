@@ -33,9 +33,15 @@ public sealed class GradientSync : IDisposable
     private int _nextLaunch;
     private bool _armed;
 
+    /// <summary>
+    /// The first bucket (the last layers, whose gradients are final first) holds at most this many
+    /// bytes, so sending starts early in the backward pass whatever the bucket size (as in PyTorch's DDP).
+    /// </summary>
+    public const long FirstBucketBytes = 1L << 20;
+
     /// <param name="parameters">The parameters whose gradients are summed, in model order.</param>
     /// <param name="comm">The ranks.</param>
-    /// <param name="bucketBytes">About how many gradient bytes one all-reduce carries.</param>
+    /// <param name="bucketBytes">About how many gradient bytes one all-reduce carries (the first at most <see cref="FirstBucketBytes"/>).</param>
     /// <param name="overlap">Start each bucket during the backward pass (true) or all at <see cref="Finish"/>.</param>
     public GradientSync(IEnumerable<Tensor> parameters, Communicator comm, long bucketBytes = 25L << 20, bool overlap = true)
     {
@@ -51,7 +57,8 @@ public sealed class GradientSync : IDisposable
             var p = _params[i];
             if (_where.ContainsKey(p))
                 throw new ArgumentException($"GradientSync: parameter '{p.Name ?? $"param{i}"}' is listed twice");
-            if (current.Count > 0 && bytes + (4L * p.Numel) > bucketBytes)
+            long cap = _buckets.Count == 0 ? Math.Min(bucketBytes, FirstBucketBytes) : bucketBytes;
+            if (current.Count > 0 && bytes + (4L * p.Numel) > cap)
             {
                 AddBucket(current);
                 current = [];
