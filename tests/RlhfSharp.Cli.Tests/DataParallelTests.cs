@@ -47,6 +47,8 @@ public sealed class DataParallelTests : IDisposable
             "sft" => [.. common, .. TinyModel, "--batch_size", "6", "--gradient_accumulation_steps", "2", "--eval_prompts", "2", "--max_new_tokens", "4"],
             "rm" => [.. common, .. TinyModel, "--batch_size", "8"],
             "dpo" => [.. common, "--model", sft, "--batch_size", "8", "--eval_prompts", "2", "--max_new_tokens", "4", "--learning_rate", "0.003"],
+            // RPO adds the chosen responses' NLL, a token mean over the whole batch.
+            "dpo-rpo" => [.. With(Flags("dpo", outDir, steps), "--rpo_alpha", "0.5")],
             // Minibatches of 4 rows in two micro-batches: the ranks' shares of each are uneven and random.
             "ppo" => [.. common, .. rl, "--batch_size", "8", "--mini_batch_size", "4", "--gradient_accumulation_steps", "2"],
             // Groups of 4 stay on one rank; a prompt's group is never split.
@@ -106,6 +108,7 @@ public sealed class DataParallelTests : IDisposable
     [InlineData("sft", 2)]
     [InlineData("rm", 2)]
     [InlineData("dpo", 2)]
+    [InlineData("dpo-rpo", 2)]
     [InlineData("sft", 3)]
     public void RanksTrainTheSameModelAsOneProcess(string verb, int ranks)
     {

@@ -85,12 +85,16 @@ public static class DpoTrainer
                     var (start, count) = dp.Share(all.Length);
                     if (micro == cfg.GradientAccumulationSteps - 1)
                         dp.BeginSync();
-                    if (count == 0)
-                        continue;
                     var idx = all.AsSpan(start, count).ToArray();
-                    var batch = collator.Collate([.. idx.Select(i => train[i])]);
-                    var output = Loss(policy, batch, [.. idx.Select(i => refTrain[i])], cfg);
+                    var batch = count > 0 ? collator.Collate([.. idx.Select(i => train[i])]) : null;
                     double weight = (double)count / all.Length;
+                    // RPO's NLL is a token mean over the whole batch's chosen responses (every rank takes part in the count).
+                    float? nllTokens = cfg.RpoAlpha > 0 && dp.Size > 1
+                        ? (float)(dp.Sum(batch?.Chosen.ResponseMask.Sum().Item() ?? 0, "chosen tokens") * weight)
+                        : null;
+                    if (batch is null)
+                        continue;
+                    var output = Loss(policy, batch, [.. idx.Select(i => refTrain[i])], cfg, nllTokens);
                     foreach (var (k, v) in output.ToMetrics())
                         sums[k] = sums.GetValueOrDefault(k) + (v * weight / cfg.GradientAccumulationSteps);
                     var loss = dp.Size == 1 ? output.Loss : output.Loss.Mul((float)weight);
@@ -144,9 +148,14 @@ public static class DpoTrainer
     /// The DPO-family loss of a batch. Chosen and rejected go through the policy in one forward
     /// pass; the reference log-probs are the cached (chosen, rejected) pairs of the same rows.
     /// </summary>
-    internal static DpoOutput Loss(CausalLM policy, PreferenceBatch batch, IReadOnlyList<(float Chosen, float Rejected)> reference, DpoConfig cfg)
+    /// <remarks>
+    /// <paramref name="nllTokens"/> divides RPO's summed NLL instead of this batch's chosen tokens: a
+    /// data-parallel rank passes the whole batch's count (over its weight in the batch), so its part
+    /// of the token mean is its share of the whole batch's.
+    /// </remarks>
+    internal static DpoOutput Loss(CausalLM policy, PreferenceBatch batch, IReadOnlyList<(float Chosen, float Rejected)> reference, DpoConfig cfg, float? nllTokens = null)
     {
-        var (chosen, rejected, chosenNll) = SequenceLogps(policy, batch, cfg.ParsedLossType, withNll: cfg.RpoAlpha > 0);
+        var (chosen, rejected, chosenNll) = SequenceLogps(policy, batch, cfg.ParsedLossType, withNll: cfg.RpoAlpha > 0, nllTokens);
         var refChosen = Tensor.FromArray([.. reference.Select(r => r.Chosen)], reference.Count);
         var refRejected = Tensor.FromArray([.. reference.Select(r => r.Rejected)], reference.Count);
         var output = DpoLoss.Compute(chosen, rejected, refChosen, refRejected, cfg.Beta, cfg.ParsedLossType, cfg.LabelSmoothing);
@@ -156,7 +165,7 @@ public static class DpoTrainer
 
     // Sequence log-probs of both sides: sums for the sigmoid loss, per-token means for IPO (TRL's convention);
     // with withNll also the token-mean NLL of the chosen responses.
-    private static (Tensor Chosen, Tensor Rejected, Tensor? ChosenNll) SequenceLogps(CausalLM model, PreferenceBatch batch, DpoLossType lossType, bool withNll = false)
+    private static (Tensor Chosen, Tensor Rejected, Tensor? ChosenNll) SequenceLogps(CausalLM model, PreferenceBatch batch, DpoLossType lossType, bool withNll = false, float? nllTokens = null)
     {
         int b = batch.Chosen.InputIds.Size(0);
         var ids = Tensor.Cat([batch.Chosen.InputIds, batch.Rejected.InputIds], 0);
@@ -168,7 +177,7 @@ public static class DpoTrainer
         Tensor? nll = null;
         if (withNll)
         {
-            float tokens = batch.Chosen.ResponseMask.Sum().Item(); // responses follow a prompt, so every response token is predicted
+            float tokens = nllTokens ?? batch.Chosen.ResponseMask.Sum().Item(); // responses follow a prompt, so every response token is predicted
             nll = sums.Narrow(0, 0, b).Sum().Mul(-1f / Math.Max(tokens, 1f));
         }
         return (logps.Narrow(0, 0, b), logps.Narrow(0, b, b), nll);
