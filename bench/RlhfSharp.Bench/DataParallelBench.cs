@@ -128,18 +128,7 @@ public static class DataParallelBench
             throw new BenchUsageException($"--hidden {hidden} must be a multiple of --heads {heads}");
         Engine.Threads = threads;
 
-        var cfg = new ModelConfig
-        {
-            ModelType = "llama",
-            VocabSize = vocab,
-            HiddenSize = hidden,
-            NumLayers = layers,
-            NumHeads = heads,
-            NumKeyValueHeads = Math.Max(1, heads / 2),
-            IntermediateSize = hidden * 3,
-            MaxPositions = seq,
-            TieWordEmbeddings = true,
-        };
+        var cfg = TrainStepBench.LlamaShape(hidden, layers, heads, vocab, seq);
         var model = new CausalLM(cfg, new Generator(1));
         var parameters = model.TrainableParameters().ToList();
         var opt = new AdamW(parameters, lr: 1e-3f);

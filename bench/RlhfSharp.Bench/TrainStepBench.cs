@@ -12,6 +12,20 @@ namespace RlhfSharp.Bench;
 /// </summary>
 public static class TrainStepBench
 {
+    /// <summary>The benchmarks' Llama-shaped model: grouped-query attention with half the heads for keys and values, an MLP 3x the width, tied embeddings.</summary>
+    public static ModelConfig LlamaShape(int hidden, int layers, int heads, int vocab, int seq) => new()
+    {
+        ModelType = "llama",
+        VocabSize = vocab,
+        HiddenSize = hidden,
+        NumLayers = layers,
+        NumHeads = heads,
+        NumKeyValueHeads = Math.Max(1, heads / 2),
+        IntermediateSize = hidden * 3,
+        MaxPositions = seq,
+        TieWordEmbeddings = true,
+    };
+
     public static int Run(BenchArgs args)
     {
         if (args.Help)
@@ -30,18 +44,7 @@ public static class TrainStepBench
         args.RejectUnknown();
         Engine.Threads = threads;
 
-        var cfg = new ModelConfig
-        {
-            ModelType = "llama",
-            VocabSize = vocab,
-            HiddenSize = hidden,
-            NumLayers = layers,
-            NumHeads = heads,
-            NumKeyValueHeads = Math.Max(1, heads / 2),
-            IntermediateSize = hidden * 3,
-            MaxPositions = seq,
-            TieWordEmbeddings = true,
-        };
+        var cfg = LlamaShape(hidden, layers, heads, vocab, seq);
         var model = new CausalLM(cfg, new Generator(1));
         model.Body.GradientCheckpointing = checkpointing;
         var opt = new AdamW(model.TrainableParameters(), lr: 1e-3f);

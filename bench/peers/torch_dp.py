@@ -18,23 +18,9 @@ all_reduce MAX), warm-up of 2 runs and ~0.2 s, then at least 5 runs and ~1 s (al
 import os
 
 
-def _coretype():
-    # Debian's OpenBLAS misdetects some recent Xeons and runs its generic kernels several times
-    # slower; name the kernel family from the CPU flags before torch loads it.
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return None
-    if "avx512f" in flags:
-        return "SkylakeX"
-    if "avx2" in flags:
-        return "Haswell"
-    return None
+from openblas_env import choose_openblas_coretype
 
-
-if "OPENBLAS_CORETYPE" not in os.environ and _coretype():
-    os.environ["OPENBLAS_CORETYPE"] = _coretype()
+choose_openblas_coretype()
 # Every rank is on this machine; gloo must not look for another network interface.
 os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
 

@@ -9,21 +9,7 @@ import json
 import os
 import sys
 
-
-def choose_openblas_coretype():
-    # Debian's OpenBLAS misdetects some recent Xeons (e.g. as Prescott) and runs its generic kernels
-    # 3-5x slower, so name the kernel family from the CPU flags before the library loads.
-    if "OPENBLAS_CORETYPE" in os.environ:
-        return
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return
-    if "avx512f" in flags:
-        os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-    elif "avx2" in flags:
-        os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+from openblas_env import choose_openblas_coretype
 
 
 def parse_args():

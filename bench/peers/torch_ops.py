@@ -7,22 +7,9 @@ gradient); the median over --repeat runs after --warmup runs is reported. Usage:
 import os
 
 
-def _coretype():
-    # OpenBLAS picks its kernels at import time; set the core type from the CPU flags first.
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return None
-    if "avx512f" in flags:
-        return "SkylakeX"
-    if "avx2" in flags:
-        return "Haswell"
-    return None
+from openblas_env import choose_openblas_coretype
 
-
-if "OPENBLAS_CORETYPE" not in os.environ and _coretype():
-    os.environ["OPENBLAS_CORETYPE"] = _coretype()
+choose_openblas_coretype()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
