@@ -1,4 +1,5 @@
 using RlhfSharp.Training.BuiltinTask;
+using RlhfSharp.Training.Checkpointing;
 
 namespace RlhfSharp.Cli.Tests;
 
@@ -28,18 +29,7 @@ public sealed class ResumeAfterKillTests : IDisposable
     ];
 
     /// <summary>The step of the latest complete checkpoint in a run folder, or −1.</summary>
-    internal static long LatestCheckpoint(string runDir)
-    {
-        if (!Directory.Exists(runDir))
-            return -1;
-        long best = -1;
-        foreach (var d in Directory.GetDirectories(runDir, "checkpoint-*"))
-        {
-            if (long.TryParse(Path.GetFileName(d)["checkpoint-".Length..], out var step) && File.Exists(Path.Combine(d, "trainer_state.json")))
-                best = Math.Max(best, step);
-        }
-        return best;
-    }
+    internal static long LatestCheckpoint(string runDir) => new CheckpointStore(runDir).Latest()?.Step ?? -1;
 
     // PPO starts from saved models: a tiny random policy and reward model with the task's tokenizer.
     private string[] PpoFlags(string data)

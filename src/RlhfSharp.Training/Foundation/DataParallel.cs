@@ -131,6 +131,7 @@ public sealed class DataParallel : IDisposable
     {
         if (Size == 1)
             return new Dictionary<string, double>(local);
+        // Values travel as round-trip text: JSON numbers have no NaN (an unclipped grad norm is one).
         var bytes = JsonSerializer.SerializeToUtf8Bytes(local.ToDictionary(k => k.Key, k => k.Value.ToString("R", CultureInfo.InvariantCulture)));
         var all = Comm.AllGatherV<byte>(bytes, out var counts, "metrics");
         var sums = new SortedDictionary<string, double>(StringComparer.Ordinal);
