@@ -3,16 +3,20 @@ using System.Text;
 
 namespace RlhfSharp.Models.IO;
 
-/// <summary>Writes a file under a temporary name in the same folder, flushes it to disk, then renames it into place.</summary>
+/// <summary>
+/// Writes a file under a temporary name in the same folder, flushes it to disk, then renames it
+/// into place; on failure the temporary file is deleted, so the file's name holds either the old
+/// content or the new, never part of it. A full disk is a <see cref="DiskFullException"/> naming the file.
+/// </summary>
 public static partial class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
         var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
+            Directory.CreateDirectory(dir);
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 write(fs);
@@ -20,7 +24,7 @@ public static partial class AtomicFile
             }
             File.Move(tmp, path, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             try
             {
@@ -30,6 +34,8 @@ public static partial class AtomicFile
             {
                 // the original error matters more than a leftover temporary file
             }
+            if (e is not DiskFullException && DiskFullException.IsDiskFull(e))
+                throw new DiskFullException(path, e);
             throw;
         }
     }

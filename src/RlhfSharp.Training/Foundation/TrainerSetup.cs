@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RlhfSharp.Models.Generation;
+using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
 using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Tensors.Optim;
@@ -172,8 +173,15 @@ public static class TrainerSetup
         PadTokenId = tokenizer.PadTokenId ?? 0,
     };
 
-    /// <summary>Copies tokenizer files next to a saved model so the folder is self-contained.</summary>
-    public static void SaveTokenizer(BpeTokenizer tokenizer, string modelDir) => tokenizer.Save(modelDir);
+    /// <summary>
+    /// Copies tokenizer files next to a saved model so the folder is self-contained; each file is
+    /// written atomically, so a full disk leaves the earlier one in place.
+    /// </summary>
+    public static void SaveTokenizer(BpeTokenizer tokenizer, string modelDir)
+    {
+        AtomicFile.WriteAllText(Path.Combine(modelDir, BpeTokenizer.TokenizerJsonFileName), tokenizer.ToJson());
+        AtomicFile.WriteAllText(Path.Combine(modelDir, BpeTokenizer.TokenizerConfigFileName), tokenizer.ToConfigJson());
+    }
 
     public static JsonSerializerOptions Indented { get; } = new() { WriteIndented = true };
 }

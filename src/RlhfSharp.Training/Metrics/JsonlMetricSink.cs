@@ -92,8 +92,17 @@ public sealed class JsonlMetricSink : IMetricSink
     public void Flush()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _metrics.Flush(flushToDisk: true);
-        _samples.Flush(flushToDisk: true);
+        foreach (var file in new[] { _metrics, _samples })
+        {
+            try
+            {
+                file.Flush(flushToDisk: true);
+            }
+            catch (IOException e) when (DiskFullException.IsDiskFull(e))
+            {
+                throw new DiskFullException(file.Name, e);
+            }
+        }
     }
 
     public void Dispose()
@@ -106,8 +115,10 @@ public sealed class JsonlMetricSink : IMetricSink
         _samples.Dispose();
     }
 
+    // Unbuffered: each line goes to the operating system in one write, and a failed write leaves
+    // nothing behind in a buffer that closing the file would try to write again.
     private static FileStream Open(string path, bool append) =>
-        new(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 1 << 14);
+        new(path, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0);
 
     private void BeginLine(long step)
     {
@@ -123,7 +134,23 @@ public sealed class JsonlMetricSink : IMetricSink
         _json.WriteEndObject();
         _json.Flush();
         _line.Write("\n"u8);
-        file.Write(_line.WrittenSpan);
-        file.Flush(flushToDisk: false);
+        long before = file.Length;
+        try
+        {
+            file.Write(_line.WrittenSpan);
+        }
+        catch (IOException e) when (DiskFullException.IsDiskFull(e))
+        {
+            // A full disk may have taken part of the line: cut it off, so the file keeps whole lines only.
+            try
+            {
+                file.SetLength(before);
+            }
+            catch (IOException)
+            {
+                // the full disk is the error worth reporting
+            }
+            throw new DiskFullException(file.Name, e);
+        }
     }
 }

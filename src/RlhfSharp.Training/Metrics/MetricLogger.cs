@@ -82,7 +82,8 @@ public sealed class MetricLogger : IMetricSink
         }
         if (errors is null)
             return;
-        if (errors.Count == 1)
+        // Sinks that all fail for a reason the user can fix (a full disk fails every file) report the first.
+        if (errors.Count == 1 || errors.All(e => e is IUserError))
             ExceptionDispatchInfo.Throw(errors[0]);
         throw new AggregateException("Several metric sinks failed.", errors);
     }

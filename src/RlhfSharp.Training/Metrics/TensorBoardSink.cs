@@ -35,11 +35,10 @@ public sealed class TensorBoardSink : IMetricSink
         try
         {
             var wallTime = MetricJson.ToUnixSeconds(now);
-            TfRecordWriter.Write(_file, TensorBoardEvents.FileVersionEvent(wallTime).WrittenSpan);
+            Write(TensorBoardEvents.FileVersionEvent(wallTime));
             // Every file starts a session so that the START of a resumed run is recognised as a restart
             // (TensorBoard's Python loader ignores the first START it sees in a run).
-            TfRecordWriter.Write(_file, TensorBoardEvents.SessionStartEvent(wallTime, (resumeFromStep + 1) ?? 0).WrittenSpan);
-            _file.Flush(flushToDisk: false);
+            Write(TensorBoardEvents.SessionStartEvent(wallTime, (resumeFromStep + 1) ?? 0));
         }
         catch
         {
@@ -71,7 +70,14 @@ public sealed class TensorBoardSink : IMetricSink
     public void Flush()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        _file.Flush(flushToDisk: true);
+        try
+        {
+            _file.Flush(flushToDisk: true);
+        }
+        catch (IOException e) when (DiskFullException.IsDiskFull(e))
+        {
+            throw new DiskFullException(FilePath, e);
+        }
     }
 
     public void Dispose()
@@ -84,10 +90,27 @@ public sealed class TensorBoardSink : IMetricSink
 
     private double WallTime() => MetricJson.ToUnixSeconds(_clock.GetUtcNow());
 
+    // The file is unbuffered and a record goes out in one write, so a failed write leaves nothing in
+    // a buffer that closing the file would try again; on a full disk the partial record is cut off.
     private void Write(ProtoWriter evt)
     {
-        TfRecordWriter.Write(_file, evt.WrittenSpan);
-        _file.Flush(flushToDisk: false);
+        long before = _file.Length;
+        try
+        {
+            TfRecordWriter.Write(_file, evt.WrittenSpan);
+        }
+        catch (IOException e) when (DiskFullException.IsDiskFull(e))
+        {
+            try
+            {
+                _file.SetLength(before);
+            }
+            catch (IOException)
+            {
+                // the full disk is the error worth reporting
+            }
+            throw new DiskFullException(FilePath, e);
+        }
     }
 
     // Two sinks started in the same second in one folder get ".1", ".2"… suffixes; TensorBoard reads
@@ -100,7 +123,7 @@ public sealed class TensorBoardSink : IMetricSink
             var path = Path.Combine(directory, n == 0 ? baseName : $"{baseName}.{n}");
             try
             {
-                return (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 1 << 14), path);
+                return (new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0), path);
             }
             catch (IOException) when (File.Exists(path))
             {
