@@ -59,7 +59,8 @@ public sealed class ConsoleProgress(TextWriter output, bool interactive) : IProg
     {
         if (interactive)
             output.Write("\r\u001b[K");
-        output.WriteLine($"[{_stage}] {text}");
+        // Messages before a stage begins (a resume skipping a damaged checkpoint) carry no stage tag.
+        output.WriteLine(_stage.Length == 0 ? text : $"[{_stage}] {text}");
     }
 
     public void End()

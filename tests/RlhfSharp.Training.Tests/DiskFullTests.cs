@@ -1,8 +1,11 @@
 using System.Text.Json;
 using RlhfSharp.Models.Config;
+using RlhfSharp.Models.Modules;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Text;
+using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Metrics;
 
@@ -41,6 +44,29 @@ public sealed class DiskFullTests : IDisposable
 
     private void AssertNoTemporaryFiles() =>
         Assert.Empty(Directory.EnumerateFileSystemEntries(_disk.Root, "*.tmp", SearchOption.AllDirectories));
+
+    [Fact]
+    public void ACheckpointOnAFullDiskIsATypedErrorAndTheEarlierOneStaysWhole()
+    {
+        var run = Path.Combine(_disk.Root, "run");
+        var model = Model(1);
+        var opt = new AdamW(model.TrainableParameters(), lr: 1e-2f);
+        var models = new Dictionary<string, Module> { ["policy"] = model };
+        var store = new CheckpointStore(run);
+        store.Save(new TrainerState(1), models, opt);
+        var before = TinyDisk.Snapshot(run);
+
+        _disk.Fill(leaveBytes: 8192); // room for the first files of the next checkpoint, not all of them
+        var ex = Record.Exception(() => store.Save(new TrainerState(2), models, opt));
+        AssertDiskFullError(ex, Path.Combine(run, "checkpoint-2"));
+        Assert.Equal(before, TinyDisk.Snapshot(run));
+        Assert.Equal([1L], store.List().Select(c => c.Step));
+        AssertNoTemporaryFiles();
+
+        _disk.Free();
+        store.Save(new TrainerState(2), models, opt);
+        Assert.Equal([1L, 2L], store.List().Select(c => c.Step));
+    }
 
     [Fact]
     public void TheFinalModelOnAFullDiskIsATypedErrorAndThePreviousModelStays()

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Foundation;
+using RlhfSharp.Training.Metrics;
 
 namespace RlhfSharp.Cli.Verbs;
 
@@ -68,6 +70,17 @@ public abstract class ConfigVerb<TConfig> : IVerb
 
         string? configPath = parseResult.GetValue(options.Config);
         string? resumeDir = parseResult.GetValue(options.Resume);
+        string? resumeCheckpoint = null;
+        if (resumeDir is not null && typeof(TrainLoopConfig).IsAssignableFrom(typeof(TConfig)))
+        {
+            // --resume RUN_DIR/checkpoint-N: that run folder, continued from exactly that checkpoint.
+            var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(resumeDir));
+            if (RunFolder.TryParseCheckpointStep(Path.GetFileName(full), out _))
+            {
+                resumeCheckpoint = full;
+                resumeDir = Path.GetDirectoryName(full)!;
+            }
+        }
         string? outDir = parseResult.GetValue(options.Out) ?? resumeDir;
         if (configPath is null && resumeDir is not null)
         {
@@ -81,6 +94,8 @@ public abstract class ConfigVerb<TConfig> : IVerb
         }
 
         var overrides = options.ReadOverrides(parseResult).ToList();
+        if (resumeCheckpoint is not null)
+            overrides.Insert(0, new ConfigOverride("resume_from_checkpoint", resumeCheckpoint, "--resume"));
         if (positional is not null && parseResult.GetValue(positional) is { } value)
         {
             string key = PositionalKey!;

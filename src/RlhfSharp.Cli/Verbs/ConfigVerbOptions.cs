@@ -55,7 +55,7 @@ public sealed class ConfigVerbOptions
 
     public Option<string> Resume { get; } = new("--resume")
     {
-        Description = "Run folder to resume; without --config its " + ResolvedConfigFileName + " is the config.",
+        Description = "Run folder to resume (from its newest whole checkpoint), or one of its checkpoint-N folders to continue from exactly that one; without --config the run folder's " + ResolvedConfigFileName + " is the config.",
         HelpName = "RUN_DIR",
     };
 

@@ -50,6 +50,9 @@ public abstract class TrainLoopConfig : IValidatableConfig
     [ConfigKey("keep_checkpoints", "Checkpoints kept on disk")]
     public int KeepCheckpoints { get; set; } = 2;
 
+    [ConfigKey("resume_from_checkpoint", "A checkpoint-N folder of the run folder to continue from, instead of the newest whole one (implies resume; a damaged one is an error, not a fallback)")]
+    public string? ResumeFromCheckpoint { get; set; }
+
     [ConfigKey("gradient_checkpointing", "Recompute each block in backward to save activation memory")]
     public bool GradientCheckpointing { get; set; }
 

@@ -54,18 +54,22 @@ public sealed class TrainingSession : IDisposable
     public double ElapsedSeconds => _previousSeconds + _clock.Elapsed.TotalSeconds;
 
     /// <summary>
-    /// Opens <paramref name="runDirectory"/>. With <paramref name="resume"/> the latest complete
-    /// checkpoint (if any) is continued and metrics logged after it are dropped; without it the
-    /// folder must not hold checkpoints of an earlier run.
+    /// Opens <paramref name="runDirectory"/>. With <paramref name="resume"/> the newest whole
+    /// checkpoint (if any; damaged newer ones are skipped with a message) is continued and metrics
+    /// logged after it are dropped; <paramref name="resumeFromCheckpoint"/> names the checkpoint
+    /// instead (and implies resume). Without either the folder must not hold checkpoints of an
+    /// earlier run.
     /// </summary>
-    public static TrainingSession Open(string runDirectory, string resolvedConfigYaml, bool resume, IProgressReporter? progress = null, int keepCheckpoints = 2)
+    public static TrainingSession Open(string runDirectory, string resolvedConfigYaml, bool resume, IProgressReporter? progress = null, int keepCheckpoints = 2, string? resumeFromCheckpoint = null)
     {
         var comm = World.Current;
         var full = Path.GetFullPath(runDirectory);
         var folder = comm.IsMain ? RunFolder.Create(Path.GetDirectoryName(full)!, Path.GetFileName(full), allowExisting: true) : RunFolder.At(full);
         var store = new CheckpointStore(folder.Path, keepCheckpoints);
-        var latest = store.Latest();
-        if (!resume && (latest is not null || File.Exists(folder.SummaryPath)))
+        resume |= resumeFromCheckpoint is not null;
+        var report = comm.IsMain ? progress ?? NullProgress.Instance : NullProgress.Instance;
+        var latest = resume ? store.ResumePoint(resumeFromCheckpoint, report.Message) : null;
+        if (!resume && (store.List().Count > 0 || File.Exists(folder.SummaryPath)))
             throw new TrainingSetupException($"{folder.Path} already holds a run (checkpoints or summary.json). Resume it with --resume {runDirectory}, or pick another --out folder.");
         if (comm.Size > 1)
         {
@@ -96,7 +100,7 @@ public sealed class TrainingSession : IDisposable
                 new JsonlMetricSink(folder.Path, append: continuing, resumeFromStep: keepUpTo),
                 new TensorBoardSink(Path.Combine(folder.Path, "tensorboard"), resumeFromStep: keepUpTo))
             : new MetricLogger();
-        return new TrainingSession(comm, folder, store, logger, comm.IsMain ? progress ?? NullProgress.Instance : NullProgress.Instance, continuing ? latest : null, previous);
+        return new TrainingSession(comm, folder, store, logger, report, continuing ? latest : null, previous);
     }
 
     public void Log(long step, IReadOnlyDictionary<string, double> metrics)

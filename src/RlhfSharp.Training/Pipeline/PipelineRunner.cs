@@ -88,7 +88,7 @@ public static class PipelineRunner
                 log.WriteLine("[label] skipped: the data has no gold scorer to label the SFT policy's answers with; the reward model trains on the data's own pairs");
                 continue;
             }
-            bool resume = Directory.Exists(dir) && new Checkpointing.CheckpointStore(dir).Latest() is not null;
+            bool resume = Directory.Exists(dir) && new Checkpointing.CheckpointStore(dir).List().Count > 0;
             var common = new List<string> { $"data={data}", $"seed={cfg.Seed}", $"threads={cfg.Threads}", $"device={cfg.Device}", $"dtype={cfg.Dtype}" };
             string yaml = stageYaml.TryGetValue(stage, out var y) ? y : throw new ArgumentException($"no config text for stage {stage}", nameof(stageYaml));
             string source = $"examples/{stage}.yaml";

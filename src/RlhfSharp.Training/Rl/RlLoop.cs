@@ -109,7 +109,7 @@ public static class RlLoop
         dp.Attach(learner.Optimizer.Parameters, learner.Optimizer);
         var loader = new DataLoader<PromptExample>(prompts, cfg.BatchSize, seed: (ulong)cfg.Seed, dropLast: true);
 
-        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints);
+        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints, cfg.ResumeFromCheckpoint);
         if (cfg.TopK > 0 || cfg.TopP < 1)
         {
             var warning = $"warning: top_k={cfg.TopK}, top_p={cfg.TopP}: rollouts are drawn from a truncated distribution while the ratios and KL use the full softmax, so both are biased (negative KL is a symptom). Leave both off unless you know why.";

@@ -58,7 +58,7 @@ public static class DpoTrainer
         var models = new Dictionary<string, Module> { [PolicyName] = policy };
         dp.Attach(policy, optimizer);
 
-        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints);
+        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints, cfg.ResumeFromCheckpoint);
         long step = new StepLoop
         {
             Stage = "dpo",

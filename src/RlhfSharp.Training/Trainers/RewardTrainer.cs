@@ -45,7 +45,7 @@ public sealed class RewardTrainer
         using var dp = DataParallel.Start(cfg, yaml);
         dp.Attach(model, optimizer);
 
-        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints);
+        using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints, cfg.ResumeFromCheckpoint);
         long step = new StepLoop
         {
             Stage = "rm",
