@@ -18,6 +18,7 @@ internal static class ChatRequestParser
 
     public static ChatRequest Parse(ReadOnlyMemory<byte> body)
     {
+        JsonApi.CheckUnicode(body.Span);
         JsonDocument doc;
         try
         {

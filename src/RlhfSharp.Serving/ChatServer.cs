@@ -2,23 +2,28 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace RlhfSharp.Serving;
 
 /// <summary>
 /// An OpenAI-compatible HTTP server for one <see cref="ChatModel"/> on Kestrel:
-/// <c>GET /v1/models</c> and <c>POST /v1/chat/completions</c>. Requests are parsed and checked
-/// on Kestrel's threads and generated in batches by a single <see cref="BatchWorker"/>. Every
-/// refusal is OpenAI's JSON error object: 400 for a malformed body or bad field, 404 for an
-/// unknown path or model, 405 for a wrong method, 413 for a body over the byte limit or a prompt
-/// that leaves no room for max_tokens in the model's positions.
+/// <c>GET /v1/models</c> and <c>POST /v1/chat/completions</c>, and <c>GET /health</c> for probes.
+/// Requests are parsed and checked on Kestrel's threads and generated in batches by a single
+/// <see cref="BatchWorker"/>. Every request passes the <see cref="AccessGuard"/> first (the access
+/// token as <c>Authorization: Bearer</c>, which is how OpenAI clients send their API key; a Host
+/// header naming this server; no foreign Origin; JSON bodies only). <c>/health</c> needs no token:
+/// probes and start-up scripts have none, and it tells nothing but that the server answers. Every
+/// refusal is OpenAI's JSON error object: 400 for a malformed body or bad field, 401 without the
+/// token, 403 for a foreign Host or Origin, 404 for an unknown path or model, 405 for a wrong method,
+/// 413 for a body over the byte limit or a prompt that leaves no room for max_tokens in the model's
+/// positions, 415 for a body that is not JSON.
 /// </summary>
 public sealed class ChatServer : IAsyncDisposable
 {
+    /// <summary>The one path answered without the access token.</summary>
+    public const string HealthPath = "/health";
+
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly ChatModel _model;
@@ -55,19 +60,7 @@ public sealed class ChatServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        // The empty builder reads no appsettings or ASPNETCORE_* variables and logs nothing: the
-        // address and limits below are the whole configuration.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "rlhf-serve" });
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = _options.MaxRequestBytes;
-            k.Listen(_options.Host, _options.Port);
-        });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        var app = builder.Build();
-        app.Run(DispatchAsync);
+        var app = WebHost.Build("rlhf-serve", _options.Access, _options.Port, _options.MaxRequestBytes, TimeSpan.FromSeconds(10), DispatchAsync);
         _worker.Start();
         await WebHost.StartAsync(app, _options.Host, _options.Port, cancellationToken, _worker.StopAsync).ConfigureAwait(false);
         _app = app;
@@ -109,6 +102,10 @@ public sealed class ChatServer : IAsyncDisposable
         string path = context.Request.Path.Value ?? "/";
         switch (path)
         {
+            case HealthPath:
+                RequireMethod(context, HttpMethods.Get);
+                await WriteJsonAsync(context, StatusCodes.Status200OK, new JsonObject { ["status"] = "ok" }).ConfigureAwait(false);
+                break;
             case "/v1/models":
                 RequireMethod(context, HttpMethods.Get);
                 await WriteJsonAsync(context, StatusCodes.Status200OK, ModelList()).ConfigureAwait(false);
@@ -119,7 +116,7 @@ public sealed class ChatServer : IAsyncDisposable
                 break;
             default:
                 throw new ApiError(StatusCodes.Status404NotFound,
-                    $"Unknown path {path}; this server answers GET /v1/models and POST /v1/chat/completions.", null, "not_found");
+                    $"Unknown path {path}; this server answers GET /v1/models, POST /v1/chat/completions and GET /health.", null, "not_found");
         }
     }, _options.MaxRequestBytes, _options.ErrorLog, "The server failed to answer", Json);
 

@@ -8,6 +8,15 @@ public sealed record ChatServerOptions
     /// <summary>The address to listen on; loopback unless asked otherwise.</summary>
     public IPAddress Host { get; init; } = IPAddress.Loopback;
 
+    /// <summary>Whether a non-loopback <see cref="Host"/> may be bound (see <see cref="ServerAccess.AllowRemote"/>).</summary>
+    public bool AllowRemote { get; init; }
+
+    /// <summary>
+    /// The access token every request but <c>GET /health</c> must carry as <c>Authorization: Bearer</c>
+    /// (an OpenAI client's API key); null: none, which only a loopback <see cref="Host"/> allows.
+    /// </summary>
+    public string? Token { get; init; }
+
     /// <summary>TCP port; 0 picks a free one (see <see cref="ChatServer.Address"/>).</summary>
     public int Port { get; init; } = 8000;
 
@@ -39,6 +48,15 @@ public sealed record ChatServerOptions
         }
         return IPAddress.TryParse(text?.Trim(), out address!);
     }
+
+    internal ServerAccess Access => new()
+    {
+        Host = Host,
+        AllowRemote = AllowRemote,
+        Token = Token,
+        OpenPaths = [ChatServer.HealthPath],
+        TokenHint = "printed by `rlhf serve` at start, or the one given with --token or $" + ServerSettings.TokenVariable,
+    };
 
     internal void Validate()
     {

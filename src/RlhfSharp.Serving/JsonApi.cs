@@ -75,6 +75,84 @@ internal static class JsonApi
         return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
+    /// <summary>
+    /// Refuses, with a 400 <c>invalid_unicode</c> that names the field, a body whose strings or keys
+    /// are not valid Unicode: bytes that are not UTF-8, or a surrogate escape (<c>\ud800</c>) without
+    /// its pair. Such text has no string value, so reading the field later would fail. A body that
+    /// is not JSON at all is left to the parser, which says what is wrong with it.
+    /// </summary>
+    public static void CheckUnicode(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
+        var path = new List<(string? Name, int Index)>(); // per open container: the current key, or the index (-1 in objects)
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                        Advance(path);
+                        path.Add((null, -1));
+                        break;
+                    case JsonTokenType.StartArray:
+                        Advance(path);
+                        path.Add((null, 0));
+                        break;
+                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                        path.RemoveAt(path.Count - 1);
+                        break;
+                    case JsonTokenType.PropertyName:
+                        path[^1] = (Text(ref reader, path, key: true), -1);
+                        break;
+                    case JsonTokenType.String:
+                        Advance(path);
+                        Text(ref reader, path, key: false);
+                        break;
+                    default:
+                        Advance(path);
+                        break;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON: the parser that reads the body next reports it.
+        }
+    }
+
+    // A value in an array moves its index on; the first one takes index 0.
+    private static void Advance(List<(string? Name, int Index)> path)
+    {
+        if (path.Count > 0 && path[^1] is { Name: null, Index: >= 0 } array)
+            path[^1] = (null, array.Index + 1);
+    }
+
+    private static string Text(ref Utf8JsonReader reader, List<(string? Name, int Index)> path, bool key)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            // Indices were moved on before the value was read: the value's own index is one less.
+            var names = new List<string>();
+            foreach (var (name, index) in key ? path.Take(path.Count - 1) : path)
+            {
+                if (index >= 0)
+                    names.Add($"[{index - 1}]");
+                else if (name is not null)
+                    names.Add((names.Count > 0 ? "." : "") + name);
+            }
+            string? param = names.Count > 0 ? string.Concat(names) : null;
+            string where = key ? $"a key in {param ?? "the body"}" : param ?? "the body";
+            throw new ApiError(StatusCodes.Status400BadRequest,
+                $"{where} is not valid Unicode text ({e.Message}); send UTF-8, with \\u surrogate escapes only in high-low pairs.",
+                param, "invalid_unicode");
+        }
+    }
+
     public static Task WriteErrorAsync(HttpContext context, ApiError error, JsonSerializerOptions? json)
     {
         if (context.Response.HasStarted)

@@ -18,8 +18,14 @@ public sealed class ServeConfig : IValidatableConfig
     [ConfigKey("model_name", "The name /v1/models reports and requests may ask for; default the model folder's name")]
     public string? ModelName { get; set; }
 
-    [ConfigKey("host", "IP address to listen on (localhost = 127.0.0.1); 0.0.0.0 exposes the server to the network")]
+    [ConfigKey("host", "IP address to listen on (localhost = 127.0.0.1); any other address (0.0.0.0 = every interface) needs allow_remote")]
     public string Host { get; set; } = "127.0.0.1";
+
+    [ConfigKey("allow_remote", "Allow a host that is not loopback, which exposes the server to the network (a warning is printed)")]
+    public bool AllowRemote { get; set; }
+
+    [ConfigKey("token", "Access token clients send as Authorization: Bearer (an OpenAI client's API key); unset = $RLHFSHARP_TOKEN, else a random one printed at start")]
+    public string? Token { get; set; }
 
     [ConfigKey("port", "TCP port (0 = any free port; the bound one is printed)")]
     public int Port { get; set; } = 8000;
@@ -54,8 +60,8 @@ public sealed class ServeConfig : IValidatableConfig
             yield return e;
         if (Model is null)
             yield return "model is required: the HF model folder to serve";
-        if (!ChatServerOptions.TryParseHost(Host, out _))
-            yield return $"host must be an IP address or localhost, got '{Host}'";
+        foreach (var e in ServerSettings.Errors(Host, AllowRemote, Token))
+            yield return e;
         if (Port is < 0 or > IPEndPoint.MaxPort)
             yield return $"port must be in 0..{IPEndPoint.MaxPort}, got {Port}";
         if (!Text.Chat.ChatTemplate.Names.Contains(ChatTemplate, StringComparer.OrdinalIgnoreCase))

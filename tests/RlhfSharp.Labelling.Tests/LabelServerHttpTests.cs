@@ -43,7 +43,8 @@ public sealed class LabelServerHttpTests : IDisposable
     public async Task WithHostSetEveryEndpointAnswers401WithoutTheToken()
     {
         var items = TestPairs.Arithmetic(2);
-        using var server = Start(items, "--host", "0.0.0.0");
+        using var server = Start(items, "--host", "0.0.0.0", "--allow_remote");
+        string cookieName = $"rlhf_label_token_{server.Address.Port}";
         string token = server.Token ?? throw new InvalidOperationException($"no access token printed:\n{server.Stdout}");
         Assert.True(token.Length >= 32);
         Assert.Contains($"&token={token}", server.Stdout);
@@ -66,7 +67,7 @@ public sealed class LabelServerHttpTests : IDisposable
             null,
             r => r.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "wrong-token-wrong-token-wrong"),
             r => r.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("ana:" + token))),
-            r => r.Headers.Add("Cookie", "rlhf_label_token=wrong-token-wrong-token"),
+            r => r.Headers.Add("Cookie", $"{cookieName}=wrong-token-wrong-token"),
             r => r.RequestUri = new Uri(r.RequestUri! + (r.RequestUri!.Query.Length > 0 ? "&" : "?") + "token=" + token[..^1]),
         };
         foreach (var (method, path, body) in requests)
@@ -88,10 +89,10 @@ public sealed class LabelServerHttpTests : IDisposable
         var page = await Send(server.Address, HttpMethod.Get, $"/?labeller=ana&token={token}");
         Assert.Equal(HttpStatusCode.OK, page.Status);
         var cookie = page.Response.Headers.GetValues("Set-Cookie").Single();
-        Assert.StartsWith($"rlhf_label_token={token}", cookie);
+        Assert.StartsWith($"{cookieName}={token}", cookie);
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
-        var byCookie = await Send(server.Address, HttpMethod.Post, "/api/label", label, configure: r => r.Headers.Add("Cookie", $"rlhf_label_token={token}"));
+        var byCookie = await Send(server.Address, HttpMethod.Post, "/api/label", label, configure: r => r.Headers.Add("Cookie", $"{cookieName}={token}"));
         Assert.Equal(HttpStatusCode.OK, byCookie.Status);
         Assert.Single(File.ReadAllLines(Prefs));
     }
@@ -146,6 +147,63 @@ public sealed class LabelServerHttpTests : IDisposable
     }
 
     [Fact]
+    public async Task TextThatIsNotValidUnicodeIs400NamingTheFieldAndWritesNothing()
+    {
+        var items = TestPairs.Arithmetic(1);
+        using var server = Start(items);
+        string id = items[0].Id;
+        async Task Refused(string param, byte[] body, string path = "/api/label")
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.Address, path)) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var response = await _http.SendAsync(request);
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{Encoding.UTF8.GetString(body)}: {response.StatusCode} {text}");
+            var json = JsonNode.Parse(text)!;
+            Assert.Equal("invalid_unicode", json["error"]!["code"]!.GetValue<string>());
+            Assert.Equal(param, json["error"]!["param"]?.GetValue<string>());
+        }
+
+        await Refused("note", Encoding.UTF8.GetBytes($$"""{"labeller": "ana", "item": "{{id}}", "left": "a", "choice": "left", "note": "good \ud800"}"""));
+        await Refused("labeller", Encoding.UTF8.GetBytes("""{"labeller": "\udc00ana"}"""), "/api/undo");
+        await Refused("item", Encoding.UTF8.GetBytes("""{"labeller": "ana", "item": "\ud834", "left": "a", "choice": "left"}"""));
+        await Refused("ratings.left", Encoding.UTF8.GetBytes($$"""{"labeller": "ana", "item": "{{id}}", "left": "a", "choice": "left", "ratings": {"left": {"\ud800": 3} } }"""));
+        byte[] badUtf8 = [.. Encoding.UTF8.GetBytes($$"""{"labeller": "ana", "item": "{{id}}", "left": "a", "choice": "left", "note": "caf"""), 0xC3, 0x28, .. Encoding.UTF8.GetBytes("\"}")];
+        await Refused("note", badUtf8);
+        Assert.True(!File.Exists(Prefs) || new FileInfo(Prefs).Length == 0, "a refused request wrote a label");
+    }
+
+    [Fact]
+    public async Task RequestsFromAnotherOriginAre403AndTheOwnOriginIsAnswered()
+    {
+        var items = TestPairs.Arithmetic(1);
+        using var server = Start(items);
+        string label = $$"""{"labeller": "ana", "item": "{{items[0].Id}}", "left": "a", "choice": "left"}""";
+
+        var foreign = await Send(server.Address, HttpMethod.Post, "/api/label", label, configure: r => r.Headers.Add("Origin", "http://attacker.example"));
+        var foreignGet = await Send(server.Address, HttpMethod.Get, "/api/next?labeller=ana", configure: r => r.Headers.Add("Origin", "http://localhost:1"));
+        Assert.Equal(HttpStatusCode.Forbidden, foreign.Status);
+        Assert.Equal("forbidden_origin", foreign.Body!["error"]!["code"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.Forbidden, foreignGet.Status);
+        Assert.True(!File.Exists(Prefs) || new FileInfo(Prefs).Length == 0, "a refused request wrote a label");
+
+        var own = await Send(server.Address, HttpMethod.Post, "/api/label", label, configure: r => r.Headers.Add("Origin", server.Address.GetLeftPart(UriPartial.Authority)));
+        Assert.Equal(HttpStatusCode.OK, own.Status);
+    }
+
+    [Fact]
+    public void ANonLoopbackHostIsRefusedWithoutAllowRemote()
+    {
+        var pairs = TestPairs.Write(Path.Combine(_dir, "pairs.jsonl"), TestPairs.Arithmetic(1));
+
+        var (code, output, error) = RlhfProcess.Run("label", "--judge", "human", "--pairs_file", pairs, "--out", Prefs, "--port", "0", "--host", "0.0.0.0");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--allow_remote", error);
+        Assert.DoesNotContain("listening on", output);
+    }
+
+    [Fact]
     public async Task ModelTextTravelsAsEscapedJsonAndThePageForbidsEverythingButItsOwnScript()
     {
         const string script = "<script>alert('x')</script>";
@@ -160,12 +218,16 @@ public sealed class LabelServerHttpTests : IDisposable
         Assert.Equal([img, script], new[] { body!["item"]!["left_text"]!.GetValue<string>(), body["item"]!["right_text"]!.GetValue<string>() }.Order());
         Assert.Equal("Say <b>hi</b> & bye", body["item"]!["prompt"]![0]!["content"]!.GetValue<string>());
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
 
         var page = await Send(server.Address, HttpMethod.Get, "/?labeller=ana");
         string csp = page.Response.Headers.GetValues("Content-Security-Policy").Single();
         Assert.Contains("default-src 'none'", csp);
         Assert.Matches("script-src 'sha256-[A-Za-z0-9+/=]+';", csp);
         Assert.DoesNotContain("unsafe-inline", csp);
+        Assert.Contains("frame-ancestors 'none'", csp);
+        Assert.True(page.Response.Headers.CacheControl!.NoStore);
         Assert.Equal("text/html", page.Response.Content.Headers.ContentType!.MediaType);
         string html = await page.Response.Content.ReadAsStringAsync();
         Assert.DoesNotContain("innerHTML", html);

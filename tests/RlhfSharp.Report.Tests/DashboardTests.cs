@@ -32,6 +32,9 @@ public sealed class DashboardTests : IAsyncLifetime
         var metrics = Path.Combine(sft, "metrics.jsonl");
         using var server = RlhfProcess.StartServer("dashboard", run, "--port", "0", "--refresh_ms", "200");
         Assert.Equal(IPAddress.Loopback.ToString(), server.Address.Host);
+        string token = server.Token ?? throw new InvalidOperationException($"no access token printed:\n{server.Stdout}");
+        string link = $"{server.Address.AbsoluteUri}?token={token}";
+        Assert.Contains($"open {link}", server.Stdout);
 
         var page = await _browser.Chromium.NewPageAsync();
         var errors = new List<string>();
@@ -48,7 +51,7 @@ public sealed class DashboardTests : IAsyncLifetime
                 foreign.Add(r.Url);
         };
 
-        await page.GotoAsync(server.Address.AbsoluteUri, new() { WaitUntil = WaitUntilState.Load });
+        await page.GotoAsync(link, new() { WaitUntil = WaitUntilState.Load });
         Assert.Contains("live:", await page.InnerTextAsync("#live-status"));
         var drawn = await page.EvaluateAsync<double[]>("""
             () => { const p = document.querySelector('#chart-sft-loss g.series path'); const b = document.querySelector('#chart-sft-loss svg').getBoundingClientRect();

@@ -11,6 +11,7 @@ public sealed class HttpJudgeServeTests(ServerFixture server)
     {
         BaseUrl = server.Address + "v1",
         Model = ServerFixture.ModelName,
+        ApiKeyEnvironmentVariable = ServerFixture.TokenVariable,
         Timeout = TimeSpan.FromSeconds(30),
         MaxRetries = 1,
         RetryBaseDelay = TimeSpan.FromMilliseconds(10),

@@ -24,6 +24,7 @@ public sealed class LabelWithHttpJudgeTests(ServerFixture server) : IDisposable
             Judge = "http",
             JudgeUrl = server.Address + "v1",
             JudgeModel = ServerFixture.ModelName,
+            JudgeApiKeyEnv = ServerFixture.TokenVariable,
             JudgeMaxRetries = 0,
             MaxPrompts = 6,
             MaxNewTokens = 8,

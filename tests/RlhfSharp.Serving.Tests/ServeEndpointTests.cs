@@ -167,7 +167,7 @@ public sealed class ServeEndpointTests(ServerFixture server)
     {
         using var unknown = await server.Client.GetAsync("/v1/completions");
         using var wrongMethod = await server.Client.GetAsync("/v1/chat/completions");
-        using var postModels = await server.Client.PostAsync("/v1/models", new StringContent("{}"));
+        using var postModels = await server.Client.PostAsync("/v1/models", new StringContent("{}", Encoding.UTF8, "application/json"));
 
         AssertError(404, "not_found", null, (int)unknown.StatusCode, await ServerFixture.ReadJsonAsync(unknown));
         AssertError(405, "method_not_allowed", null, (int)wrongMethod.StatusCode, await ServerFixture.ReadJsonAsync(wrongMethod));

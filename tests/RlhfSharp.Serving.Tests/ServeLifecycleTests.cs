@@ -22,6 +22,7 @@ public sealed partial class ServeLifecycleTests : IDisposable
             return; // SIGTERM is a POSIX signal
         using var server = ServeProcess.Start("--model", _dir, "--port", "0");
         using var client = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", server.Token);
         using var before = await client.GetAsync("/v1/models");
         Assert.Equal(HttpStatusCode.OK, before.StatusCode);
 

@@ -11,6 +11,9 @@ public sealed class ServerFixture : IDisposable
     public const string ModelName = "tiny";
     public const int MaxRequestBytes = 32 * 1024;
 
+    /// <summary>The environment variable of this test process that holds the server's token, for the HTTP judge.</summary>
+    public const string TokenVariable = "RLHFSHARP_TEST_SERVE_TOKEN";
+
     private readonly string _dir = Directory.CreateTempSubdirectory("serve-").FullName;
     private readonly RlhfProcess _server;
 
@@ -20,8 +23,14 @@ public sealed class ServerFixture : IDisposable
         TinyModel.Write(ModelDir);
         _server = ServeProcess.Start("--model", ModelDir, "--port", "0", "--max_batch", "8", "--model_name", ModelName,
             "--max_request_bytes", MaxRequestBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), "--log_batches", "--threads", "1");
+        Token = _server.Token ?? throw new InvalidOperationException($"rlhf serve printed no access token:\n{_server.Stdout}");
+        Environment.SetEnvironmentVariable(TokenVariable, Token);
         Client = new HttpClient { BaseAddress = _server.Address, Timeout = TimeSpan.FromSeconds(30) };
+        Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
     }
+
+    /// <summary>The access token the server printed; <see cref="Client"/> sends it.</summary>
+    public string Token { get; }
 
     public string ModelDir { get; }
 

@@ -6,8 +6,9 @@ namespace RlhfSharp.Cli.Commands;
 
 /// <summary>
 /// <c>rlhf serve</c>: a model folder behind an OpenAI-compatible <c>/v1/chat/completions</c>.
-/// Prints "listening on http://HOST:PORT" (the bound port) once it answers, and serves until
-/// SIGTERM or Ctrl+C, which stop it cleanly.
+/// Prints the access token clients must send (unless the user gave it), then "listening on
+/// http://HOST:PORT" (the bound port) once it answers, and serves until SIGTERM or Ctrl+C, which
+/// stop it cleanly.
 /// </summary>
 public sealed class ServeCommand : ConfigVerb<ServeConfig>
 {
@@ -23,9 +24,12 @@ public sealed class ServeCommand : ConfigVerb<ServeConfig>
 
         var model = ChatModel.Load(config.Model!, config.Tokenizer, config.ChatTemplate, config.ModelName, config.Device, config.Dtype);
         ChatServerOptions.TryParseHost(config.Host, out var host);
+        var (token, given) = ServerSettings.ResolveToken(config.Token, ServerSettings.TokenVariable);
         var options = new ChatServerOptions
         {
             Host = host,
+            AllowRemote = config.AllowRemote,
+            Token = token,
             Port = config.Port,
             MaxBatch = config.MaxBatch,
             MaxRequestBytes = config.MaxRequestBytes,
@@ -37,6 +41,7 @@ public sealed class ServeCommand : ConfigVerb<ServeConfig>
         var server = ChatServer.StartAsync(model, options, stop.Token).GetAwaiter().GetResult();
         try
         {
+            ServerSettings.Announce(context.Output, context.Error, host, token, given, ServerSettings.TokenVariable);
             context.Output.WriteLine($"listening on {server.Address.GetLeftPart(UriPartial.Authority)}");
             context.Output.Flush();
             server.WaitForShutdownAsync(stop.Token).GetAwaiter().GetResult();

@@ -10,8 +10,14 @@ public sealed class DashboardConfig : IValidatableConfig
     [ConfigKey("run_dir", "A run folder: a pipeline folder (stages as subfolders) or one stage's run folder; it may still be running")]
     public string? RunDir { get; set; }
 
-    [ConfigKey("host", "IP address to listen on (localhost = 127.0.0.1); 0.0.0.0 exposes the dashboard to the network")]
+    [ConfigKey("host", "IP address to listen on (localhost = 127.0.0.1); any other address (0.0.0.0 = every interface) needs allow_remote")]
     public string Host { get; set; } = "127.0.0.1";
+
+    [ConfigKey("allow_remote", "Allow a host that is not loopback, which exposes the dashboard to the network (a warning is printed)")]
+    public bool AllowRemote { get; set; }
+
+    [ConfigKey("token", "Access token of the page (open the printed link, which ends in ?token=) and of Authorization: Bearer; unset = $RLHFSHARP_TOKEN, else a random one printed at start")]
+    public string? Token { get; set; }
 
     [ConfigKey("port", "TCP port (0 = any free port; the bound one is printed)")]
     public int Port { get; set; } = 8050;
@@ -26,8 +32,8 @@ public sealed class DashboardConfig : IValidatableConfig
     {
         if (string.IsNullOrWhiteSpace(RunDir))
             yield return "run_dir is required: rlhf dashboard RUN_DIR";
-        if (!ChatServerOptions.TryParseHost(Host, out _))
-            yield return $"host must be an IP address or localhost, got '{Host}'";
+        foreach (var e in ServerSettings.Errors(Host, AllowRemote, Token))
+            yield return e;
         if (Port is < 0 or > IPEndPoint.MaxPort)
             yield return $"port must be in 0..{IPEndPoint.MaxPort}, got {Port}";
         if (RefreshMs < 100)

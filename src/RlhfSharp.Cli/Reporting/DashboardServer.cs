@@ -1,13 +1,9 @@
-using System.Net;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using RlhfSharp.Serving;
 
 namespace RlhfSharp.Cli.Reporting;
@@ -19,9 +15,15 @@ namespace RlhfSharp.Cli.Reporting;
 /// <c>{"version": V, "error": "..."}</c> when a file cannot be read. The files are looked at on
 /// each request (length and write time of every metrics, samples, summary and results file) and
 /// read again only when they changed, so a page polling once a second costs a directory listing.
+/// Every request passes the <see cref="ServerAccess"/> checks first (the token, as the cookie that
+/// opening the printed <c>/?token=</c> link sets, or as <c>Authorization: Bearer</c>; the Host and
+/// Origin), and the page runs only its own script (a hash-pinned Content-Security-Policy).
 /// </summary>
 public sealed class DashboardServer : IAsyncDisposable
 {
+    /// <summary>The page's token cookie is this and the port: <c>rlhf_dashboard_token_8050</c>.</summary>
+    public const string CookiePrefix = "rlhf_dashboard_token";
+
     // Only what JSON requires is escaped: the body is HTML, and \u003C for every '<' would double its size.
     private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -45,21 +47,14 @@ public sealed class DashboardServer : IAsyncDisposable
     public Uri Address { get; private set; } = null!;
 
     /// <summary>Reads the run folder (its files must be readable now), binds and starts answering.</summary>
-    public static async Task<DashboardServer> StartAsync(string runDir, IPAddress host, int port, ReportOptions options, CancellationToken cancellationToken = default)
+    public static async Task<DashboardServer> StartAsync(string runDir, ServerAccess access, int port, ReportOptions options, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(access);
         var server = new DashboardServer(runDir, options);
         server.Refresh(throwOnError: true);
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "rlhf-dashboard" });
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Listen(host, port);
-        });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
-        var app = builder.Build();
-        app.Run(server.DispatchAsync);
-        await WebHost.StartAsync(app, host, port, cancellationToken).ConfigureAwait(false);
+        // The dashboard reads no request body: a small limit costs nothing.
+        var app = WebHost.Build("rlhf-dashboard", access, port, 16 * 1024, TimeSpan.FromSeconds(5), server.DispatchAsync);
+        await WebHost.StartAsync(app, access.Host, port, cancellationToken).ConfigureAwait(false);
         server._app = app;
         server.Address = new Uri(app.Urls.First());
         return server;
@@ -107,7 +102,6 @@ public sealed class DashboardServer : IAsyncDisposable
     private async Task DispatchAsync(HttpContext context)
     {
         var response = context.Response;
-        response.Headers.CacheControl = "no-store";
         if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
         {
             response.Headers.Allow = "GET, HEAD";
@@ -136,6 +130,7 @@ public sealed class DashboardServer : IAsyncDisposable
     {
         var (version, run, _, _) = Refresh();
         var page = ReportPage.Render(run, _options with { Live = true, Version = version });
+        response.Headers.ContentSecurityPolicy = PagePolicy.For(page);
         return Text(response, StatusCodes.Status200OK, "text/html; charset=utf-8", page);
     }
 

@@ -53,11 +53,14 @@ public static class HumanLabelling
             Port = cfg.Port,
             MaxRequestBytes = cfg.MaxRequestBytes,
             Token = token,
+            AllowRemote = cfg.AllowRemote,
             ErrorLog = error,
         }, stop).ConfigureAwait(false);
         try
         {
             string address = server.Address.GetLeftPart(UriPartial.Authority);
+            if (!IPAddress.IsLoopback(host))
+                error.WriteLine(ServerAccess.RemoteWarning(host));
             if (token is not null)
             {
                 output.WriteLine($"access token: {token}");

@@ -96,6 +96,7 @@ internal static class LabelRequests
 
     private static JsonDocument Parse(ReadOnlyMemory<byte> body)
     {
+        JsonApi.CheckUnicode(body.Span);
         JsonDocument doc;
         try
         {

@@ -1,13 +1,7 @@
-using System.Net;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using RlhfSharp.Training.Judges.Human;
 
 namespace RlhfSharp.Serving.Labelling;
@@ -23,16 +17,18 @@ namespace RlhfSharp.Serving.Labelling;
 /// <item><c>POST /api/undo</c>: <c>{"labeller"}</c>: removes their latest label and shows its pair again.</item>
 /// <item><c>GET /api/progress?labeller=NAME</c>.</item>
 /// </list>
-/// With an access token every request, the page and unknown paths included, must carry it
-/// (<c>Authorization: Bearer</c>, the cookie the page sets, or <c>?token=</c>) or gets 401. Without
-/// one (loopback only) requests must name a loopback host, which stops other web sites reaching the
-/// server through DNS rebinding. POST bodies must be JSON (415 otherwise, so a plain HTML form on
-/// another site cannot post) and at most <see cref="LabelServerOptions.MaxRequestBytes"/> (413).
+/// Every request passes the <see cref="AccessGuard"/> first. With an access token every request, the
+/// page and unknown paths included, must carry it (<c>Authorization: Bearer</c>, the cookie the page
+/// sets, or <c>?token=</c>) or gets 401. With or without one, requests must name this server's host
+/// (a loopback one on loopback), which stops other web sites reaching the server through DNS
+/// rebinding, and must not come from another origin. POST bodies must be JSON (415 otherwise, so a
+/// plain HTML form on another site cannot post) and at most <see cref="LabelServerOptions.MaxRequestBytes"/> (413).
 /// Refusals are <c>{"error": {"message", "type", "param", "code"}}</c>.
 /// </summary>
-public sealed partial class LabelServer : IAsyncDisposable
+public sealed class LabelServer : IAsyncDisposable
 {
-    public const string CookieName = "rlhf_label_token";
+    /// <summary>The page's token cookie is this and the port: <c>rlhf_label_token_8700</c>.</summary>
+    public const string CookiePrefix = "rlhf_label_token";
 
     private static readonly Lazy<(string Html, string Csp)> Page = new(LoadPage);
 
@@ -63,19 +59,15 @@ public sealed partial class LabelServer : IAsyncDisposable
 
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "rlhf-label" });
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k =>
+        var access = new ServerAccess
         {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = _options.MaxRequestBytes;
-            k.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
-            k.Limits.MaxRequestLineSize = 8 * 1024;
-            k.Listen(_options.Host, _options.Port);
-        });
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        var app = builder.Build();
-        app.Run(DispatchAsync);
+            Host = _options.Host,
+            AllowRemote = _options.AllowRemote,
+            Token = _options.Token,
+            Cookie = CookiePrefix,
+            TokenHint = "printed by `rlhf label` at start",
+        };
+        var app = WebHost.Build("rlhf-label", access, _options.Port, _options.MaxRequestBytes, TimeSpan.FromSeconds(10), DispatchAsync);
         await WebHost.StartAsync(app, _options.Host, _options.Port, cancellationToken).ConfigureAwait(false);
         _app = app;
         Address = new Uri(app.Urls.First());
@@ -108,16 +100,9 @@ public sealed partial class LabelServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private Task DispatchAsync(HttpContext context)
-    {
-        var headers = context.Response.Headers;
-        headers.XContentTypeOptions = "nosniff";
-        headers.CacheControl = "no-store";
-        headers["Referrer-Policy"] = "no-referrer";
-        headers.XFrameOptions = "DENY";
-        return JsonApi.HandleAsync(context, async () =>
+    private Task DispatchAsync(HttpContext context) =>
+        JsonApi.HandleAsync(context, async () =>
         {
-            Authorize(context);
             string path = context.Request.Path.Value ?? "/";
             switch (path)
             {
@@ -150,37 +135,6 @@ public sealed partial class LabelServer : IAsyncDisposable
                         $"Unknown path {path}; this server answers GET /, GET /api/next, GET /api/progress, POST /api/label and POST /api/undo.", null, "not_found");
             }
         }, _options.MaxRequestBytes, _options.ErrorLog, "The server failed to answer (the label was not saved)", null);
-    }
-
-    private void Authorize(HttpContext context)
-    {
-        if (_options.Token is not { } token)
-        {
-            string host = context.Request.Host.Host;
-            bool loopbackName = string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)
-                || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
-            if (!loopbackName)
-                throw new ApiError(StatusCodes.Status403Forbidden,
-                    $"This server only answers requests addressed to a loopback host, not '{host}'; open it as http://127.0.0.1:PORT/.", null, "forbidden_host");
-            return;
-        }
-        var request = context.Request;
-        string? bearer = request.Headers.Authorization.ToString() is { } auth && auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth["Bearer ".Length..].Trim() : null;
-        string? fromQuery = request.Query.TryGetValue("token", out var q) ? q.ToString() : null;
-        string? fromCookie = request.Cookies.TryGetValue(CookieName, out var c) ? c : null;
-        if (AccessToken.Matches(token, bearer) || AccessToken.Matches(token, fromCookie))
-            return;
-        if (AccessToken.Matches(token, fromQuery))
-        {
-            // The link printed at start carries the token; the cookie keeps it for the page's own requests.
-            context.Response.Cookies.Append(CookieName, token, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/", IsEssential = true });
-            return;
-        }
-        context.Response.Headers.WWWAuthenticate = "Bearer";
-        throw new ApiError(StatusCodes.Status401Unauthorized,
-            "This server needs its access token (printed by `rlhf label` at start): open the printed link with ?token=..., or send Authorization: Bearer TOKEN.",
-            null, "unauthorized");
-    }
 
     private static string QueryLabeller(HttpContext context) =>
         LabelRequests.CheckLabeller(context.Request.Query.TryGetValue("labeller", out var v) ? v.ToString() : null, "labeller");
@@ -223,13 +177,8 @@ public sealed partial class LabelServer : IAsyncDisposable
         }).ConfigureAwait(false);
     }
 
-    private async Task<ReadOnlyMemory<byte>> ReadJsonBodyAsync(HttpContext context)
-    {
-        var type = context.Request.ContentType;
-        if (type is null || !type.Split(';')[0].Trim().Equals("application/json", StringComparison.OrdinalIgnoreCase))
-            throw new ApiError(StatusCodes.Status415UnsupportedMediaType, "The body must be JSON with Content-Type: application/json.", null, "unsupported_media_type");
-        return await JsonApi.ReadBodyAsync(context, _options.MaxRequestBytes).ConfigureAwait(false);
-    }
+    // The AccessGuard has seen to it that the body is declared JSON.
+    private Task<ReadOnlyMemory<byte>> ReadJsonBodyAsync(HttpContext context) => JsonApi.ReadBodyAsync(context, _options.MaxRequestBytes);
 
     private static void RequireMethod(HttpContext context, string method) => JsonApi.RequireMethod(context, method);
 
@@ -256,22 +205,8 @@ public sealed partial class LabelServer : IAsyncDisposable
             ?? throw new InvalidOperationException("the labelling page is missing from the assembly");
         using var reader = new StreamReader(stream, Encoding.UTF8);
         string html = reader.ReadToEnd();
-        string script = Hash(ScriptBlock().Match(html));
-        string style = Hash(StyleBlock().Match(html));
-        string csp = $"default-src 'none'; script-src '{script}'; style-src '{style}'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-        return (html, csp);
-    }
-
-    private static string Hash(Match block)
-    {
-        if (!block.Success)
+        if (!html.Contains("<script>", StringComparison.Ordinal) || !html.Contains("<style>", StringComparison.Ordinal))
             throw new InvalidOperationException("the labelling page has no inline script or style block");
-        return "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(block.Groups[1].Value)));
+        return (html, PagePolicy.For(html));
     }
-
-    [GeneratedRegex(@"<script>(.*?)</script>", RegexOptions.Singleline)]
-    private static partial Regex ScriptBlock();
-
-    [GeneratedRegex(@"<style>(.*?)</style>", RegexOptions.Singleline)]
-    private static partial Regex StyleBlock();
 }

@@ -8,6 +8,9 @@ public sealed record LabelServerOptions
     /// <summary>The address to listen on; loopback unless asked otherwise.</summary>
     public IPAddress Host { get; init; } = IPAddress.Loopback;
 
+    /// <summary>Whether a non-loopback <see cref="Host"/> may be bound (see <see cref="ServerAccess.AllowRemote"/>).</summary>
+    public bool AllowRemote { get; init; }
+
     /// <summary>TCP port; 0 picks a free one (see <see cref="LabelServer.Address"/>).</summary>
     public int Port { get; init; } = 8700;
 

@@ -55,8 +55,11 @@ public sealed class LabelConfig : IValidatableConfig
     [ConfigKey("judge_max_retries", "judge: http: retries of a request that failed transiently (unreachable, timeout, HTTP 5xx or 429)")]
     public int JudgeMaxRetries { get; set; } = 3;
 
-    [ConfigKey("host", "judge: human: IP address the labelling page listens on (localhost = 127.0.0.1); any other address requires the access token")]
+    [ConfigKey("host", "judge: human: IP address the labelling page listens on (localhost = 127.0.0.1); any other address needs allow_remote and requires the access token")]
     public string Host { get; set; } = "127.0.0.1";
+
+    [ConfigKey("allow_remote", "judge: human: allow a host that is not loopback, which exposes the page to the network (a warning is printed)")]
+    public bool AllowRemote { get; set; }
 
     [ConfigKey("port", "judge: human: TCP port of the labelling page (0 = any free port; the bound one is printed)")]
     public int Port { get; set; } = 8700;
@@ -144,8 +147,12 @@ public sealed class LabelConfig : IValidatableConfig
             yield return $"samples_per_prompt must be an even number >= 2, got {SamplesPerPrompt}";
         if (human)
         {
-            if (!(string.Equals(Host?.Trim(), "localhost", StringComparison.OrdinalIgnoreCase) || IPAddress.TryParse(Host?.Trim(), out _)))
+            bool localhost = string.Equals(Host?.Trim(), "localhost", StringComparison.OrdinalIgnoreCase);
+            if (!(localhost || IPAddress.TryParse(Host?.Trim(), out _)))
                 yield return $"host must be an IP address or localhost, got '{Host}'";
+            else if (!localhost && !IPAddress.IsLoopback(IPAddress.Parse(Host!.Trim())) && !AllowRemote)
+                yield return $"host {Host!.Trim()} is not a loopback address: the labelling page would answer anyone who can reach this machine. " +
+                    "Use 127.0.0.1 (the default), or pass --allow_remote (allow_remote: true) to listen there on purpose.";
             if (Port is < 0 or > IPEndPoint.MaxPort)
                 yield return $"port must be in 0..{IPEndPoint.MaxPort}, got {Port}";
             if (!(Overlap is >= 0 and <= 1))
