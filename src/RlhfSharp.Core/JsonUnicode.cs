@@ -99,7 +99,7 @@ public static class JsonUnicode
                 {
                     string? name = null;
                     if (!Readable(() => name = p.Name))
-                        return Named(path) + " (a key)";
+                        return $"a key in {Named(path)}";
                     if (PathOfInvalid(p.Value, path.Length == 0 ? name! : $"{path}.{name}") is { } found)
                         return found;
                 }

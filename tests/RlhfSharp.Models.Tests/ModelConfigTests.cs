@@ -124,4 +124,16 @@ public sealed class ModelConfigTests : IDisposable
         json[key] = JsonNode.Parse(value);
         Assert.Contains($"'{key}'", Assert.Throws<ModelConfigException>(() => ModelConfig.Load(Write(json.ToJsonString()))).Message);
     }
+
+    [Fact]
+    public void InvalidUnicodeInConfigJsonNamesTheLine()
+    {
+        var lone = Qwen2.Replace("\"hidden_act\": \"silu\"", "\"hidden_act\": \"si\\udc00lu\"");
+        var e = Assert.Throws<ModelConfigException>(() => ModelConfig.Load(Write(lone)));
+        Assert.Contains("line 1, byte ", e.Message);
+        Assert.Contains("\\udc00", e.Message);
+        var p = Path.Combine(_dir, "latin1.json");
+        File.WriteAllBytes(p, [.. "{\"model_type\": \"gpt2\", \"x\": \""u8, 0xE9, .. "\"}"u8]);
+        Assert.Contains("not valid UTF-8", Assert.Throws<ModelConfigException>(() => ModelConfig.Load(p)).Message);
+    }
 }

@@ -86,9 +86,12 @@ public sealed partial record ModelConfig
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: config.json not found; a model folder needs a Hugging Face config.json", path);
         JsonNode? node;
+        var bytes = File.ReadAllBytes(path);
+        if (JsonUnicode.Find(bytes) is { } bad)
+            throw new ModelConfigException(path, bad.ToString());
         try
         {
-            node = JsonNode.Parse(File.ReadAllText(path));
+            node = JsonNode.Parse(JsonUnicode.Decode(bytes));
         }
         catch (JsonException e)
         {
