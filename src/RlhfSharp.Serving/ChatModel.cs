@@ -43,6 +43,7 @@ public sealed class ChatModel
             throw new TrainingSetupException($"{tokDir}: tokenizer folder not found (config key 'tokenizer')");
         var chat = TrainerSetup.Template(template);
         var tokenizer = BpeTokenizer.FromDirectory(tokDir);
+        TokenizerModelCheck.Check(tokenizer, tokDir, modelDir);
         var model = PretrainedIO.LoadCausalLM(modelDir);
         model.Freeze();
         TrainerSetup.PlaceModels(device, dtype, model);

@@ -91,6 +91,33 @@ public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
     }
 
     [Fact]
+    public void PromptsTheGoldScorerDoesNotKnowAreLeftOutAndCounted()
+    {
+        var known = File.ReadLines(Path.Combine(f.Data, "prompts_eval.jsonl")).Take(2).ToList();
+        var mixed = Path.Combine(f.Dir, "mixed.jsonl");
+        File.WriteAllLines(mixed, [known[0], """{"prompt": "Tell me a joke about ducks."}""", known[1], """{"prompt": "Write a haiku."}"""]);
+        var json = Path.Combine(f.Dir, "mixed-eval.json");
+        var (code, output, err) = Run("eval", "--models", $"{f.ModelA},{f.ModelB}", "--data", f.Data, "--prompts_file", mixed, "--temperature", "0", "--out", json);
+        Assert.True(code == 0, err);
+        Assert.Contains("Judged by the gold scorer on 2 prompts (greedy, seed 1).", output);
+        Assert.Contains($"2 prompts are not built-in task prompts: the gold scorer cannot judge them, so they were left out (the first is {mixed} line 2)", output);
+        var result = JsonNode.Parse(File.ReadAllText(json))!.AsObject();
+        Assert.Equal((2, 2), (result["prompts"]!.GetValue<int>(), result["prompts_left_out"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public void OnlyUnknownPromptsAreAnErrorNamingTheFirstOnesLine()
+    {
+        var unknown = Path.Combine(f.Dir, "unknown.jsonl");
+        File.WriteAllLines(unknown, ["", """{"prompt": "Tell me a joke about ducks."}""", """{"prompt": "Write a haiku."}"""]);
+        var (code, _, err) = Run("eval", "--models", f.ModelA, "--data", f.Data, "--prompts_file", unknown);
+        Assert.Equal(2, code);
+        Assert.Contains($"{unknown}: line 2: the prompt \"Tell me a joke about ducks.\" is not a built-in task prompt", err);
+        Assert.Contains("--reward_model DIR", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
     public void ModelsAndPromptsAreRequired()
     {
         var (code, _, err) = Run("eval", "--data", f.Data);

@@ -100,4 +100,40 @@ public sealed class ModelConfigTests : IDisposable
         Assert.Contains("multiple of num_key_value_heads", Assert.Throws<ModelConfigException>(() => ModelConfig.Load(Write(badGqa))).Message);
         Assert.Throws<FileNotFoundException>(() => ModelConfig.Load(Path.Combine(_dir, "nope.json")));
     }
+
+    [Theory]
+    [InlineData("eos_token_id", "151936")]
+    [InlineData("bos_token_id", "-1")]
+    [InlineData("pad_token_id", "200000")]
+    public void SpecialIdsOutsideTheVocabularyAreRejected(string key, string value)
+    {
+        var json = JsonNode.Parse(Qwen2)!.AsObject();
+        json[key] = JsonNode.Parse(value);
+        var ex = Assert.Throws<ModelConfigException>(() => ModelConfig.Load(Write(json.ToJsonString())));
+        Assert.Contains($"'{key}' is {value}", ex.Message);
+        Assert.Contains("vocab_size 151936", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("rms_norm_eps", "0")]
+    [InlineData("rope_theta", "-5")]
+    [InlineData("num_labels", "0")]
+    public void NonsenseNumbersAreRejected(string key, string value)
+    {
+        var json = JsonNode.Parse(Qwen2)!.AsObject();
+        json[key] = JsonNode.Parse(value);
+        Assert.Contains($"'{key}'", Assert.Throws<ModelConfigException>(() => ModelConfig.Load(Write(json.ToJsonString()))).Message);
+    }
+
+    [Fact]
+    public void InvalidUnicodeInConfigJsonNamesTheLine()
+    {
+        var lone = Qwen2.Replace("\"hidden_act\": \"silu\"", "\"hidden_act\": \"si\\udc00lu\"");
+        var e = Assert.Throws<ModelConfigException>(() => ModelConfig.Load(Write(lone)));
+        Assert.Contains("line 1, byte ", e.Message);
+        Assert.Contains("\\udc00", e.Message);
+        var p = Path.Combine(_dir, "latin1.json");
+        File.WriteAllBytes(p, [.. "{\"model_type\": \"gpt2\", \"x\": \""u8, 0xE9, .. "\"}"u8]);
+        Assert.Contains("not valid UTF-8", Assert.Throws<ModelConfigException>(() => ModelConfig.Load(p)).Message);
+    }
 }

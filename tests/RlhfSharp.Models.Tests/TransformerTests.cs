@@ -190,16 +190,16 @@ public sealed class TransformerTests : IDisposable
         PretrainedIO.Save(model, dir);
         var bigger = cfg with { HiddenSize = 24 };
         bigger.Save(Path.Combine(dir, "config.json"));
-        var shape = Assert.Throws<InvalidDataException>(() => PretrainedIO.LoadCausalLM(dir));
+        var shape = Assert.Throws<CheckpointMismatchException>(() => PretrainedIO.LoadCausalLM(dir));
         Assert.Contains("model.embed_tokens.weight", shape.Message);
         Assert.Contains("[37, 16]", shape.Message);
 
         (cfg with { NumLayers = 3 }).Save(Path.Combine(dir, "config.json"));
-        var missing = Assert.Throws<InvalidDataException>(() => PretrainedIO.LoadCausalLM(dir));
+        var missing = Assert.Throws<CheckpointMismatchException>(() => PretrainedIO.LoadCausalLM(dir));
         Assert.Contains("model.layers.2.", missing.Message);
 
         (cfg with { NumLayers = 1 }).Save(Path.Combine(dir, "config.json"));
-        var extra = Assert.Throws<InvalidDataException>(() => PretrainedIO.LoadCausalLM(dir));
+        var extra = Assert.Throws<CheckpointMismatchException>(() => PretrainedIO.LoadCausalLM(dir));
         Assert.Contains("model.layers.1.", extra.Message);
     }
 }

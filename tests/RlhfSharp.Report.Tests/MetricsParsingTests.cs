@@ -91,4 +91,23 @@ public sealed class MetricsParsingTests : IDisposable
         Assert.Contains("run folder not found", Assert.Throws<ReportInputException>(() => RunData.Load(missing)).Message);
         Assert.Empty(RunData.Load(_dir, allowEmpty: true).Stages);
     }
+
+    [Fact]
+    public void InvalidUnicodeInAMetricsLineIsAnErrorNamingLineAndField()
+    {
+        var path = Write("metrics.jsonl", "{\"step\": 1, \"train/loss\": 2}\n{\"step\": 2, \"bad\\ud800\": 1}\n");
+        var e = Assert.Throws<ReportInputException>(() => StageMetrics.Read(path));
+        Assert.StartsWith($"{path}:2: field \"a key in (root)\": ", e.Message);
+        Assert.Contains("\\ud800", e.Message);
+
+        var samples = Write("samples.jsonl", "{\"step\": 3, \"tag\": \"samples\", \"text\": \"a \\udfff b\"}\n");
+        e = Assert.Throws<ReportInputException>(() => TextLog.Read(samples));
+        Assert.StartsWith($"{samples}:1: field \"text\": ", e.Message);
+
+        var bytes = "{\"step\": 1, \"train/loss\": 2}\n{\"step\": 2, \"x\": \""u8.ToArray().Concat(new byte[] { 0xFF }).Concat("\"}\n"u8.ToArray()).ToArray();
+        File.WriteAllBytes(path, bytes);
+        e = Assert.Throws<ReportInputException>(() => StageMetrics.Read(path));
+        Assert.StartsWith($"{path}:2: ", e.Message);
+        Assert.Contains("not valid UTF-8", e.Message);
+    }
 }

@@ -80,4 +80,26 @@ public class FunctionalRopeTests
         var ex = Assert.Throws<IndexOutOfRangeException>(() => F.Rope(x, Tensor.FromArray([0, 1, 8], 3), new RopeCache(4, 8)));
         Assert.Contains("position 8", ex.Message);
     }
+
+    [Fact]
+    public void CacheTablesAreBuiltLazilyAndGrowWithTheSameNumbers()
+    {
+        // A long-context cache costs nothing until used, covers what a sequence needs, and its
+        // grown tables hold exactly the numbers a table built eagerly for every position holds.
+        var cache = new RopeCache(8, 1 << 20, 500f, rotaryDim: 6);
+        Assert.Equal(0, cache.BuiltPositions);
+        var x = Randn(76, 1, 2, 3, 8);
+        var shortY = F.Rope(x, Tensor.FromArray([0, 1, 2], 3), cache).ToArray();
+        Assert.InRange(cache.BuiltPositions, 3, 1024);
+        var longPos = Tensor.FromArray([5, 3000, 70000], 3);
+        var longY = F.Rope(x, longPos, cache).ToArray();
+        Assert.InRange(cache.BuiltPositions, 70001, 1 << 18);
+
+        var eager = RopeCache.Tables(Enumerable.Range(0, 70001).ToArray(), 6, 500f);
+        var built = cache.EnsureBuilt(70001);
+        Assert.Equal(eager.Cos, built.Cos[..eager.Cos.Length]);
+        Assert.Equal(eager.Sin, built.Sin[..eager.Sin.Length]);
+        Assert.Equal(F.Rope(x, Tensor.FromArray([0, 1, 2], 3), 500f, 6).ToArray(), shortY);
+        Assert.Equal(F.Rope(x, longPos, 500f, 6).ToArray(), longY);
+    }
 }

@@ -23,6 +23,20 @@ internal static class JsonlLines
         return e.BytePositionInLine is { } column ? $"{message.TrimEnd('.')} (at byte {column + 1} of the line)" : message;
     }
 
+    /// <summary>"field \"x.y\": " for the first string of a line that is not valid Unicode, or "" when the line does not parse.</summary>
+    internal static string FieldOf(ReadOnlyMemory<byte> line)
+    {
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(line);
+            return JsonUnicode.PathOfInvalid(doc.RootElement) is { } field ? $"field \"{field}\": " : "";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "";
+        }
+    }
+
     public static List<JsonlLine> Read(string path)
     {
         byte[] bytes;
@@ -48,6 +62,13 @@ internal static class JsonlLines
             if (!terminated)
                 end = bytes.Length;
             number++;
+            if (JsonUnicode.Find(bytes.AsSpan(start, end - start)) is { } bad)
+            {
+                // A last line still being written may end inside a character; leave it for later.
+                if (!terminated)
+                    break;
+                throw new ReportInputException($"{path}:{number}: {FieldOf(bytes.AsMemory(start, end - start))}{bad.Reason} (at byte {bad.ByteInLine} of the line)");
+            }
             string text = decoder.GetString(bytes, start, end - start).TrimEnd('\r');
             if (text.Trim().Length > 0)
                 lines.Add(new JsonlLine(number, text, terminated));

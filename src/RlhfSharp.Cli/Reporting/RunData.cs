@@ -122,7 +122,10 @@ public sealed class RunData
             return null;
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            var bytes = File.ReadAllBytes(path);
+            if (JsonUnicode.Find(bytes) is { } bad)
+                throw new ReportInputException($"{path}:{bad.Line}: {JsonlLines.FieldOf(bytes)}{bad.Reason}");
+            return JsonNode.Parse(JsonUnicode.Decode(bytes)) as JsonObject
                 ?? throw new ReportInputException($"{path}: expected a JSON object");
         }
         catch (JsonException e)

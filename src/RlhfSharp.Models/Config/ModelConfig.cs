@@ -86,9 +86,12 @@ public sealed partial record ModelConfig
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: config.json not found; a model folder needs a Hugging Face config.json", path);
         JsonNode? node;
+        var bytes = File.ReadAllBytes(path);
+        if (JsonUnicode.Find(bytes) is { } bad)
+            throw new ModelConfigException(path, bad.ToString());
         try
         {
-            node = JsonNode.Parse(File.ReadAllText(path));
+            node = JsonNode.Parse(JsonUnicode.Decode(bytes));
         }
         catch (JsonException e)
         {
@@ -167,7 +170,7 @@ public sealed partial record ModelConfig
             if (v <= 0)
                 throw new ModelConfigException(path, $"'{key}' must be a positive integer, got {v}");
         }
-        Positive(Family == ModelFamily.Gpt2 ? "vocab_size" : "vocab_size", VocabSize);
+        Positive("vocab_size", VocabSize);
         Positive(Family == ModelFamily.Gpt2 ? "n_embd" : "hidden_size", HiddenSize);
         Positive(Family == ModelFamily.Gpt2 ? "n_layer" : "num_hidden_layers", NumLayers);
         Positive(Family == ModelFamily.Gpt2 ? "n_head" : "num_attention_heads", NumHeads);
@@ -180,6 +183,17 @@ public sealed partial record ModelConfig
             throw new ModelConfigException(path, $"num_attention_heads {NumHeads} is not a multiple of num_key_value_heads {NumKeyValueHeads}");
         if (Family == ModelFamily.Llama && HeadDim % 2 != 0)
             throw new ModelConfigException(path, $"head dim {HeadDim} must be even for rotary embeddings");
+        if (!float.IsFinite(NormEps) || NormEps <= 0)
+            throw new ModelConfigException(path, $"'{(Family == ModelFamily.Gpt2 ? "layer_norm_epsilon" : "rms_norm_eps")}' must be a small positive number such as 1e-5, got {NormEps}");
+        if (Family == ModelFamily.Llama && (!float.IsFinite(RopeTheta) || RopeTheta <= 1))
+            throw new ModelConfigException(path, $"'rope_theta' must be a number greater than 1 such as 10000, got {RopeTheta}");
+        if (NumLabels is <= 0)
+            throw new ModelConfigException(path, $"'num_labels' must be a positive integer, got {NumLabels}");
+        foreach (var (key, id) in new[] { ("bos_token_id", BosTokenId), ("eos_token_id", EosTokenId), ("pad_token_id", PadTokenId) })
+        {
+            if (id is int v && (v < 0 || v >= VocabSize))
+                throw new ModelConfigException(path, $"'{key}' is {v}, outside the vocabulary of vocab_size {VocabSize}; expected an id in [0, {VocabSize - 1}] or no key");
+        }
         string[] acts = ["gelu_new", "gelu", "gelu_pytorch_tanh", "silu", "relu"];
         if (!acts.Contains(HiddenAct))
             throw new ModelConfigException(path, $"activation '{HiddenAct}' is not supported (supported: {string.Join(", ", acts)})");

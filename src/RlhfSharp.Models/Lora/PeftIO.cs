@@ -74,9 +74,12 @@ public static class PeftIO
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no adapter_config.json; a LoRA adapter folder needs one", path);
         JsonObject obj;
+        var bytes = File.ReadAllBytes(path);
+        if (JsonUnicode.Find(bytes) is { } bad)
+            throw new ModelConfigException(path, bad.ToString());
         try
         {
-            obj = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not an object");
+            obj = JsonNode.Parse(JsonUnicode.Decode(bytes)) as JsonObject ?? throw new JsonException("not an object");
         }
         catch (JsonException e)
         {

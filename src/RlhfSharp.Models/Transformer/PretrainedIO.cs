@@ -21,8 +21,10 @@ public static class PretrainedIO
     public static CausalLM LoadCausalLM(string directory, bool bf16Storage = false)
     {
         var cfg = ModelConfig.Load(Path.Combine(directory, "config.json"));
+        IReadOnlyCollection<string> allowExtra = ["score.weight", "v_head.summary.weight", "v_head.summary.bias"];
+        using var ckpt = Preflight(directory, cfg, scorer: false, bf16Storage, allowExtra, optional: null);
         var model = new CausalLM(cfg);
-        LoadWeights(model, directory, bf16Storage, allowExtra: ["score.weight", "v_head.summary.weight", "v_head.summary.bias"]);
+        LoadWeights(model, ckpt, directory, bf16Storage, allowExtra, optional: null);
         return model;
     }
 
@@ -30,49 +32,65 @@ public static class PretrainedIO
     public static SequenceScorer LoadScorer(string directory, bool bf16Storage = false, bool allowNewHead = false)
     {
         var cfg = ModelConfig.Load(Path.Combine(directory, "config.json"));
+        IReadOnlyCollection<string> allowExtra = ["lm_head.weight"];
+        IReadOnlyCollection<string> optional = allowNewHead ? ["score.weight"] : [];
+        using var ckpt = Preflight(directory, cfg, scorer: true, bf16Storage, allowExtra, optional);
         var model = new SequenceScorer(cfg);
-        LoadWeights(model, directory, bf16Storage, allowExtra: ["lm_head.weight"], optional: allowNewHead ? ["score.weight"] : []);
+        LoadWeights(model, ckpt, directory, bf16Storage, allowExtra, optional);
         return model;
+    }
+
+    /// <summary>
+    /// Before the model is built: its memory need against what the machine has, then the
+    /// safetensors header against the parameters config.json describes (<see cref="LoadPreflight"/>).
+    /// </summary>
+    private static SafeTensorsCheckpoint Preflight(string directory, ModelConfig cfg, bool scorer, bool bf16Storage,
+        IReadOnlyCollection<string> allowExtra, IReadOnlyCollection<string>? optional)
+    {
+        LoadPreflight.CheckMemory(cfg, directory, scorer, bf16Storage);
+        var ckpt = SafeTensorsCheckpoint.Open(directory);
+        try
+        {
+            LoadPreflight.CheckHeader(ckpt, directory, cfg, LoadPreflight.ParameterShapes(cfg, scorer), allowExtra, optional);
+            return ckpt;
+        }
+        catch
+        {
+            ckpt.Dispose();
+            throw;
+        }
     }
 
     /// <summary>
     /// Reads every parameter of <paramref name="model"/> from the folder's safetensors. Missing
     /// tensors are an error naming them; tensors the model has no slot for are an error too, except
-    /// known buffers and the names in <paramref name="allowExtra"/>.
+    /// known buffers and the names in <paramref name="allowExtra"/>. The header is checked in full
+    /// before any tensor is read.
     /// </summary>
     public static void LoadWeights(Module model, string directory, bool bf16Storage = false, IReadOnlyCollection<string>? allowExtra = null, IReadOnlyCollection<string>? optional = null)
     {
         using var ckpt = SafeTensorsCheckpoint.Open(directory);
+        LoadWeights(model, ckpt, directory, bf16Storage, allowExtra, optional);
+    }
+
+    private static void LoadWeights(Module model, SafeTensorsCheckpoint ckpt, string directory, bool bf16Storage, IReadOnlyCollection<string>? allowExtra, IReadOnlyCollection<string>? optional)
+    {
         var cfg = model switch
         {
             CausalLM lm => lm.Config,
             SequenceScorer s => s.Config,
             _ => throw new ArgumentException("LoadWeights expects a CausalLM or a SequenceScorer"),
         };
-        bool gpt2 = cfg.Family == ModelFamily.Gpt2;
+        var parameters = model.NamedParameters().Where(np => !np.Name.Contains(".lora_", StringComparison.Ordinal)).ToList();
+        LoadPreflight.CheckHeader(ckpt, directory, cfg, parameters.Select(np => (np.Name, np.Param.Shape.ToArray())), allowExtra, optional);
         var names = new HashSet<string>(ckpt.Names, StringComparer.Ordinal);
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        var missing = new List<string>();
-        foreach (var (name, p) in model.NamedParameters())
+        foreach (var (name, p) in parameters)
         {
-            if (name.Contains(".lora_", StringComparison.Ordinal))
+            if (FileNameOf(name, names, cfg) is not { } file)
                 continue;
-            // The original GPT-2 checkpoints name the body's tensors without the "transformer." prefix.
-            string? file = names.Contains(name) ? name
-                : gpt2 && name.StartsWith("transformer.", StringComparison.Ordinal) && names.Contains(name["transformer.".Length..]) ? name["transformer.".Length..]
-                : null;
-            if (file is null)
-            {
-                if (optional?.Contains(name) != true)
-                    missing.Add(name);
-                continue;
-            }
-            used.Add(file);
             var t = ckpt.Read(file, keepBFloat16: bf16Storage);
-            if (gpt2 && Gpt2Conv1D.Any(s => name.EndsWith(s, StringComparison.Ordinal)))
+            if (IsConv1D(name, cfg))
                 t = t.Float().T.Contiguous();
-            if (!t.Shape.SequenceEqual(p.Shape))
-                throw new InvalidDataException($"{directory}: tensor '{file}' has shape [{string.Join(", ", t.Shape)}] but the model built from config.json expects [{string.Join(", ", p.Shape)}]");
             if (bf16Storage)
             {
                 p.Value = t.ToBFloat16();
@@ -83,15 +101,26 @@ public static class PretrainedIO
                 p.Assign(t);
             }
         }
-        if (missing.Count > 0)
-            throw new InvalidDataException($"{directory}: the checkpoint lacks {missing.Count} tensor(s) the model needs: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}");
+    }
+
+    /// <summary>The name a parameter has in the checkpoint, or null when it is not there.</summary>
+    internal static string? FileNameOf(string name, HashSet<string> names, ModelConfig cfg) =>
+        names.Contains(name) ? name
+        // The original GPT-2 checkpoints name the body's tensors without the "transformer." prefix.
+        : cfg.Family == ModelFamily.Gpt2 && name.StartsWith("transformer.", StringComparison.Ordinal) && names.Contains(name["transformer.".Length..]) ? name["transformer.".Length..]
+        : null;
+
+    internal static bool IsConv1D(string name, ModelConfig cfg) =>
+        cfg.Family == ModelFamily.Gpt2 && Gpt2Conv1D.Any(s => name.EndsWith(s, StringComparison.Ordinal));
+
+    /// <summary>Checkpoint tensors no parameter used, less known buffers, a tied LM head and the allowed extras.</summary>
+    internal static List<string> UnexpectedTensors(IEnumerable<string> names, HashSet<string> used, ModelConfig cfg, IReadOnlyCollection<string>? allowExtra)
+    {
         var tiedHead = cfg.TieWordEmbeddings ? new[] { "lm_head.weight" } : [];
-        var extra = names.Except(used)
+        return names.Except(used)
             .Where(n => !IgnoredSuffixes.Any(s => n.EndsWith(s, StringComparison.Ordinal)))
             .Where(n => allowExtra?.Contains(n) != true && !tiedHead.Contains(n))
             .ToList();
-        if (extra.Count > 0)
-            throw new InvalidDataException($"{directory}: the checkpoint has {extra.Count} tensor(s) this {cfg.ModelType} model has no place for: {string.Join(", ", extra.Take(10))}{(extra.Count > 10 ? ", …" : "")}");
     }
 
     /// <summary>

@@ -73,6 +73,8 @@ public sealed class TransformerBody : Module
             positions = positions.To(ids.Device);
             keyMask = keyMask?.To(ids.Device);
         }
+        // Positions are below past + T; the tables grow to cover them before they may go to a device.
+        _rope?.Reserve(past + t);
         var ctx = new AttentionContext(positions, keyMask, cache, _rope);
         var x = TokenEmbedding.Forward(ids);                                     // [B, T, C]
         if (PositionEmbedding is not null)

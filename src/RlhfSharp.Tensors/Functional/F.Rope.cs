@@ -15,7 +15,10 @@ public static partial class F
         if (x.IsOnDevice)
         {
             CheckPositionsShape(x, positions);
-            return DeviceRope(x, positions, new RopeCache(x.ShapeArr[3], MaxPosition(positions) + 1, theta, rd));
+            int rows = MaxPosition(positions) + 1;
+            var cache = new RopeCache(x.ShapeArr[3], rows, theta, rd);
+            cache.Reserve(rows);
+            return DeviceRope(x, positions, cache);
         }
         var pos = CheckPositions(x, positions);
         var (cos, sin) = RopeCache.Tables(pos, rd, theta);
@@ -32,18 +35,24 @@ public static partial class F
             throw new ShapeMismatchException("Rope", $"x must be [B, H, T, {cache.HeadDim}] for this cache, got {ShapeUtil.Format(x.ShapeArr)}");
         if (x.IsOnDevice)
         {
-            // Positions are not read back from the device to be checked: a position outside the
-            // cache's [0, MaxPositions) gives NaN in the output (never a read out of bounds).
+            // Positions on the device are not read back to be checked: a position outside the
+            // tables built (see RopeCache.Reserve) gives NaN in the output (never a read out of
+            // bounds). Positions on the host grow the tables to cover them.
             CheckPositionsShape(x, positions);
+            if (!positions.IsOnDevice)
+                cache.Reserve(Math.Min(cache.MaxPositions, MaxPosition(positions) + 1));
             return DeviceRope(x, positions, cache);
         }
         var pos = CheckPositions(x, positions);
+        int needed = 0;
         foreach (var p in pos)
         {
             if ((uint)p >= (uint)cache.MaxPositions)
                 throw new IndexOutOfRangeException($"Rope: position {p} is outside the cache's [0, {cache.MaxPositions}); build the RopeCache with a larger maxPositions");
+            needed = Math.Max(needed, p + 1);
         }
-        return RopeCore(x, pos, positions.Rank == 2, cache.Cos, cache.Sin, cache.RotaryDim);
+        var tables = cache.EnsureBuilt(needed);
+        return RopeCore(x, pos, positions.Rank == 2, tables.Cos, tables.Sin, cache.RotaryDim);
     }
 
     internal static int CheckRotaryDim(int headDim, int? rotaryDim, Tensor? x = null)

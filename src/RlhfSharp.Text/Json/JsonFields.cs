@@ -21,15 +21,24 @@ internal readonly struct JsonFields
 
     public JsonDocument Parse(string json)
     {
+        JsonDocument document;
         try
         {
-            return JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 });
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException e)
         {
             throw new TokenizerFormatException(File, $"line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}",
                 $"invalid JSON ({e.Message}); expected a well-formed JSON document", e);
         }
+        // The parser accepts a lone surrogate escape ("\ud800"); reading that string would fail later.
+        if (json.Contains("\\u", StringComparison.Ordinal) && JsonUnicode.Find(System.Text.Encoding.UTF8.GetBytes(json)) is { } bad)
+        {
+            var field = JsonUnicode.PathOfInvalid(document.RootElement);
+            document.Dispose();
+            throw new TokenizerFormatException(File, field is null ? $"line {bad.Line}" : $"line {bad.Line}, {field}", bad.Reason);
+        }
+        return document;
     }
 
     public void RequireObject(JsonElement e, string path)

@@ -16,8 +16,16 @@ internal static class Gpt2FilesReader
         using (var doc = f.Parse(encoderJson))
         {
             f.RequireObject(doc.RootElement, "");
+            var tokenOf = new Dictionary<int, string>();
             foreach (var p in doc.RootElement.EnumerateObject())
-                vocab[p.Name] = f.AsInt(p.Value, $"[{JsonFields.Quote(p.Name)}]");
+            {
+                string path = $"[{JsonFields.Quote(p.Name)}]";
+                int id = f.AsInt(p.Value, path);
+                if (id < 0 || !tokenOf.TryAdd(id, p.Name))
+                    throw f.Error(path, id < 0 ? $"id {id} is negative; token ids start at 0"
+                        : $"id {id} is also the id of token {JsonFields.Quote(tokenOf[id])}; each id must name exactly one token");
+                vocab[p.Name] = id;
+            }
         }
 
         var merges = new List<(string, string)>();

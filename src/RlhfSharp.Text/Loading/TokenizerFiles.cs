@@ -8,7 +8,10 @@ internal static class TokenizerFiles
         ArgumentNullException.ThrowIfNull(path);
         try
         {
-            return File.ReadAllText(path);
+            var bytes = File.ReadAllBytes(path);
+            if (!System.Text.Unicode.Utf8.IsValid(bytes) && JsonUnicode.Find(bytes) is { } bad)
+                throw new TokenizerFormatException(path, $"line {bad.Line}, byte {bad.ByteInLine}", $"{bad.Reason}; expected {whatItIs}");
+            return JsonUnicode.Decode(bytes);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

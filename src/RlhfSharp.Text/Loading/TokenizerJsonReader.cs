@@ -21,7 +21,7 @@ internal static class TokenizerJsonReader
         var merges = ReadMerges(f, modelElement, vocab);
         var model = BuildModel(f, modelElement, vocab, merges);
 
-        var added = ReadAddedTokens(f, root);
+        var added = ReadAddedTokens(f, root, vocab);
         var normalizer = f.Optional(root, "", "normalizer") is { } n ? PipelineJsonReader.ReadNormalizer(f, n, "normalizer") : null;
         var preTokenizer = PipelineJsonReader.ReadPreTokenizer(f, root);
         PipelineJsonReader.ReadDecoder(f, root);
@@ -51,8 +51,17 @@ internal static class TokenizerJsonReader
             throw f.Error("model.vocab", "is an array (a Unigram vocabulary?); expected a BPE vocabulary object {\"token\": id, ...}");
         f.RequireObject(vocabElement, "model.vocab");
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        var tokenOf = new Dictionary<int, string>();
         foreach (var p in vocabElement.EnumerateObject())
-            vocab[p.Name] = f.AsInt(p.Value, $"model.vocab[{JsonFields.Quote(p.Name)}]");
+        {
+            string path = $"model.vocab[{JsonFields.Quote(p.Name)}]";
+            int id = f.AsInt(p.Value, path);
+            if (id < 0)
+                throw f.Error(path, $"id {id} is negative; token ids start at 0");
+            if (!tokenOf.TryAdd(id, p.Name))
+                throw f.Error(path, $"id {id} is also the id of token {JsonFields.Quote(tokenOf[id])}; each id must name exactly one token");
+            vocab[p.Name] = id;
+        }
         return vocab;
     }
 
@@ -108,9 +117,11 @@ internal static class TokenizerJsonReader
         return new BpeModel(vocab, merges, f.OptionalBool(model, "model", "ignore_merges", false), unk);
     }
 
-    private static List<AddedToken> ReadAddedTokens(JsonFields f, JsonElement root)
+    private static List<AddedToken> ReadAddedTokens(JsonFields f, JsonElement root, Dictionary<string, int> vocab)
     {
         var list = new List<AddedToken>();
+        var contentOf = new Dictionary<int, string>();
+        var vocabTokenOf = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
         if (f.Optional(root, "", "added_tokens") is not { } array) return list;
         f.RequireArray(array, "added_tokens");
         int i = 0;
@@ -120,6 +131,12 @@ internal static class TokenizerJsonReader
             int id = f.RequiredInt(t, path, "id");
             string content = f.RequiredString(t, path, "content");
             if (content.Length == 0) throw f.Error(JsonFields.Child(path, "content"), "is empty; expected the token's text");
+            if (id < 0)
+                throw f.Error(JsonFields.Child(path, "id"), $"is {id}; token ids start at 0");
+            if (!contentOf.TryAdd(id, content))
+                throw f.Error(JsonFields.Child(path, "id"), $"id {id} of {JsonFields.Quote(content)} is also the id of added token {JsonFields.Quote(contentOf[id])}; each id must name exactly one token");
+            if (vocabTokenOf.TryGetValue(id, out var inVocab) && inVocab != content)
+                throw f.Error(JsonFields.Child(path, "id"), $"id {id} of {JsonFields.Quote(content)} is the id of {JsonFields.Quote(inVocab)} in model.vocab; an added token must use its own id or the id its text has in the vocabulary");
             bool special = f.OptionalBool(t, path, "special", false);
             list.Add(new AddedToken(id, content, special,
                 f.OptionalBool(t, path, "single_word", false),

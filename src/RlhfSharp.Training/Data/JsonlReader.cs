@@ -80,6 +80,10 @@ internal static class JsonlReader
             if (root.ValueKind != JsonValueKind.Object)
                 throw context.Error(DataErrorKind.NotAnObject, null,
                     $"expected a JSON object ({{...}}), found {JsonFields.Describe(root)}.");
+            // The parser accepts a lone surrogate escape ("\ud800"); reading that string would fail later.
+            if (JsonUnicode.Find(bytes) is { } bad)
+                throw context.Error(DataErrorKind.InvalidEncoding, JsonUnicode.PathOfInvalid(root),
+                    $"{bad.Reason} (byte {bad.ByteInLine} of the line).");
             return parseLine(root, context);
         }
     }

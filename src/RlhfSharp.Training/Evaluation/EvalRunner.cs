@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors.Kernels;
+using RlhfSharp.Text;
+using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
@@ -21,7 +23,9 @@ public sealed record EvalModelResult(string Name, string Dir, IReadOnlyList<stri
 /// The outcome of <c>rlhf eval</c>: per model the mean score, and the win rate of every model (row)
 /// against every other (column) on the same prompts, ties counting half.
 /// </summary>
-public sealed record EvalComparison(string Judge, string? RewardModel, int Prompts, float Temperature, int Seed, IReadOnlyList<EvalModelResult> Models, double[,] WinRate, int SamplesPerPrompt = 1)
+/// <param name="Unjudged">Prompts the gold scorer does not know (not built-in task prompts), left out of a gold evaluation; the first one's file and line.</param>
+public sealed record EvalComparison(string Judge, string? RewardModel, int Prompts, float Temperature, int Seed, IReadOnlyList<EvalModelResult> Models, double[,] WinRate, int SamplesPerPrompt = 1,
+    (int Count, string Source, int FirstLine)? Unjudged = null)
 {
     private string ScoreName => Judge == "gold" ? "mean gold" : "mean reward";
 
@@ -48,6 +52,7 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
             ["seed"] = Seed,
             ["models"] = models,
             ["win_rate"] = matrix,
+            ["prompts_left_out"] = Unjudged?.Count ?? 0,
         };
     }
 
@@ -58,6 +63,9 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"Judged by the {(Judge == "gold" ? "gold scorer" : $"reward model {RewardModel}")} on {Prompts} prompts ({(Temperature > 0 ? $"{SamplesPerPrompt} sampled answer{(SamplesPerPrompt == 1 ? "" : "s")} each at temperature {Temperature:G3}" : "greedy")}, seed {Seed})."));
+        if (Unjudged is { } left)
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{(left.Count == 1 ? "1 prompt is not a built-in task prompt" : $"{left.Count} prompts are not built-in task prompts")}: the gold scorer cannot judge {(left.Count == 1 ? "it, so it was" : "them, so they were")} left out (the first is {left.Source} line {left.FirstLine}); give --reward_model DIR to judge every prompt."));
         sb.AppendLine();
         sb.AppendLine($"| model | {ScoreName} | response words |");
         sb.AppendLine("|---|---|---|");
@@ -97,16 +105,19 @@ public static class EvalRunner
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
         if (prompts.Count == 0)
             throw new TrainingSetupException($"{promptsFile}: no prompts to answer");
-        int distinctPrompts = prompts.Count, samples = cfg.Temperature > 0 ? cfg.SamplesPerPrompt : 1;
-        // Several sampled answers per prompt: every model answers the list repeated, for a less noisy win rate.
-        if (samples > 1)
-            prompts = PolicyEvaluator.InRounds(prompts, samples);
         var template = TrainerSetup.Template(cfg.ChatTemplate);
         IRewardSource judge = cfg.RewardModel is { } rm
             ? Placed(cfg, RewardModelSource.Load(TrainerSetup.RequireDir(rm, "reward_model"), template, cfg.MaxPromptLength + cfg.MaxNewTokens + 8, cfg.MaxPromptLength))
             : TrainerSetup.Gold(cfg.Data) ?? throw new TrainingSetupException(cfg.Data is null
                 ? "no data folder, so no gold scorer to judge the answers; give data (--data DIR, the built-in task's folder) or reward_model (--reward_model DIR)"
                 : $"{cfg.Data}: this data folder has no gold scorer (only the built-in task's has one), so nothing can judge the answers; give reward_model (--reward_model DIR) to judge with a reward model");
+        (int, string, int)? unjudged = null;
+        if (judge is GoldRewardSource)
+            (prompts, unjudged) = GoldJudgeable(prompts);
+        int distinctPrompts = prompts.Count, samples = cfg.Temperature > 0 ? cfg.SamplesPerPrompt : 1;
+        // Several sampled answers per prompt: every model answers the list repeated, for a less noisy win rate.
+        if (samples > 1)
+            prompts = PolicyEvaluator.InRounds(prompts, samples);
         var dialogues = prompts.Select(p => p.Messages).ToList();
 
         var results = new List<EvalModelResult>();
@@ -114,7 +125,9 @@ public static class EvalRunner
         for (int i = 0; i < models.Count; i++)
         {
             string dir = models[i].Dir;
-            var tokenizer = TrainerSetup.LoadTokenizer(null, dir, cfg.Data);
+            var tokenizerDir = TrainerSetup.TokenizerDir(null, dir, cfg.Data);
+            var tokenizer = BpeTokenizer.FromDirectory(tokenizerDir);
+            TokenizerModelCheck.Check(tokenizer, tokenizerDir, dir);
             var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
             var gen = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.Temperature, tokenizer);
             var policy = PretrainedIO.LoadCausalLM(dir);
@@ -126,8 +139,29 @@ public static class EvalRunner
         }
         progress.End();
         var matrix = PolicyComparison.WinRateMatrix([.. results.Select(r => (IReadOnlyList<double>)r.Scores)]);
-        return new EvalComparison(cfg.RewardModel is null ? "gold" : "reward_model", cfg.RewardModel, distinctPrompts, cfg.Temperature, cfg.Seed, results, matrix, samples);
+        return new EvalComparison(cfg.RewardModel is null ? "gold" : "reward_model", cfg.RewardModel, distinctPrompts, cfg.Temperature, cfg.Seed, results, matrix, samples, unjudged);
     }
+
+    /// <summary>
+    /// The prompts the gold scorer can judge (built-in task prompts, read from the last user turn),
+    /// and how many others there were with the first one's place. With none left the evaluation
+    /// could compute nothing, so that is an error naming the first prompt's file and line.
+    /// </summary>
+    internal static (List<PromptExample> Known, (int, string, int)? Unjudged) GoldJudgeable(List<PromptExample> prompts)
+    {
+        static string Text(PromptExample p) => p.Messages.LastOrDefault(m => m.Role == "user")?.Content ?? (p.Messages.Count > 0 ? p.Messages[^1].Content : "");
+        var known = prompts.Where(p => TaskPrompts.TryParse(Text(p), out _)).ToList();
+        if (known.Count == prompts.Count)
+            return (known, null);
+        var first = prompts.First(p => !TaskPrompts.TryParse(Text(p), out _));
+        if (known.Count == 0)
+            throw new TrainingSetupException(
+                $"{first.Source}: line {first.Line}: the prompt \"{Shorten(Text(first))}\" is not a built-in task prompt, nor is any of the {prompts.Count} prompts, "
+                + "so the gold scorer can judge none of them; give reward_model (--reward_model DIR) to judge them with a reward model, or prompts of the built-in task (e.g. \"What is 7 + 5?\")");
+        return (known, (prompts.Count - known.Count, first.Source, first.Line));
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 
     /// <summary>
     /// A name per model: the one given (NAME=DIR), else the shortest end of its path that no other

@@ -16,9 +16,18 @@ public sealed record TrainerInputs(BpeTokenizer Tokenizer, ChatTemplate Template
         where T : TrainLoopConfig, ITrainerSources
     {
         TrainerSetup.ApplyThreads(cfg);
-        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
-        return new TrainerInputs(tokenizer, TrainerSetup.Template(cfg.ChatTemplate), TrainerSetup.Gold(cfg.Data));
+        var dir = TrainerSetup.TokenizerDir(cfg.Tokenizer, cfg.Model, cfg.Data);
+        var inputs = new TrainerInputs(BpeTokenizer.FromDirectory(dir), TrainerSetup.Template(cfg.ChatTemplate), TrainerSetup.Gold(cfg.Data)) { TokenizerDir = dir };
+        if (cfg.Model is not null && File.Exists(Path.Combine(cfg.Model, "config.json")))
+            inputs.CheckModel(cfg.Model);
+        return inputs;
     }
+
+    /// <summary>The folder the tokenizer was read from (null when it was built in memory).</summary>
+    public string? TokenizerDir { get; init; }
+
+    /// <summary>Checks the tokenizer against a model folder before its weights are loaded (<see cref="TokenizerModelCheck"/>).</summary>
+    public void CheckModel(string modelDir) => TokenizerModelCheck.Check(Tokenizer, TokenizerDir, modelDir);
 
     /// <summary>Left-padded prompts in the chat template, keeping the last <paramref name="maxPromptLength"/> tokens.</summary>
     public PromptCollator PromptCollator(int maxPromptLength) =>

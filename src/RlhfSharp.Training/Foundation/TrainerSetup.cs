@@ -129,6 +129,10 @@ public static class TrainerSetup
         Directory.Exists(path) ? path : throw new TrainingSetupException($"{path}: model folder not found (config key '{key}')");
 
     public static BpeTokenizer LoadTokenizer(string? tokenizerDir, string? modelDir, string? dataDir)
+        => BpeTokenizer.FromDirectory(TokenizerDir(tokenizerDir, modelDir, dataDir));
+
+    /// <summary>The folder the tokenizer is read from: 'tokenizer', else the model folder when it has one, else the data folder's.</summary>
+    public static string TokenizerDir(string? tokenizerDir, string? modelDir, string? dataDir)
     {
         var dir = tokenizerDir
             ?? (modelDir is not null && File.Exists(Path.Combine(modelDir, "tokenizer.json")) ? modelDir : null)
@@ -136,7 +140,7 @@ public static class TrainerSetup
             ?? throw new TrainingSetupException("no tokenizer: set 'tokenizer', or give a model folder or data folder that contains one");
         if (!Directory.Exists(dir))
             throw new TrainingSetupException($"{dir}: tokenizer folder not found (config key 'tokenizer')");
-        return BpeTokenizer.FromDirectory(dir);
+        return dir;
     }
 
     public static ChatTemplate Template(string name)

@@ -101,9 +101,17 @@ public static class Labeller
     /// <summary>The label noise has a stream of its own, apart from the response sampling of the same seed.</summary>
     private static ulong NoiseSeed(LabelConfig cfg) => (ulong)cfg.Seed ^ 0x6C6162656C6E6F69UL;
 
+    private static LocalLmJudge LocalJudge(LabelConfig cfg)
+    {
+        var dir = TrainerSetup.RequireDir(cfg.JudgeModel!, "judge_model");
+        var tokenizer = BpeTokenizer.FromDirectory(dir);
+        TokenizerModelCheck.Check(tokenizer, dir, dir);
+        return new LocalLmJudge(Placed(cfg, PretrainedIO.LoadCausalLM(dir)), tokenizer, TrainerSetup.Template(cfg.ChatTemplate));
+    }
+
     private static IPreferenceJudge Judge(LabelConfig cfg, IRewardSource? gold) => cfg.Judge switch
     {
-        "local_lm" => new LocalLmJudge(Placed(cfg, PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.JudgeModel!, "judge_model"))), BpeTokenizer.FromDirectory(cfg.JudgeModel!), TrainerSetup.Template(cfg.ChatTemplate)),
+        "local_lm" => LocalJudge(cfg),
         "http" => new HttpJudge(new HttpJudgeOptions
         {
             BaseUrl = cfg.JudgeUrl!,

@@ -53,12 +53,18 @@ public sealed class PairSampler
         if (cfg.Threads > 0)
             Engine.Threads = cfg.Threads;
         var promptsFile = TrainerSetup.DataFile(cfg.PromptsFile, cfg.Data, "prompts_train.jsonl", "prompts_file", required: true)!;
-        var tokenizer = TrainerSetup.LoadTokenizer(cfg.Tokenizer, cfg.Model, cfg.Data);
+        var tokenizerDir = TrainerSetup.TokenizerDir(cfg.Tokenizer, cfg.Model, cfg.Data);
+        var tokenizer = BpeTokenizer.FromDirectory(tokenizerDir);
         var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions()).ToList();
         if (cfg.MaxPrompts > 0)
             prompts = [.. prompts.Take(cfg.MaxPrompts)];
-        var policy = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.Model!, "model"));
-        var policyB = cfg.ModelB is null ? null : PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.ModelB, "model_b"));
+        var modelDir = TrainerSetup.RequireDir(cfg.Model!, "model");
+        var modelBDir = cfg.ModelB is null ? null : TrainerSetup.RequireDir(cfg.ModelB, "model_b");
+        TokenizerModelCheck.Check(tokenizer, tokenizerDir, modelDir);
+        if (modelBDir is not null)
+            TokenizerModelCheck.Check(tokenizer, tokenizerDir, modelBDir);
+        var policy = PretrainedIO.LoadCausalLM(modelDir);
+        var policyB = modelBDir is null ? null : PretrainedIO.LoadCausalLM(modelBDir);
         TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, policy, policyB);
         return new PairSampler(cfg, prompts, tokenizer, policy, policyB);
     }

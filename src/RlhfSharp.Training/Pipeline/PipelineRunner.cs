@@ -213,6 +213,8 @@ public static class PipelineRunner
         var gold = TrainerSetup.Gold(data);
         var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = PolicyComparison.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
         var gen = TrainerSetup.EvalGeneration(PolicyComparison.MaxNewTokens, 1f, tokenizer);
+        foreach (var (_, dir) in policies)
+            TokenizerModelCheck.Check(tokenizer, policies[0].Model, dir);
         var sft = PretrainedIO.LoadCausalLM(policies[0].Model);
         TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, sft);
         double[]? sftGold = null;

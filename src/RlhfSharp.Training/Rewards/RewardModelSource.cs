@@ -3,6 +3,7 @@ using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.Data;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Rewards;
 
@@ -39,10 +40,12 @@ public sealed class RewardModelSource : IRewardSource
     /// <summary>Loads the reward model and its tokenizer from <paramref name="directory"/>.</summary>
     public static RewardModelSource Load(string directory, ChatTemplate template, int maxLength, int maxPromptLength, int batchSize = 64, bool bfloat16 = false)
     {
+        var tokenizer = BpeTokenizer.FromDirectory(directory);
+        TokenizerModelCheck.Check(tokenizer, directory, directory);
         var model = PretrainedIO.LoadScorer(directory);
         if (bfloat16)
             model.ToBFloat16();
-        return new RewardModelSource(model, BpeTokenizer.FromDirectory(directory), template, maxLength, maxPromptLength, batchSize);
+        return new RewardModelSource(model, tokenizer, template, maxLength, maxPromptLength, batchSize);
     }
 
     public string Name { get; }

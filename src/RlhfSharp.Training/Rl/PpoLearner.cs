@@ -48,7 +48,7 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
     /// head when the folder has none); with ptx_coef the demonstrations are loaded too.
     /// </summary>
     public PpoLearner(PpoConfig cfg, RlContext ctx)
-        : this(cfg, ctx, Placed(cfg, LoadCritic(cfg)))
+        : this(cfg, ctx, Placed(cfg, LoadCritic(cfg, ctx.Inputs)))
     {
     }
 
@@ -280,11 +280,13 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         return critic;
     }
 
-    private static SequenceScorer LoadCritic(PpoConfig cfg)
+    private static SequenceScorer LoadCritic(PpoConfig cfg, TrainerInputs inputs)
     {
         var (path, key) = cfg.ValueModel is not null ? (cfg.ValueModel, "value_model")
             : cfg.RewardModel is not null ? (cfg.RewardModel, "reward_model") : (cfg.Model!, "model");
         var dir = TrainerSetup.RequireDir(path, key);
+        // The critic reads the policy's tokens, so its vocabulary must cover the policy's tokenizer.
+        inputs.CheckModel(dir);
         var critic = PretrainedIO.LoadScorer(dir, allowNewHead: true);
         if (critic.Score.Weight.Value.ToArray().All(v => v == 0))
             critic.Score.Weight.Assign(new Generator((ulong)cfg.Seed + 2).Normal(critic.Score.Weight.Shape, 0f, 0.02f));

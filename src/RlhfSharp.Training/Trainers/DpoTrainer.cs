@@ -44,7 +44,9 @@ public static class DpoTrainer
         });
 
         // Reference log-probs once, before any update (TRL's precompute_ref_log_probs).
-        var reference = PretrainedIO.LoadCausalLM(TrainerSetup.RequireDir(cfg.RefModel ?? cfg.Model!, cfg.RefModel is null ? "model" : "ref_model"));
+        var referenceDir = TrainerSetup.RequireDir(cfg.RefModel ?? cfg.Model!, cfg.RefModel is null ? "model" : "ref_model");
+        inputs.CheckModel(referenceDir);
+        var reference = PretrainedIO.LoadCausalLM(referenceDir);
         TrainerSetup.PlaceModels(cfg, reference);
         // Each rank computes its share; every rank then holds them all.
         var yaml = Configuration.ConfigWriter.ToYaml(cfg);

@@ -117,6 +117,8 @@ public static class LabelFiles
             {
                 if (document.RootElement.ValueKind != JsonValueKind.Object)
                     throw context.Error(DataErrorKind.NotAnObject, null, $"expected a JSON object, found {JsonFields.Describe(document.RootElement)}.");
+                if (JsonUnicode.Find(span) is { } bad)
+                    throw context.Error(DataErrorKind.InvalidEncoding, JsonUnicode.PathOfInvalid(document.RootElement), $"{bad.Reason} (byte {bad.ByteInLine} of the line). Was the file edited by hand?");
                 lines.Add(new Line(LabelLine.Parse(document.RootElement, context, kind), Encoding.UTF8.GetString(span), number));
             }
             if (last)
