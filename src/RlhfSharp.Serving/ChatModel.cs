@@ -56,7 +56,11 @@ public sealed class ChatModel
     /// <summary>Prompt plus response tokens the model can attend over.</summary>
     public int MaxPositions => _model.Config.MaxPositions;
 
-    /// <summary>The conversation rendered with the generation prompt appended, as token ids.</summary>
+    /// <summary>
+    /// The conversation rendered with the generation prompt appended, as token ids. What the
+    /// messages say is encoded as text, so only the template writes control tokens: a client
+    /// cannot end its own turn or write the assistant's.
+    /// </summary>
     public int[] EncodePrompt(IReadOnlyList<ChatMessage> messages) =>
         _template.Encode(_tokenizer, messages, addGenerationPrompt: true).Ids;
 

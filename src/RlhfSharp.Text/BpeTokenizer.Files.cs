@@ -12,8 +12,11 @@ public sealed partial class BpeTokenizer
     /// Loads a tokenizer.json, and the tokenizer_config.json beside it when there is one (or the
     /// one named by <paramref name="tokenizerConfigPath"/>) for the special tokens.
     /// </summary>
+    /// <param name="tokenizerJsonPath">The tokenizer.json.</param>
+    /// <param name="tokenizerConfigPath">The tokenizer_config.json; null for the one beside the tokenizer.json, if any.</param>
+    /// <param name="options">Settings the files do not hold (the regex time limit); null for the defaults.</param>
     /// <exception cref="TokenizerFormatException">A file is missing, malformed or unsupported.</exception>
-    public static BpeTokenizer FromFile(string tokenizerJsonPath, string? tokenizerConfigPath = null)
+    public static BpeTokenizer FromFile(string tokenizerJsonPath, string? tokenizerConfigPath = null, TokenizerLoadOptions? options = null)
     {
         string json = TokenizerFiles.ReadText(tokenizerJsonPath, "a Hugging Face tokenizer.json");
         string? config = null;
@@ -28,17 +31,17 @@ public sealed partial class BpeTokenizer
                 config = TokenizerFiles.ReadText(beside, "a tokenizer_config.json");
             }
         }
-        return FromJson(json, config, tokenizerJsonPath, tokenizerConfigPath ?? TokenizerConfigFileName);
+        return FromJson(json, config, tokenizerJsonPath, tokenizerConfigPath ?? TokenizerConfigFileName, options);
     }
 
     /// <summary>
     /// Loads from a model folder: tokenizer.json (+ tokenizer_config.json), or failing that the
     /// GPT-2 pair encoder.json + vocab.bpe.
     /// </summary>
-    public static BpeTokenizer FromDirectory(string directory)
+    public static BpeTokenizer FromDirectory(string directory, TokenizerLoadOptions? options = null)
     {
         string json = Path.Combine(directory, TokenizerJsonFileName);
-        if (File.Exists(json)) return FromFile(json);
+        if (File.Exists(json)) return FromFile(json, options: options);
         string encoder = Path.Combine(directory, "encoder.json"), merges = Path.Combine(directory, "vocab.bpe");
         if (File.Exists(encoder) && File.Exists(merges)) return FromGpt2Files(encoder, merges);
         throw new TokenizerFormatException(json, "(file)",
@@ -50,11 +53,12 @@ public sealed partial class BpeTokenizer
     /// <param name="tokenizerConfigJson">The tokenizer_config.json text, or null.</param>
     /// <param name="sourceName">The name error messages give the tokenizer.json.</param>
     /// <param name="configSourceName">The name error messages give the tokenizer_config.json.</param>
+    /// <param name="options">Settings the files do not hold (the regex time limit); null for the defaults.</param>
     public static BpeTokenizer FromJson(string tokenizerJson, string? tokenizerConfigJson = null,
-        string sourceName = TokenizerJsonFileName, string configSourceName = TokenizerConfigFileName)
+        string sourceName = TokenizerJsonFileName, string configSourceName = TokenizerConfigFileName, TokenizerLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(tokenizerJson);
-        var tokenizer = TokenizerJsonReader.Read(tokenizerJson, sourceName);
+        var tokenizer = TokenizerJsonReader.Read(tokenizerJson, sourceName, (options ?? new TokenizerLoadOptions()).ResolveRegexTimeout());
         if (tokenizerConfigJson is not null)
             tokenizer.ApplyConfig(TokenizerConfigReader.Read(tokenizerConfigJson, configSourceName));
         return tokenizer;

@@ -149,6 +149,55 @@ public sealed partial class BpeTokenizer
     }
 
     /// <summary>
+    /// Encodes text given in parts, appending to <paramref name="ids"/>: added tokens are recognised
+    /// only in parts that are not <c>Plain</c>; a plain part is normalized on its own and its
+    /// added-token look-alikes stay text. Text up to the next added token is pre-tokenized as one
+    /// string across part boundaries, so parts that hold no added token encode exactly like their
+    /// concatenation (up to normalization across a boundary, which is applied per part).
+    /// </summary>
+    internal void EncodeParts(IReadOnlyList<(string Text, bool Plain)> parts, List<int> ids)
+    {
+        var added = _added;
+        var run = new StringBuilder();
+        var pieces = new List<string>();
+        void Flush()
+        {
+            if (run.Length == 0) return;
+            pieces.Clear();
+            PreTokenizer.Split(run.ToString(), pieces);
+            foreach (var piece in pieces) _model.EncodePiece(piece, ids);
+            run.Clear();
+        }
+        foreach (var (text, plain) in parts)
+        {
+            if (plain)
+            {
+                run.Append(Normalizer?.Normalize(text) ?? text);
+                continue;
+            }
+            foreach (var (segment, token) in added.Raw.Split(text))
+            {
+                if (token is not null)
+                {
+                    Flush();
+                    ids.Add(token.Id);
+                    continue;
+                }
+                foreach (var (inner, innerToken) in added.Normalized.Split(Normalizer?.Normalize(segment) ?? segment))
+                {
+                    if (innerToken is not null)
+                    {
+                        Flush();
+                        ids.Add(innerToken.Id);
+                    }
+                    else run.Append(inner);
+                }
+            }
+        }
+        Flush();
+    }
+
+    /// <summary>
     /// Decodes ids to text. Byte sequences that are not valid UTF-8 (a cut in the middle of a
     /// character) become U+FFFD, as in tokenizers.
     /// </summary>

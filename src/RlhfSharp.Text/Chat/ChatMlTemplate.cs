@@ -14,14 +14,22 @@ internal sealed class ChatMlTemplate : ChatTemplate
     {
         foreach (var m in messages)
         {
+            pieces.Add(Markup("<|im_start|>"));
             if (m.IsAssistant)
             {
-                pieces.Add(new ChatPiece("<|im_start|>assistant\n", false));
-                pieces.Add(new ChatPiece(m.Content + EndOfTurn, true));
-                pieces.Add(new ChatPiece("\n", false));
+                pieces.Add(Markup("assistant\n"));
+                pieces.Add(Content(m.Content, assistant: true));
+                pieces.Add(Markup(EndOfTurn, assistant: true));
             }
-            else pieces.Add(new ChatPiece($"<|im_start|>{m.Role}\n{m.Content}{EndOfTurn}\n", false));
+            else
+            {
+                pieces.Add(Content(m.Role));
+                pieces.Add(Markup("\n"));
+                pieces.Add(Content(m.Content));
+                pieces.Add(Markup(EndOfTurn));
+            }
+            pieces.Add(Markup("\n"));
         }
-        if (addGenerationPrompt) pieces.Add(new ChatPiece("<|im_start|>assistant\n", false));
+        if (addGenerationPrompt) pieces.Add(Markup("<|im_start|>assistant\n"));
     }
 }

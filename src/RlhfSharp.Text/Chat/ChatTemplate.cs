@@ -7,11 +7,13 @@ namespace RlhfSharp.Text.Chat;
 /// <see cref="Llama3"/> ("llama3") and <see cref="Plain"/> ("plain"); look them up with <see cref="Get"/>.
 /// </summary>
 /// <remarks>
-/// A template renders into pieces that are either prompt or assistant output.
-/// <see cref="Encode"/> tokenizes the pieces one by one (adjacent pieces of the same kind
-/// together) and concatenates the ids, so the assistant mask is exact by construction: no token
-/// straddles a prompt/assistant boundary. With the built-in templates the boundaries fall at
-/// special tokens or line breaks, where whole-text tokenization splits too.
+/// A template renders into pieces that are prompt or assistant output, and markup or the
+/// conversation's own text (contents, role names). <see cref="Render"/> turns them into text with
+/// the spans of both; <see cref="RenderedChat.Encode(BpeTokenizer, SpecialTokensInContent)"/>
+/// tokenizes that, cutting at assistant boundaries so the mask is exact, and by default reads
+/// added tokens in the conversation's text as plain text, so only the template writes control
+/// tokens. With the built-in templates the assistant boundaries fall at special tokens or line
+/// breaks, where whole-text tokenization splits too.
 /// </remarks>
 public abstract class ChatTemplate
 {
@@ -40,7 +42,7 @@ public abstract class ChatTemplate
     /// <summary>The marker that ends an assistant turn (part of the assistant span).</summary>
     public abstract string EndOfTurn { get; }
 
-    /// <summary>The conversation as prompt and assistant pieces, in order.</summary>
+    /// <summary>The conversation as pieces (prompt or assistant, markup or content), in order; adjacent pieces of the same kind are joined.</summary>
     /// <param name="messages">The turns.</param>
     /// <param name="addGenerationPrompt">End with the header that asks the model for an assistant turn.</param>
     public IReadOnlyList<ChatPiece> RenderPieces(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = false)
@@ -57,36 +59,49 @@ public abstract class ChatTemplate
         return Coalesce(pieces);
     }
 
-    /// <summary>The conversation as text, with the character span of each assistant turn's content and end marker.</summary>
+    /// <summary>
+    /// The conversation as text, with the span of each assistant turn's content and end marker
+    /// (adjacent assistant pieces form one span) and the spans of the conversation's own text.
+    /// </summary>
     public RenderedChat Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = false)
     {
         var text = new StringBuilder();
-        var spans = new List<TextSpan>();
+        var assistant = new List<TextSpan>();
+        var content = new List<TextSpan>();
+        bool previousAssistant = false;
         foreach (var piece in RenderPieces(messages, addGenerationPrompt))
         {
-            if (piece.IsAssistant) spans.Add(new TextSpan(text.Length, piece.Text.Length));
+            var span = new TextSpan(text.Length, piece.Text.Length);
+            if (piece.IsAssistant)
+            {
+                if (previousAssistant) assistant[^1] = assistant[^1] with { Length = assistant[^1].Length + span.Length };
+                else assistant.Add(span);
+            }
+            if (piece.IsContent && span.Length > 0) content.Add(span);
+            previousAssistant = piece.IsAssistant;
             text.Append(piece.Text);
         }
-        return new RenderedChat(text.ToString(), spans);
+        return new RenderedChat(text.ToString(), assistant, content);
     }
 
     /// <summary>
-    /// Renders and tokenizes the conversation (special tokens in the markup recognised, no BOS/EOS
-    /// added beyond what the template writes), with a per-token assistant mask.
+    /// Renders and tokenizes the conversation with a per-token assistant mask: added tokens in
+    /// the template's markup are recognised, those in the conversation's text are read as
+    /// <paramref name="content"/> says (plain text by default); no BOS/EOS is added beyond what
+    /// the template writes.
     /// </summary>
-    public ChatEncoding Encode(BpeTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = false)
+    public ChatEncoding Encode(BpeTokenizer tokenizer, IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = false,
+        SpecialTokensInContent content = SpecialTokensInContent.Text)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        var ids = new List<int>();
-        var mask = new List<bool>();
-        foreach (var piece in RenderPieces(messages, addGenerationPrompt))
-        {
-            var pieceIds = tokenizer.Encode(piece.Text);
-            ids.AddRange(pieceIds);
-            for (int i = 0; i < pieceIds.Length; i++) mask.Add(piece.IsAssistant);
-        }
-        return new ChatEncoding([.. ids], [.. mask]);
+        return Render(messages, addGenerationPrompt).Encode(tokenizer, content);
     }
+
+    /// <summary>A piece of the template's own markup.</summary>
+    protected static ChatPiece Markup(string text, bool assistant = false) => new(text, assistant, IsContent: false);
+
+    /// <summary>A piece of the conversation's text (a message's content or role name).</summary>
+    protected static ChatPiece Content(string text, bool assistant = false) => new(text, assistant, IsContent: true);
 
     /// <summary>Appends the template's pieces; arguments are already checked.</summary>
     protected abstract void AppendPieces(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, List<ChatPiece> pieces);
@@ -96,8 +111,8 @@ public abstract class ChatTemplate
         var result = new List<ChatPiece>(pieces.Count);
         foreach (var p in pieces)
         {
-            if (p.Text.Length == 0 && !p.IsAssistant) continue;
-            if (result.Count > 0 && result[^1].IsAssistant == p.IsAssistant && !p.IsAssistant)
+            if (p.Text.Length == 0) continue;
+            if (result.Count > 0 && result[^1].IsAssistant == p.IsAssistant && result[^1].IsContent == p.IsContent)
                 result[^1] = result[^1] with { Text = result[^1].Text + p.Text };
             else result.Add(p);
         }

@@ -11,20 +11,17 @@ internal sealed class Llama3Template : ChatTemplate
 
     public override string EndOfTurn => "<|eot_id|>";
 
-    private static string Header(string role) => $"<|start_header_id|>{role}<|end_header_id|>\n\n";
-
     protected override void AppendPieces(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, List<ChatPiece> pieces)
     {
-        pieces.Add(new ChatPiece("<|begin_of_text|>", false));
+        pieces.Add(Markup("<|begin_of_text|>"));
         foreach (var m in messages)
         {
-            if (m.IsAssistant)
-            {
-                pieces.Add(new ChatPiece(Header("assistant"), false));
-                pieces.Add(new ChatPiece(m.Content + EndOfTurn, true));
-            }
-            else pieces.Add(new ChatPiece(Header(m.Role) + m.Content + EndOfTurn, false));
+            pieces.Add(Markup("<|start_header_id|>"));
+            pieces.Add(m.IsAssistant ? Markup("assistant") : Content(m.Role));
+            pieces.Add(Markup("<|end_header_id|>\n\n"));
+            pieces.Add(Content(m.Content, m.IsAssistant));
+            pieces.Add(Markup(EndOfTurn, m.IsAssistant));
         }
-        if (addGenerationPrompt) pieces.Add(new ChatPiece(Header("assistant"), false));
+        if (addGenerationPrompt) pieces.Add(Markup("<|start_header_id|>assistant<|end_header_id|>\n\n"));
     }
 }

@@ -21,11 +21,19 @@ internal sealed class PlainTemplate : ChatTemplate
         {
             if (m.IsAssistant)
             {
-                pieces.Add(new ChatPiece("Assistant:", false));
-                pieces.Add(new ChatPiece(" " + m.Content + EndOfTurn, true));
+                pieces.Add(Markup("Assistant:"));
+                pieces.Add(Markup(" ", assistant: true));
+                pieces.Add(Content(m.Content, assistant: true));
+                pieces.Add(Markup(EndOfTurn, assistant: true));
             }
-            else pieces.Add(new ChatPiece($"{Label(m.Role)}: {m.Content}{EndOfTurn}", false));
+            else
+            {
+                pieces.Add(Content(Label(m.Role)));
+                pieces.Add(Markup(": "));
+                pieces.Add(Content(m.Content));
+                pieces.Add(Markup(EndOfTurn));
+            }
         }
-        if (addGenerationPrompt) pieces.Add(new ChatPiece("Assistant:", false));
+        if (addGenerationPrompt) pieces.Add(Markup("Assistant:"));
     }
 }

@@ -124,6 +124,9 @@ internal readonly struct JsonFields
 
     private static readonly JsonSerializerOptions QuoteOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The whole string as a JSON literal, however long.</summary>
+    public static string QuoteWhole(string s) => JsonSerializer.Serialize(s, QuoteOptions);
+
     /// <summary>A string as a readable JSON literal, cut after 60 characters.</summary>
     public static string Quote(string s) => JsonSerializer.Serialize(s.Length > 60 ? s[..60] + "…" : s, QuoteOptions);
 }

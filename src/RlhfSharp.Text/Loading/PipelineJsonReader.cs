@@ -40,19 +40,20 @@ internal static class PipelineJsonReader
         }
     }
 
-    public static PreTokenizer ReadPreTokenizer(JsonFields f, JsonElement root)
+    /// <param name="regexTimeout">The limit for one match of a Split pattern's regex.</param>
+    public static PreTokenizer ReadPreTokenizer(JsonFields f, JsonElement root, TimeSpan regexTimeout)
     {
         var e = f.Optional(root, "", "pre_tokenizer")
             ?? throw f.Error("pre_tokenizer", "is missing or null; this library reads byte-level BPE tokenizers, so expected "
                 + "{\"type\": \"ByteLevel\", ...} or a Sequence that contains ByteLevel");
-        var pre = ReadPreTokenizer(f, e, "pre_tokenizer");
+        var pre = ReadPreTokenizer(f, e, "pre_tokenizer", regexTimeout);
         if (!pre.IsByteLevel)
             throw f.Error("pre_tokenizer", "has no ByteLevel step; this library reads byte-level BPE tokenizers, so expected "
                 + "ByteLevel alone or as the last step of a Sequence");
         return pre;
     }
 
-    private static PreTokenizer ReadPreTokenizer(JsonFields f, JsonElement e, string path)
+    private static PreTokenizer ReadPreTokenizer(JsonFields f, JsonElement e, string path, TimeSpan regexTimeout)
     {
         string type = f.RequiredString(e, path, "type");
         switch (type)
@@ -63,13 +64,13 @@ internal static class PipelineJsonReader
                     f.OptionalBool(e, path, "use_regex", true),
                     f.OptionalBool(e, path, "trim_offsets", true));
             case "Split":
-                return ReadSplit(f, e, path);
+                return ReadSplit(f, e, path, regexTimeout);
             case "Sequence":
                 string itemsPath = JsonFields.Child(path, "pretokenizers");
                 var items = f.RequireArray(f.Required(e, path, "pretokenizers"), itemsPath);
                 var steps = new List<PreTokenizer>();
                 int i = 0;
-                foreach (var item in items.EnumerateArray()) steps.Add(ReadPreTokenizer(f, item, JsonFields.Index(itemsPath, i++)));
+                foreach (var item in items.EnumerateArray()) steps.Add(ReadPreTokenizer(f, item, JsonFields.Index(itemsPath, i++), regexTimeout));
                 return new SequencePreTokenizer(steps);
             default:
                 throw f.Error(JsonFields.Child(path, "type"),
@@ -77,7 +78,7 @@ internal static class PipelineJsonReader
         }
     }
 
-    private static SplitPreTokenizer ReadSplit(JsonFields f, JsonElement e, string path)
+    private static SplitPreTokenizer ReadSplit(JsonFields f, JsonElement e, string path, TimeSpan regexTimeout)
     {
         string patternPath = JsonFields.Child(path, "pattern");
         var pattern = f.Required(e, path, "pattern");
@@ -99,14 +100,16 @@ internal static class PipelineJsonReader
         if (!Enum.TryParse<SplitBehavior>(behaviorText, ignoreCase: false, out var behavior) || !Enum.IsDefined(behavior))
             throw f.Error(JsonFields.Child(path, "behavior"),
                 $"unknown split behavior {JsonFields.Quote(behaviorText)}; expected one of {string.Join(", ", Enum.GetNames<SplitBehavior>())}");
+        string location = JsonFields.Child(patternPath, isRegex ? "Regex" : "String");
         try
         {
-            return new SplitPreTokenizer(text, isRegex, behavior, f.OptionalBool(e, path, "invert", false));
+            return new SplitPreTokenizer(text, isRegex, behavior, f.OptionalBool(e, path, "invert", false), regexTimeout, f.File, location);
         }
         catch (ArgumentException ex)
         {
-            throw new TokenizerFormatException(f.File, JsonFields.Child(patternPath, "Regex"),
-                $"the regex does not compile in .NET ({ex.Message})", ex);
+            throw new TokenizerFormatException(f.File, location,
+                $"the regex {JsonFields.QuoteWhole(text)} does not compile in .NET ({ex.Message}); expected a pattern that both "
+                + "Hugging Face tokenizers (Oniguruma) and .NET accept: fix the pattern in the file", ex);
         }
     }
 

@@ -8,7 +8,7 @@ namespace RlhfSharp.Text.Loading;
 /// <summary>Builds a <see cref="BpeTokenizer"/> from the text of a Hugging Face tokenizer.json.</summary>
 internal static class TokenizerJsonReader
 {
-    public static BpeTokenizer Read(string json, string file)
+    public static BpeTokenizer Read(string json, string file, TimeSpan regexTimeout)
     {
         var f = new JsonFields(file);
         using var doc = f.Parse(json);
@@ -23,7 +23,7 @@ internal static class TokenizerJsonReader
 
         var added = ReadAddedTokens(f, root, vocab);
         var normalizer = f.Optional(root, "", "normalizer") is { } n ? PipelineJsonReader.ReadNormalizer(f, n, "normalizer") : null;
-        var preTokenizer = PipelineJsonReader.ReadPreTokenizer(f, root);
+        var preTokenizer = PipelineJsonReader.ReadPreTokenizer(f, root, regexTimeout);
         PipelineJsonReader.ReadDecoder(f, root);
 
         var addedByContent = new Dictionary<string, int>();

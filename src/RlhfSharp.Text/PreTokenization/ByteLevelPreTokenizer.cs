@@ -12,7 +12,9 @@ public sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex, bo
     /// <summary>GPT-2's pre-tokenization regex, as tokenizers' ByteLevel uses it.</summary>
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
-    private static readonly SplitPreTokenizer Gpt2Split = new(Gpt2Pattern, isRegex: true, SplitBehavior.Isolated, invert: false);
+    // Built in and linear (every branch is one greedy run, the lookahead is one character), so it runs without a time limit.
+    private static readonly SplitPreTokenizer Gpt2Split = new(Gpt2Pattern, isRegex: true, SplitBehavior.Isolated, invert: false,
+        System.Text.RegularExpressions.Regex.InfiniteMatchTimeout, "(ByteLevel pre-tokenizer)", "use_regex");
 
     public bool AddPrefixSpace { get; } = addPrefixSpace;
     public bool UseRegex { get; } = useRegex;

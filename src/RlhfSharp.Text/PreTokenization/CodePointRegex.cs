@@ -16,22 +16,55 @@ namespace RlhfSharp.Text.PreTokenization;
 /// that one-unit-per-code-point string, and match positions are mapped back. Unpaired surrogates
 /// are left as they are. .NET's <c>\s</c> (<c>[\f\n\r\t\v\x85\p{Z}]</c>) is the Unicode White_Space
 /// set that Rust's <c>\s</c> uses.
+/// <para>
+/// Matching uses the backtracking engine with a time limit per match, not
+/// <see cref="RegexOptions.NonBacktracking"/>: the pre-tokenizer patterns of GPT-2, Llama 3 and Qwen
+/// need lookahead (<c>\s+(?!\S)</c>), which that engine does not support, and for patterns with an
+/// optional piece in front (<c> ?,</c>) it has dropped matches the backtracking engine finds.
+/// </para>
 /// </remarks>
 internal sealed class CodePointRegex
 {
     private static readonly char[] StandIns = BuildStandIns();
     private readonly Regex _regex;
 
-    public CodePointRegex(string pattern)
+    /// <param name="pattern">The .NET pattern.</param>
+    /// <param name="timeout">The limit for one match, or <see cref="Regex.InfiniteMatchTimeout"/>.</param>
+    /// <param name="file">The tokenizer file the pattern came from, for error messages.</param>
+    /// <param name="location">The pattern's JSON path in that file, for error messages.</param>
+    /// <exception cref="ArgumentException">The pattern does not compile.</exception>
+    public CodePointRegex(string pattern, TimeSpan timeout, string file, string location)
     {
         Pattern = pattern;
-        _regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+        File = file;
+        Location = location;
+        _regex = new Regex(pattern, RegexOptions.Compiled | RegexOptions.CultureInvariant, timeout);
     }
 
     public string Pattern { get; }
 
+    public string File { get; }
+
+    public string Location { get; }
+
+    /// <summary>The limit for one match.</summary>
+    public TimeSpan Timeout => _regex.MatchTimeout;
+
     /// <summary>Appends the (start, length) of every non-empty match in <paramref name="text"/>, in UTF-16 units.</summary>
+    /// <exception cref="TokenizerRegexTimeoutException">One match ran past <see cref="Timeout"/>.</exception>
     public void Matches(string text, List<(int Start, int Length)> output)
+    {
+        try
+        {
+            MatchesUnlimited(text, output);
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            throw new TokenizerRegexTimeoutException(File, Location, Pattern, Timeout, text.Length, e);
+        }
+    }
+
+    private void MatchesUnlimited(string text, List<(int Start, int Length)> output)
     {
         if (text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
         {

@@ -8,19 +8,33 @@ public sealed class SplitPreTokenizer : PreTokenizer
     private readonly CodePointRegex _regex;
 
     /// <param name="pattern">A regex, or a literal string when <paramref name="isRegex"/> is false.</param>
-    public SplitPreTokenizer(string pattern, bool isRegex, SplitBehavior behavior, bool invert)
+    /// <param name="isRegex">Whether <paramref name="pattern"/> is a regex.</param>
+    /// <param name="behavior">What to do with the matches.</param>
+    /// <param name="invert">Split on what does not match instead.</param>
+    /// <param name="matchTimeout">The limit for one regex match; null for <see cref="TokenizerLoadOptions.ResolveRegexTimeout"/> of the default options.</param>
+    /// <exception cref="ArgumentException">The regex does not compile.</exception>
+    public SplitPreTokenizer(string pattern, bool isRegex, SplitBehavior behavior, bool invert, TimeSpan? matchTimeout = null)
+        : this(pattern, isRegex, behavior, invert, matchTimeout ?? new TokenizerLoadOptions().ResolveRegexTimeout(), "(SplitPreTokenizer)", "pattern")
+    {
+    }
+
+    /// <param name="file">The tokenizer file the pattern came from and <paramref name="location"/> its JSON path: what a timeout names.</param>
+    internal SplitPreTokenizer(string pattern, bool isRegex, SplitBehavior behavior, bool invert, TimeSpan matchTimeout, string file, string location)
     {
         PatternText = pattern;
         IsRegex = isRegex;
         Behavior = behavior;
         Invert = invert;
-        _regex = new CodePointRegex(isRegex ? pattern : System.Text.RegularExpressions.Regex.Escape(pattern));
+        _regex = new CodePointRegex(isRegex ? pattern : System.Text.RegularExpressions.Regex.Escape(pattern), matchTimeout, file, location);
     }
 
     public string PatternText { get; }
     public bool IsRegex { get; }
     public SplitBehavior Behavior { get; }
     public bool Invert { get; }
+
+    /// <summary>The limit for one regex match.</summary>
+    public TimeSpan MatchTimeout => _regex.Timeout;
 
     internal override bool IsByteLevel => false;
 

@@ -1,3 +1,5 @@
+using RlhfSharp.Text.Chat;
+
 namespace RlhfSharp.Training.Data;
 
 /// <summary>
@@ -31,6 +33,13 @@ public record CollatorOptions
     /// assistant turn and is trained on.
     /// </summary>
     public bool AppendEosToken { get; init; }
+
+    /// <summary>
+    /// How added tokens written in the messages (<c>&lt;|im_end|&gt;</c> in a user turn) are
+    /// encoded: as plain text (the default: only the chat template writes control tokens) or, for
+    /// trusted data, as the control tokens they spell.
+    /// </summary>
+    public SpecialTokensInContent SpecialTokensInContent { get; init; } = SpecialTokensInContent.Text;
 
     internal void Validate()
     {

@@ -43,27 +43,18 @@ internal sealed class DialogueEncoder
     /// <summary>Splits at the final assistant turn, which the messages must end with.</summary>
     public EncodedDialogue EncodeWithResponse(IReadOnlyList<ChatMessage> messages)
     {
-        var pieces = _template.RenderPieces(messages);
-        int last = -1;
-        for (int i = 0; i < pieces.Count; i++)
-            if (pieces[i].IsAssistant) last = i;
-        if (last < 0) throw new ArgumentException("The conversation has no assistant turn to train on.", nameof(messages));
-        var prompt = new List<int>();
-        var promptMask = new List<bool>();
-        for (int i = 0; i < last; i++)
-        {
-            var ids = _tokenizer.Encode(pieces[i].Text);
-            prompt.AddRange(ids);
-            for (int k = 0; k < ids.Length; k++) promptMask.Add(pieces[i].IsAssistant);
-        }
-        var response = new List<int>(_tokenizer.Encode(pieces[last].Text));
+        var rendered = _template.Render(messages);
+        if (rendered.AssistantSpans.Count == 0) throw new ArgumentException("The conversation has no assistant turn to train on.", nameof(messages));
+        var last = rendered.AssistantSpans[^1];
+        var prompt = rendered.Encode(_tokenizer, new TextSpan(0, last.Start), _options.SpecialTokensInContent);
+        var response = new List<int>(rendered.Encode(_tokenizer, last, _options.SpecialTokensInContent).Ids);
         if (_eos is int eos && (response.Count == 0 || response[^1] != eos)) response.Add(eos);
-        return new EncodedDialogue([.. prompt], [.. promptMask], [.. response]);
+        return new EncodedDialogue(prompt.Ids, prompt.AssistantMask, [.. response]);
     }
 
     /// <summary>The prompt followed by the template's generation prompt (the assistant header).</summary>
     public int[] EncodePrompt(IReadOnlyList<ChatMessage> messages)
-        => _template.Encode(_tokenizer, messages, addGenerationPrompt: true).Ids;
+        => _template.Encode(_tokenizer, messages, addGenerationPrompt: true, _options.SpecialTokensInContent).Ids;
 
     /// <summary>How many prompt tokens survive: at most MaxPromptLength and MaxLength − 1.</summary>
     public int PromptKeep(int promptLength)

@@ -1,3 +1,5 @@
+using RlhfSharp.Text.Chat;
+
 namespace RlhfSharp.Training.Foundation;
 
 /// <summary>
@@ -18,4 +20,7 @@ public interface ITrainerSources
 
     /// <summary>The chat template's name (config key <c>chat_template</c>).</summary>
     string ChatTemplate { get; }
+
+    /// <summary>How added tokens written in the data's messages are encoded (config key <c>special_tokens_in_content</c>).</summary>
+    SpecialTokensInContent SpecialTokensInContent { get; }
 }

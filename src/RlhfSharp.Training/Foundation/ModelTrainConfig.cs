@@ -1,3 +1,4 @@
+using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Training.Foundation;
@@ -25,6 +26,9 @@ public abstract class ModelTrainConfig : TrainLoopConfig, ITrainerSources
 
     [ConfigKey("chat_template", "chatml, llama3 or plain")]
     public string ChatTemplate { get; set; } = "chatml";
+
+    [ConfigKey("special_tokens_in_content", "How special and added tokens written inside messages (\"<|im_end|>\" in a user turn) are encoded: text (plain text, only the chat template writes control tokens) or control (as those tokens, for trusted data whose messages are meant to hold markers such as <think>)")]
+    public SpecialTokensInContent SpecialTokensInContent { get; set; } = SpecialTokensInContent.Text;
 
     [ConfigKey("model_init", "Shape of a model trained from scratch")]
     public ModelInitSection ModelInit { get; set; } = new();

@@ -7,9 +7,12 @@ namespace RlhfSharp.Training.Foundation;
 
 /// <summary>
 /// What every trainer resolves first, in one place and one order: the kernel thread count, the
-/// tokenizer, the chat template and the data folder's gold scorer (null without one).
+/// tokenizer, the chat template and the data folder's gold scorer (null without one), and how
+/// added tokens in the data's messages are encoded (<see cref="Content"/>, plain text unless the
+/// config trusts the data).
 /// </summary>
-public sealed record TrainerInputs(BpeTokenizer Tokenizer, ChatTemplate Template, IRewardSource? Gold)
+public sealed record TrainerInputs(BpeTokenizer Tokenizer, ChatTemplate Template, IRewardSource? Gold,
+    SpecialTokensInContent Content = SpecialTokensInContent.Text)
 {
     /// <summary>Applies <c>threads</c>, then loads the tokenizer, the template and the gold scorer named by <paramref name="cfg"/>.</summary>
     public static TrainerInputs Resolve<T>(T cfg)
@@ -17,7 +20,7 @@ public sealed record TrainerInputs(BpeTokenizer Tokenizer, ChatTemplate Template
     {
         TrainerSetup.ApplyThreads(cfg);
         var dir = TrainerSetup.TokenizerDir(cfg.Tokenizer, cfg.Model, cfg.Data);
-        var inputs = new TrainerInputs(BpeTokenizer.FromDirectory(dir), TrainerSetup.Template(cfg.ChatTemplate), TrainerSetup.Gold(cfg.Data)) { TokenizerDir = dir };
+        var inputs = new TrainerInputs(BpeTokenizer.FromDirectory(dir), TrainerSetup.Template(cfg.ChatTemplate), TrainerSetup.Gold(cfg.Data), cfg.SpecialTokensInContent) { TokenizerDir = dir };
         if (cfg.Model is not null && File.Exists(Path.Combine(cfg.Model, "config.json")))
             inputs.CheckModel(cfg.Model);
         return inputs;
@@ -31,5 +34,5 @@ public sealed record TrainerInputs(BpeTokenizer Tokenizer, ChatTemplate Template
 
     /// <summary>Left-padded prompts in the chat template, keeping the last <paramref name="maxPromptLength"/> tokens.</summary>
     public PromptCollator PromptCollator(int maxPromptLength) =>
-        new(Tokenizer, Template, new CollatorOptions { MaxPromptLength = maxPromptLength, PadTokenId = Tokenizer.PadTokenId });
+        new(Tokenizer, Template, new CollatorOptions { MaxPromptLength = maxPromptLength, PadTokenId = Tokenizer.PadTokenId, SpecialTokensInContent = Content });
 }

@@ -306,6 +306,7 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
             MaxLength = Math.Min(cfg.PtxMaxLength, policy.Config.MaxPositions),
             MaxPromptLength = Math.Min(cfg.MaxPromptLength, cfg.PtxMaxLength - 1),
             PadTokenId = tokenizer.PadTokenId,
+            SpecialTokensInContent = ctx.Inputs.Content,
         });
         int micro = cfg.MiniBatchSize / cfg.GradientAccumulationSteps;
         return new PtxSource(new DataLoader<SftExample>(SftDataset.Load(file, new DataLoadOptions()), micro, seed: (ulong)cfg.Seed + 3), collator);

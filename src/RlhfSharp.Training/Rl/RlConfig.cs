@@ -1,6 +1,7 @@
 using RlhfSharp.Alignment.Algorithms;
 using RlhfSharp.Models.Generation;
 using RlhfSharp.Text;
+using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Foundation;
 
@@ -58,6 +59,9 @@ public abstract class RlConfig : TrainLoopConfig, ITrainerSources
 
     [ConfigKey("chat_template", "chatml, llama3 or plain")]
     public string ChatTemplate { get; set; } = "chatml";
+
+    [ConfigKey("special_tokens_in_content", "How special and added tokens written inside messages (\"<|im_end|>\" in a user turn) are encoded: text (plain text, only the chat template writes control tokens) or control (as those tokens, for trusted data whose messages are meant to hold markers such as <think>)")]
+    public SpecialTokensInContent SpecialTokensInContent { get; set; } = SpecialTokensInContent.Text;
 
     [ConfigKey("max_prompt_length", "Prompt tokens kept (from the end)")]
     public int MaxPromptLength { get; set; } = 32;

@@ -41,6 +41,7 @@ public static class DpoTrainer
             MaxLength = Math.Min(cfg.MaxLength, policy.Config.MaxPositions),
             MaxPromptLength = cfg.MaxPromptLength,
             PadTokenId = inputs.Tokenizer.PadTokenId,
+            SpecialTokensInContent = inputs.Content,
         });
 
         // Reference log-probs once, before any update (TRL's precompute_ref_log_probs).

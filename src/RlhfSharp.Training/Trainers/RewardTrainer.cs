@@ -36,6 +36,7 @@ public sealed class RewardTrainer
             MaxLength = Math.Min(cfg.MaxLength, model.Config.MaxPositions),
             MaxPromptLength = cfg.MaxPromptLength,
             PadTokenId = inputs.Tokenizer.PadTokenId,
+            SpecialTokensInContent = inputs.Content,
         });
         var optimizer = TrainerSetup.Optimizer(model, cfg);
         var schedule = TrainerSetup.Schedule(cfg);

@@ -43,6 +43,7 @@ public sealed class SftTrainer
             Truncation = cfg.Truncation,
             CompletionOnlyLoss = cfg.CompletionOnlyLoss,
             PadTokenId = inputs.Tokenizer.PadTokenId,
+            SpecialTokensInContent = inputs.Content,
         });
 
         var optimizer = TrainerSetup.Optimizer(model, cfg);
