@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using RlhfSharp.Models.Config;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
+using RlhfSharp.TestSupport;
 using RlhfSharp.Text;
 using RlhfSharp.Training.BuiltinTask;
 using static RlhfSharp.TestSupport.CliRun;
@@ -27,12 +28,16 @@ public sealed class NonFiniteRunTests : IDisposable
     }
 
     // learning_rate 1e30 (no warm-up): the first update leaves huge weights and the second step's gradients are NaN.
+    private static readonly string[] TinyInit =
+    [
+        "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2",
+        "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64",
+    ];
+
     private static readonly string[] Absurd =
     [
         "--learning_rate", "1e30", "--warmup_steps", "0", "--lr_scheduler", "constant", "--log_every", "1", "--batch_size", "8",
-        "--eval_prompts", "2", "--max_new_tokens", "2",
-        "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2",
-        "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64",
+        "--eval_prompts", "2", "--max_new_tokens", "2", .. TinyInit,
     ];
 
     private static List<JsonObject> Metrics(string run) =>
@@ -61,6 +66,32 @@ public sealed class NonFiniteRunTests : IDisposable
         Assert.True(double.IsFinite(steps[0]["train/grad_norm"]!.GetValue<double>()));
         // The checkpoint itself loads: it is the one to resume from.
         Assert.NotNull(PretrainedIO.LoadCausalLM(Path.Combine(checkpoint, "policy")));
+    }
+
+    [Theory]
+    [InlineData("rm")]
+    [InlineData("dpo")]
+    [InlineData("ppo")]
+    [InlineData("grpo")]
+    public void EveryTrainerStopsAtADivergedUpdate(string verb)
+    {
+        var data = WriteData();
+        var (sft, rm) = TinyModels.Write(_dir, data);
+        var run = Path.Combine(_dir, verb);
+        string[] common = [verb, "--data", data, "--out", run, "--max_steps", "6", "--save_every", "0", "--learning_rate", "1e30", "--warmup_steps", "0", "--lr_scheduler", "constant"];
+        string[] rl = ["--model", sft, "--reward_model", rm, "--response_length", "4", "--eval_prompts", "2"];
+        string[] flags = verb switch
+        {
+            "rm" => [.. common, .. TinyInit, "--batch_size", "8"],
+            "dpo" => [.. common, "--model", sft, "--batch_size", "8", "--eval_prompts", "2", "--max_new_tokens", "2"],
+            "ppo" => [.. common, .. rl, "--batch_size", "8", "--mini_batch_size", "4"],
+            _ => [.. common, .. rl, "--batch_size", "4", "--num_generations", "4", "--mini_batch_size", "8"],
+        };
+        var (code, _, err) = Run(flags);
+        Assert.True(code == ExitCodes.Diverged, $"exit {code}: {err}");
+        Assert.Contains($"{verb} diverged at step ", err);
+        Assert.Contains("none saved yet", err);
+        Assert.False(Directory.Exists(Path.Combine(run, "model")), "no model is written for a diverged run");
     }
 
     [Fact]
@@ -92,12 +123,12 @@ public sealed class NonFiniteRunTests : IDisposable
         Assert.Equal(new Dictionary<long, double> { [1] = 0, [2] = 1, [3] = 2 }, skips);
     }
 
-    [Fact]
-    public void SkippingDropsTheOccasionalBadStepAndTheRunFinishes()
+    // A GPT-2 policy whose position embeddings and the token "~" both carry 2e38 in one
+    // dimension: their sum overflows to infinity only where "~" appears, so exactly the steps
+    // whose batch holds one of the two examples with "~" have a NaN loss; every other step trains
+    // normally. Returns the SFT arguments for a run into a folder, with more flags appended.
+    private Func<string, string[], string[]> OccasionallyBadSft(int batchSize)
     {
-        // A GPT-2 policy whose position embeddings and the token "~" both carry 2e38 in one
-        // dimension: their sum overflows to infinity only where "~" appears, so exactly the steps
-        // whose example holds "~" have a NaN loss; every other step trains normally.
         var data = WriteData();
         var tokenizer = BpeTokenizer.FromDirectory(Path.Combine(data, "tokenizer"));
         int tilde = Assert.Single(tokenizer.Encode("~"));
@@ -107,11 +138,20 @@ public sealed class NonFiniteRunTests : IDisposable
         lines[3] = "{\"prompt\": \"Is 7 odd?\", \"completion\": \"Yes ~ it is.\"}";
         lines[8] = "{\"prompt\": \"Is 8 odd?\", \"completion\": \"No ~ it is not.\"}";
         File.WriteAllLines(train, lines);
-        string[] Args(string run, params string[] more) =>
+        int steps = 10 / batchSize;
+        return (run, more) =>
         [
-            "sft", "--data", data, "--model", model, "--train_file", train, "--out", run, "--max_steps", "10", "--batch_size", "1",
-            "--learning_rate", "0.001", "--warmup_steps", "0", "--log_every", "1", "--save_every", "0", "--eval_prompts", "2", "--max_new_tokens", "1", .. more,
+            "sft", "--data", data, "--model", model, "--train_file", train, "--out", run, "--max_steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--batch_size", batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture), "--learning_rate", "0.001", "--warmup_steps", "0", "--log_every", "1",
+            "--save_every", "0", "--eval_prompts", "2", "--max_new_tokens", "1", .. more,
         ];
+    }
+
+    [Fact]
+    public void SkippingDropsTheOccasionalBadStepAndTheRunFinishes()
+    {
+        var args = OccasionallyBadSft(batchSize: 1);
+        string[] Args(string run, params string[] more) => args(run, more);
 
         var stop = Run(Args(Path.Combine(_dir, "stop")));
         Assert.True(stop.Code == ExitCodes.Diverged, $"exit {stop.Code}: {stop.Err}");
@@ -127,6 +167,39 @@ public sealed class NonFiniteRunTests : IDisposable
         Assert.Equal(2, metrics.Count(m => m["train/loss"]!.GetValueKind() == System.Text.Json.JsonValueKind.String));
         // The model written at the end is finite and loads.
         Assert.NotNull(PretrainedIO.LoadCausalLM(Path.Combine(run, "model")));
+    }
+
+    [Fact]
+    public void OnTwoRanksEveryRankSkipsTheSameUpdatesAndStopsTogether()
+    {
+        var limit = TimeSpan.FromMinutes(3);
+        var args = OccasionallyBadSft(batchSize: 2);
+        var one = Path.Combine(_dir, "one");
+        var (code, _, err) = Run(args(one, ["--on_nonfinite", "skip"]));
+        Assert.True(code == 0, err);
+
+        // Each rank holds one example of each batch: a bad example is on one rank only, and both drop that update.
+        var two = Path.Combine(_dir, "two");
+        var ranks = RlhfProcess.RunRanks(2, limit, args(two, ["--on_nonfinite", "skip"]));
+        Assert.True(ranks.Code == 0, ranks.Err);
+        double Skips(string run) => Metrics(run).Last(m => m.ContainsKey("train/nonfinite_skips"))["train/nonfinite_skips"]!.GetValue<double>();
+        Assert.InRange(Skips(one), 1, 2);
+        Assert.Equal(Skips(one), Skips(two));
+        // The same updates were applied: the weights agree up to the order of the gradient sums.
+        var a = PretrainedIO.LoadCausalLM(Path.Combine(one, "model")).NamedParameters().ToList();
+        var b = PretrainedIO.LoadCausalLM(Path.Combine(two, "model")).NamedParameters().ToList();
+        Assert.Equal(a.Select(p => p.Name), b.Select(p => p.Name));
+        for (int i = 0; i < a.Count; i++)
+        {
+            var (x, y) = (a[i].Param.Value.ToArray(), b[i].Param.Value.ToArray());
+            for (int j = 0; j < x.Length; j++)
+                Assert.True(Math.Abs(x[j] - y[j]) <= 1e-4 * Math.Max(1, Math.Abs(x[j])), $"{a[i].Name}[{j}]: {x[j]} on one process, {y[j]} on two ranks");
+        }
+
+        // With stop, every rank ends with the diverged exit code instead of waiting for the other.
+        var stop = RlhfProcess.RunRanks(2, limit, args(Path.Combine(_dir, "stop"), []));
+        Assert.True(stop.Code == ExitCodes.Diverged, $"exit {stop.Code}: {stop.Err}");
+        Assert.Contains("diverged at step ", stop.Err);
     }
 
     private static string SpikedGpt2(BpeTokenizer tokenizer, int token, string dir)
