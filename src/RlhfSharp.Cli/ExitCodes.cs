@@ -11,4 +11,10 @@ public static class ExitCodes
 
     /// <summary>A usage or config error (bad flag, bad config file, bad value): the message alone is printed.</summary>
     public const int UsageError = 2;
+
+    /// <summary>
+    /// Training diverged: a loss, gradient norm or weight went NaN or infinite (on_nonfinite). The
+    /// message names the step, what went non-finite and the last good checkpoint, which is kept.
+    /// </summary>
+    public const int Diverged = 3;
 }

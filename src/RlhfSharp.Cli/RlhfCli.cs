@@ -5,14 +5,15 @@ using System.CommandLine.Parsing;
 using RlhfSharp.Cli.Verbs;
 using RlhfSharp.Tensors.Distributed;
 using RlhfSharp.Training.Configuration;
+using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Cli;
 
 /// <summary>
 /// The <c>rlhf</c> root command: the verbs found by <see cref="VerbRegistry"/>, <c>--help</c> and
 /// <c>--version</c>. <see cref="Run"/> maps outcomes to <see cref="ExitCodes"/>: parse errors and
-/// <see cref="IUserError"/> exceptions print their message alone on standard error and return 2;
-/// any other exception prints in full and returns 1.
+/// <see cref="IUserError"/> exceptions print their message alone on standard error and return 2
+/// (a diverged training run, 3); any other exception prints in full and returns 1.
 /// </summary>
 public static class RlhfCli
 {
@@ -54,6 +55,11 @@ public static class RlhfCli
                 return ExitCodes.UsageError;
             }
             return parseResult.Invoke(invocation);
+        }
+        catch (TrainingDivergedException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Diverged;
         }
         catch (Exception e) when (IsUserError(e))
         {

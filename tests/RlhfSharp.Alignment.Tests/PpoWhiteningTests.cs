@@ -104,4 +104,20 @@ public class PpoWhiteningTests
         for (int i = 0; i < x.Length; i++)
             Assert.Equal(BitConverter.DoubleToInt64Bits(m[i] == 1 ? (x[i] - mean) * scale : 0), BitConverter.DoubleToInt64Bits(whitened[i]));
     }
+
+    [Fact]
+    public void FewerThanTwoRealTokensAreCentredNotScaled()
+    {
+        // Every response one token long in a batch of one: no spread to divide by, so the lone
+        // advantage becomes 0 (centred) instead of an error; without shiftMean it is kept as it is.
+        var one = Tensor.FromArray(new double[,] { { 1, 0, 0 } });
+        var values = Tensor.FromArray(new double[,] { { 3.5, 9, double.NaN } });
+        Assert.Equal(new double[] { 0, 0, 0 }, Whitening.Whiten(values, one).ToDoubleArray());
+        Assert.Equal(new double[] { 3.5, 0, 0 }, Whitening.Whiten(values, one, shiftMean: false).ToDoubleArray());
+
+        // No real token at all: zeros.
+        var none = Tensor.FromArray(new double[,] { { 0, 0, 0 }, { 0, 0, 0 } });
+        var x = Tensor.FromArray(new double[,] { { 1, 2, 3 }, { 4, 5, 6 } });
+        Assert.Equal(new double[6], Whitening.Whiten(x, none).ToDoubleArray());
+    }
 }

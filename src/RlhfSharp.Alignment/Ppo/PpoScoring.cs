@@ -205,7 +205,10 @@ public static class Gae
 /// <summary>
 /// Advantage whitening over real tokens only (TRL's <c>masked_whiten</c>; the normalisation of
 /// advantages used by PPO implementations since OpenAI baselines): (x − mean)/√(var + eps) with
-/// mean and unbiased variance taken over the real tokens of the whole batch.
+/// mean and unbiased variance taken over the real tokens of the whole batch. With fewer than two
+/// real tokens (every response shorter than two tokens in a batch of one, say) the variance is
+/// undefined: the values are then only centred (scale 1), so a single token's advantage is 0; on
+/// one rank a batch with no real tokens gives zeros.
 /// </summary>
 public static class Whitening
 {
@@ -222,23 +225,16 @@ public static class Whitening
     /// </summary>
     public static Tensor Whiten(Tensor values, Tensor responseMask, Communicator comm, bool shiftMean = true, double eps = 1e-8)
     {
-        if (comm.Size > 1)
-        {
-            ResponseMask.CheckShape(values, responseMask, "Whitening.Whiten", "values");
-            var (globalMean, globalVariance) = GlobalMasked.MeanVariance(values, responseMask, comm);
-            if (double.IsNaN(globalVariance))
-                throw new ArgumentException("Whitening.Whiten: whitening needs at least two real tokens");
-            var centred = values.Double().Sub(globalMean).Mul(1 / Math.Sqrt(globalVariance + eps));
-            return Masked.Zeroed(shiftMean ? centred : centred.Add(globalMean), responseMask);
-        }
         ResponseMask.CheckShape(values, responseMask, "Whitening.Whiten", "values");
         ResponseMask.Lengths(responseMask, "Whitening.Whiten");
         var x = values.Double();
-        var mean = Masked.Mean(x, responseMask);
-        double variance = Masked.Variance(x, responseMask, unbiased: true).ItemDouble();
-        if (double.IsNaN(variance))
-            throw new ArgumentException("Whitening.Whiten: whitening needs at least two real tokens");
-        var whitened = x.Sub(mean).Mul(1 / Math.Sqrt(variance + eps));
+        if (comm.Size == 1 && Masked.Count(responseMask) == 0)
+            return Masked.Zeroed(x, responseMask); // all padding
+        var (mean, variance) = GlobalMasked.MeanVariance(x, responseMask, comm);
+        // Fewer than two real tokens over every rank: the unbiased variance is 0/0, there is no
+        // spread to scale by. (A NaN among the values makes the mean NaN too, and stays visible.)
+        double scale = double.IsNaN(variance) && double.IsFinite(mean) ? 1 : 1 / Math.Sqrt(variance + eps);
+        var whitened = x.Sub(mean).Mul(scale);
         return Masked.Zeroed(shiftMean ? whitened : whitened.Add(mean), responseMask);
     }
 }

@@ -170,9 +170,17 @@ public sealed class SafeTensorsFile : IDisposable
 
     /// <summary>
     /// Reads one tensor. Floating types become fp32, except BF16 when <paramref name="keepBFloat16"/>
-    /// (kept as bf16 storage for frozen weights). Integer and bool types become int32.
+    /// (kept as bf16 storage for frozen weights). Integer and bool types become int32. A NaN or an
+    /// infinity in a floating tensor is a <see cref="NonFiniteWeightsException"/> naming the file and tensor.
     /// </summary>
     public Tensor Read(string name, bool keepBFloat16 = false)
+    {
+        var t = ReadStored(name, keepBFloat16);
+        NonFiniteWeights.CheckLoaded(Path, name, t);
+        return t;
+    }
+
+    private Tensor ReadStored(string name, bool keepBFloat16)
     {
         var e = Entry(name);
         int n = checked((int)(e.ByteCount / SafeTensorsDTypes.ByteSize(e.DType)));

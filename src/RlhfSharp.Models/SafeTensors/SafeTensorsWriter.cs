@@ -24,6 +24,7 @@ public static class SafeTensorsWriter
         if (floatType is not (SafeTensorsDType.F32 or SafeTensorsDType.BF16 or SafeTensorsDType.F16))
             throw new ArgumentException($"floatType must be F32, BF16 or F16, got {floatType}", nameof(floatType));
         var list = tensors.ToList();
+        NonFiniteWeights.CheckBeforeSave(path, list);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, _) in list)
         {
@@ -147,6 +148,8 @@ public static class SafeTensorsWriter
     /// </summary>
     public static void SaveSharded(string directory, IEnumerable<KeyValuePair<string, Tensor>> tensors, long maxShardBytes, SafeTensorsDType floatType = SafeTensorsDType.F32, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        tensors = tensors.ToList();
+        NonFiniteWeights.CheckBeforeSave(directory, tensors); // every shard before the first is written
         Directory.CreateDirectory(directory);
         var shards = new List<List<KeyValuePair<string, Tensor>>> { new() };
         long current = 0, total = 0;

@@ -28,6 +28,7 @@ public sealed class DataParallel : IDisposable
     {
         Comm = comm;
         Config = cfg;
+        Guard = new NonFiniteGuard(cfg, comm);
     }
 
     public Communicator Comm { get; }
@@ -39,6 +40,9 @@ public sealed class DataParallel : IDisposable
     public int Size => Comm.Size;
 
     public bool IsMain => Comm.IsMain;
+
+    /// <summary>The run's check of every update for NaN and infinity (<c>on_nonfinite</c>).</summary>
+    public NonFiniteGuard Guard { get; }
 
     /// <summary>The optimizer's moments are split across the ranks (ZeRO-1).</summary>
     public bool ShardsOptimizer => _zero is not null;
@@ -116,6 +120,27 @@ public sealed class DataParallel : IDisposable
 
     /// <summary>Call after <see cref="Optimizer.Step"/>: with ZeRO-1 every rank receives the parameters the others updated.</summary>
     public void AfterStep() => _zero?.GatherParameters();
+
+    /// <summary>
+    /// The end of an optimizer step, once every micro-batch's backward pass has run: the gradients
+    /// summed over the ranks (<see cref="FinishSync"/>), their global norm clipped at max_grad_norm
+    /// (only measured when that is 0), <see cref="Guard"/>'s check of <paramref name="localLoss"/>
+    /// (this rank's part of the loss) and the norm, then the optimizer step with ZeRO-1's gather
+    /// and the check of the updated weights, unless the guard skips the update. Every rank must call
+    /// it. Returns the norm before clipping.
+    /// </summary>
+    public float Update(Optimizer optimizer, IEnumerable<Tensor> trainable, double localLoss)
+    {
+        FinishSync();
+        float norm = NonFiniteGuard.GradNorm(trainable, Config.MaxGradNorm);
+        if (Guard.Admit(localLoss, ("train/grad_norm", norm)))
+        {
+            optimizer.Step();
+            AfterStep();
+            Guard.CheckUpdated(optimizer.Parameters);
+        }
+        return norm;
+    }
 
     /// <summary>Every rank's values concatenated in rank order (the whole batch's, when each rank holds a contiguous share).</summary>
     public double[] Gather(double[] local, string what = "gather") => Size == 1 ? local : Comm.AllGatherV<double>(local, out _, what);

@@ -23,6 +23,13 @@ public sealed class StepLoop
 
     public required Optimizer Optimizer { get; init; }
 
+    /// <summary>
+    /// The run's check for NaN and infinity, which <see cref="Train"/> consults at each update (see
+    /// <see cref="DataParallel.Update"/>). What it throws becomes a <see cref="TrainingDivergedException"/>
+    /// naming the step and the last good checkpoint; its count of skipped updates is logged and checkpointed.
+    /// </summary>
+    public NonFiniteGuard? Guard { get; init; }
+
     /// <summary>Optimizer step <c>step</c> (1-based); returns the metrics logged when the step is due.</summary>
     public required Func<long, IReadOnlyDictionary<string, double>> Train { get; init; }
 
@@ -59,6 +66,11 @@ public sealed class StepLoop
             var state = Session.LoadCheckpoint(Models, Optimizer);
             step = state.Step;
             LoadState?.Invoke(state);
+            if (Guard is not null && state.Contains(SkippedKey))
+            {
+                Guard.Skipped = state.GetLong(SkippedKey);
+                Guard.ConsecutiveSkips = (int)state.GetLong(ConsecutiveSkipsKey);
+            }
         }
         else if (Initial?.Invoke() is { } initial)
         {
@@ -70,7 +82,7 @@ public sealed class StepLoop
         while (step < cfg.MaxSteps)
         {
             step++;
-            var metrics = Train(step);
+            var metrics = TrainGuarded(step);
             bool last = step == cfg.MaxSteps;
             if (step % cfg.LogEvery == 0 || last)
                 Session.Log(step, metrics);
@@ -83,10 +95,37 @@ public sealed class StepLoop
             {
                 var state = new TrainerState(step);
                 SaveState?.Invoke(state);
+                if (Guard is not null)
+                {
+                    state.Set(SkippedKey, Guard.Skipped);
+                    state.Set(ConsecutiveSkipsKey, (long)Guard.ConsecutiveSkips);
+                }
                 Session.SaveCheckpoint(state, Models, Optimizer);
             }
         }
         Session.Progress.End();
         return step;
+    }
+
+    private const string SkippedKey = "nonfinite_skips";
+    private const string ConsecutiveSkipsKey = "nonfinite_skips_in_a_row";
+
+    // A step whose update went non-finite ends the run here: the metrics logged so far are flushed,
+    // no checkpoint or model of this step is written, and the latest checkpoint stays on disk.
+    private IReadOnlyDictionary<string, double> TrainGuarded(long step)
+    {
+        IReadOnlyDictionary<string, double> metrics;
+        try
+        {
+            metrics = Train(step);
+        }
+        catch (NonFiniteStepException e)
+        {
+            Session.Logger.Flush();
+            throw new TrainingDivergedException(Stage, step, e.Message, Session.Checkpoints.Latest()?.Path);
+        }
+        if (Guard is not { SkipsUpdates: true })
+            return metrics;
+        return new Dictionary<string, double>(metrics) { [NonFiniteGuard.SkipsMetric] = Guard.Skipped };
     }
 }

@@ -38,6 +38,12 @@ public abstract class TrainLoopConfig : IValidatableConfig
     [ConfigKey("max_grad_norm", "Global gradient-norm clip (0 = off)")]
     public float MaxGradNorm { get; set; } = 1f;
 
+    [ConfigKey("on_nonfinite", "When a step's loss, gradient norm or updated weights hold NaN or infinity: stop (exit code 3, naming the step and the last good checkpoint) or skip (drop that update; weights and optimizer state stay as they were)")]
+    public string OnNonFinite { get; set; } = "stop";
+
+    [ConfigKey("max_nonfinite_skips", "on_nonfinite: skip: updates skipped in a row before the run gives up and stops as with stop")]
+    public int MaxNonFiniteSkips { get; set; } = 3;
+
     [ConfigKey("log_every", "Log training metrics every N steps")]
     public int LogEvery { get; set; } = 10;
 
@@ -98,6 +104,10 @@ public abstract class TrainLoopConfig : IValidatableConfig
             yield return "warmup_steps, eval_every, save_every and threads must be >= 0; log_every and keep_checkpoints positive";
         if (WarmupSteps > MaxSteps && MaxSteps > 0)
             yield return $"warmup_steps ({WarmupSteps}) must not exceed max_steps ({MaxSteps})";
+        if (OnNonFinite is not ("stop" or "skip"))
+            yield return $"on_nonfinite must be stop or skip, got '{OnNonFinite}'";
+        if (MaxNonFiniteSkips <= 0)
+            yield return $"max_nonfinite_skips must be positive (updates skipped in a row before the run stops), got {MaxNonFiniteSkips}";
         if (MinLrRatio is < 0 or > 1)
             yield return $"min_lr_ratio must be in [0, 1], got {MinLrRatio}";
     }

@@ -125,12 +125,9 @@ public sealed class GrpoLearner : RlLearner<GrpoConfig>
             metrics.Add("kl", output.Kl);
             metrics.Add("clip_ratio", output.ClipFraction);
             metrics.Add("entropy", LossAggregator.Aggregate(entropy.Detach(), mb.ResponseMask, LossAggregation.TokenMean).Item());
+            return loss.Item();
         },
-        beforeStep: () =>
-        {
-            metrics.AddPerStep("train/grad_norm", Cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(parameters, Cfg.MaxGradNorm) : 0);
-            metrics.EndStep();
-        });
+        clipGroups: [("train/grad_norm", parameters)]);
         return metrics.Means(Dp);
     }
 }

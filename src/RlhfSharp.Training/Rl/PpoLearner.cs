@@ -224,13 +224,9 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
             metrics.Add("loss/value", vl.Loss.Item());
             metrics.Add("val/clipfrac", vl.ClipFraction);
             metrics.Add("val/vpred", Masked.Mean(v.Detach(), mb.ResponseMask).Item());
+            return loss.Item();
         },
-        beforeStep: () =>
-        {
-            metrics.AddPerStep("train/grad_norm_policy", Cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(policyParams, Cfg.MaxGradNorm) : 0);
-            metrics.AddPerStep("train/grad_norm_critic", Cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(criticParams, Cfg.MaxGradNorm) : 0);
-            metrics.EndStep();
-        },
+        clipGroups: [("train/grad_norm_policy", policyParams), ("train/grad_norm_critic", criticParams)],
         afterPass: () =>
         {
             // An epoch whose mean approx KL (over the whole batch) passes target_kl ends the step.

@@ -85,14 +85,17 @@ public abstract class RlLearner<TConfig> : IRlLearner
     /// shuffled order each: per minibatch of <paramref name="miniBatch"/> rows, gradients are zeroed,
     /// <paramref name="microStep"/> runs on this rank's rows of each of its gradient_accumulation_steps
     /// micro-batches (local indices, and the weight of this rank's part of the micro-batch's loss under
-    /// <paramref name="aggregation"/>; it calls Backward), the gradients are summed over the ranks,
-    /// <paramref name="beforeStep"/> runs (gradient clipping) and the optimizer steps.
+    /// <paramref name="aggregation"/>; it calls Backward and returns the loss), the gradients are
+    /// summed over the ranks, each of <paramref name="clipGroups"/> has its global norm clipped at
+    /// max_grad_norm (only measured when that is 0) and added to the metrics under its name, and the
+    /// optimizer steps unless the run's <see cref="NonFiniteGuard"/> skips the update.
     /// <paramref name="afterPass"/> returning false ends the update early. Micro-batch metrics added
     /// to <paramref name="metrics"/> are weighted the same way. Returns the passes run.
     /// </summary>
     protected int Minibatches(RolloutShard shard, int passes, int miniBatch, UpdateMetrics metrics, LossAggregation aggregation,
-        Action<List<int>, double> microStep, Action beforeStep, Func<bool>? afterPass = null)
+        Func<List<int>, double, double> microStep, IReadOnlyList<(string Metric, IReadOnlyList<Tensor> Parameters)> clipGroups, Func<bool>? afterPass = null)
     {
+        var norms = new (string, double)[clipGroups.Count];
         int micro = miniBatch / Cfg.GradientAccumulationSteps;
         int done = 0;
         for (int pass = 0; pass < passes; pass++)
@@ -103,6 +106,7 @@ public abstract class RlLearner<TConfig> : IRlLearner
             for (int start = 0; start < shard.Total; start += miniBatch)
             {
                 Optimizer.ZeroGrad();
+                double loss = 0;
                 for (int ms = start; ms < start + miniBatch; ms += micro)
                 {
                     var rows = order.GetRange(ms, micro);
@@ -112,13 +116,23 @@ public abstract class RlLearner<TConfig> : IRlLearner
                     double weight = shard.Weight(rows, aggregation);
                     metrics.Scale = weight;
                     if (local.Count > 0)
-                        microStep(local, weight);
+                        loss += microStep(local, weight);
                     metrics.EndMicroBatch();
                 }
                 Dp.FinishSync();
-                beforeStep();
-                Optimizer.Step();
-                Dp.AfterStep();
+                for (int g = 0; g < clipGroups.Count; g++)
+                {
+                    float norm = NonFiniteGuard.GradNorm(clipGroups[g].Parameters, Cfg.MaxGradNorm);
+                    metrics.AddPerStep(clipGroups[g].Metric, norm);
+                    norms[g] = (clipGroups[g].Metric, norm);
+                }
+                metrics.EndStep();
+                if (Dp.Guard.Admit(loss, norms))
+                {
+                    Optimizer.Step();
+                    Dp.AfterStep();
+                    Dp.Guard.CheckUpdated(Optimizer.Parameters);
+                }
             }
             if (afterPass is not null && !afterPass())
                 break;

@@ -124,6 +124,7 @@ public static class RlLoop
             Session = session,
             Models = learner.Models,
             Optimizer = learner.Optimizer,
+            Guard = dp.Guard,
             Initial = () => heldOut.Reference is { } r ? EvalMetrics(heldOut, r, reward, withWinRate: false) : null,
             ParametersText = string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")),
             Train = step => (last = learner.Step(loader.NextBatch(), (int)step - 1)).Metrics,

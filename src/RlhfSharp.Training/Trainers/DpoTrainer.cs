@@ -69,6 +69,7 @@ public static class DpoTrainer
             Session = session,
             Models = models,
             Optimizer = optimizer,
+            Guard = dp.Guard,
             Initial = () =>
             {
                 var initial = Evaluate(policy, collator, evalSet, refEval, cfg);
@@ -103,10 +104,7 @@ public static class DpoTrainer
                     var loss = dp.Size == 1 ? output.Loss : output.Loss.Mul((float)weight);
                     loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
                 }
-                dp.FinishSync();
-                float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(policy.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
-                optimizer.Step();
-                dp.AfterStep();
+                float gradNorm = dp.Update(optimizer, policy.TrainableParameters(), sums.GetValueOrDefault("loss"));
                 sums = dp.SumMetrics(sums);
                 var m = new Dictionary<string, double>();
                 foreach (var (k, v) in sums)

@@ -54,6 +54,7 @@ public sealed class RewardTrainer
             Session = session,
             Models = models,
             Optimizer = optimizer,
+            Guard = dp.Guard,
             Initial = () => evalSet is { Count: > 0 } ? Evaluate(model, collator, evalSet, cfg) : null,
             Train = step =>
             {
@@ -88,10 +89,7 @@ public sealed class RewardTrainer
                     chosenMean += (prefs.Count == 0 ? 0 : pc.Average()) / cfg.GradientAccumulationSteps;
                     rejectedMean += (prefs.Count == 0 ? 0 : pr.Average()) / cfg.GradientAccumulationSteps;
                 }
-                dp.FinishSync();
-                float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
-                optimizer.Step();
-                dp.AfterStep();
+                float gradNorm = dp.Update(optimizer, model.TrainableParameters(), loss);
                 loss = dp.Sum(loss, "loss");
                 return new Dictionary<string, double>
                 {

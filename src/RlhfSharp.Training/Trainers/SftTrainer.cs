@@ -62,6 +62,7 @@ public sealed class SftTrainer
             Session = session,
             Models = models,
             Optimizer = optimizer,
+            Guard = dp.Guard,
             Initial = () =>
             {
                 var initial = LossMetrics(model, collator, evalSet, cfg.BatchSize);
@@ -93,10 +94,7 @@ public sealed class SftTrainer
                     lossSum += loss.Item();
                     loss.Mul(1f / cfg.GradientAccumulationSteps).Backward();
                 }
-                dp.FinishSync();
-                float gradNorm = cfg.MaxGradNorm > 0 ? GradClip.ClipGradNorm(model.TrainableParameters(), cfg.MaxGradNorm) : float.NaN;
-                optimizer.Step();
-                dp.AfterStep();
+                float gradNorm = dp.Update(optimizer, model.TrainableParameters(), lossSum);
                 lossSum = dp.Sum(lossSum, "loss");
                 return new Dictionary<string, double>
                 {
