@@ -19,6 +19,12 @@ public readonly record struct JsonUnicodeError(int Line, int ByteInLine, string 
 /// </summary>
 public static class JsonUnicode
 {
+    /// <summary>What <see cref="PathOfInvalid"/> puts before the path of an object whose key is the invalid text.</summary>
+    public const string KeyPrefix = "a key in ";
+
+    /// <summary>The path <see cref="PathOfInvalid"/> gives the document itself.</summary>
+    public const string Root = "(root)";
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The first invalid UTF-8 sequence or lone surrogate escape in <paramref name="utf8Json"/>, or null.</summary>
@@ -99,7 +105,7 @@ public static class JsonUnicode
                 {
                     string? name = null;
                     if (!Readable(() => name = p.Name))
-                        return $"a key in {Named(path)}";
+                        return KeyPrefix + Named(path);
                     if (PathOfInvalid(p.Value, path.Length == 0 ? name! : $"{path}.{name}") is { } found)
                         return found;
                 }
@@ -117,7 +123,7 @@ public static class JsonUnicode
         return StrictUtf8.GetString(utf8);
     }
 
-    private static string Named(string path) => path.Length == 0 ? "(root)" : path;
+    private static string Named(string path) => path.Length == 0 ? Root : path;
 
     private static bool Readable(Action read)
     {

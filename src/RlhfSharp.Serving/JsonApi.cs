@@ -83,72 +83,27 @@ internal static class JsonApi
     /// </summary>
     public static void CheckUnicode(ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
-        var path = new List<(string? Name, int Index)>(); // per open container: the current key, or the index (-1 in objects)
+        if (JsonUnicode.Find(body) is null)
+            return;
+        JsonDocument document;
         try
         {
-            while (reader.Read())
-            {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject:
-                        Advance(path);
-                        path.Add((null, -1));
-                        break;
-                    case JsonTokenType.StartArray:
-                        Advance(path);
-                        path.Add((null, 0));
-                        break;
-                    case JsonTokenType.EndObject or JsonTokenType.EndArray:
-                        path.RemoveAt(path.Count - 1);
-                        break;
-                    case JsonTokenType.PropertyName:
-                        path[^1] = (Text(ref reader, path, key: true), -1);
-                        break;
-                    case JsonTokenType.String:
-                        Advance(path);
-                        Text(ref reader, path, key: false);
-                        break;
-                    default:
-                        Advance(path);
-                        break;
-                }
-            }
+            document = JsonDocument.Parse(body.ToArray(), new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException)
         {
-            // Not JSON: the parser that reads the body next reports it.
+            return; // not JSON: the parser that reads the body next reports it
         }
-    }
-
-    // A value in an array moves its index on; the first one takes index 0.
-    private static void Advance(List<(string? Name, int Index)> path)
-    {
-        if (path.Count > 0 && path[^1] is { Name: null, Index: >= 0 } array)
-            path[^1] = (null, array.Index + 1);
-    }
-
-    private static string Text(ref Utf8JsonReader reader, List<(string? Name, int Index)> path, bool key)
-    {
-        try
+        using (document)
         {
-            return reader.GetString()!;
-        }
-        catch (InvalidOperationException e)
-        {
-            // Indices were moved on before the value was read: the value's own index is one less.
-            var names = new List<string>();
-            foreach (var (name, index) in key ? path.Take(path.Count - 1) : path)
-            {
-                if (index >= 0)
-                    names.Add($"[{index - 1}]");
-                else if (name is not null)
-                    names.Add((names.Count > 0 ? "." : "") + name);
-            }
-            string? param = names.Count > 0 ? string.Concat(names) : null;
-            string where = key ? $"a key in {param ?? "the body"}" : param ?? "the body";
+            if (JsonUnicode.PathOfInvalid(document.RootElement) is not { } found)
+                return;
+            bool key = found.StartsWith(JsonUnicode.KeyPrefix, StringComparison.Ordinal);
+            string path = key ? found[JsonUnicode.KeyPrefix.Length..] : found;
+            string? param = path == JsonUnicode.Root ? null : path;
+            string where = key ? $"{JsonUnicode.KeyPrefix}{param ?? "the body"}" : param ?? "the body";
             throw new ApiError(StatusCodes.Status400BadRequest,
-                $"{where} is not valid Unicode text ({e.Message}); send UTF-8, with \\u surrogate escapes only in high-low pairs.",
+                $"{where} is not valid Unicode text; send UTF-8, with \\u surrogate escapes only in high-low pairs.",
                 param, "invalid_unicode");
         }
     }

@@ -122,7 +122,7 @@ public sealed class StepLoop
         catch (NonFiniteStepException e)
         {
             Session.Logger.Flush();
-            throw new TrainingDivergedException(Stage, step, e.Message, Session.Checkpoints.Latest()?.Path);
+            throw new TrainingDivergedException(Stage, step, e.Message, Session.Checkpoints.LatestGood()?.Path);
         }
         if (Guard is not { SkipsUpdates: true })
             return metrics;
