@@ -88,7 +88,8 @@ public sealed partial record ModelConfig
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(File.ReadAllText(path));
+            // A key given twice would make the first lookup throw; refuse it here, naming the key.
+            node = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
