@@ -9,7 +9,7 @@ namespace RlhfSharp.Fuzz.Tests;
 /// </summary>
 public class FuzzerRunTests
 {
-    private const int SecondsPerTarget = 3;
+    private const int SecondsPerTarget = 2;
 
     [Fact]
     public async Task EveryTargetSurvivesAShortFuzzingRun()
