@@ -97,6 +97,18 @@ public sealed class ConfigErrorTests
         Assert.IsAssignableFrom<IUserError>(e);
     }
 
+    [Theory]
+    [InlineData("batch_size: 4\neval_steps: [\n1\n")]
+    [InlineData("batch_size: 4\nlora: {\nrank\n")]
+    public void OpenBracketWithUnindentedNextLineIsAConfigErrorWithLine(string yaml)
+    {
+        ConfigException e = Fails(yaml);
+        Assert.Equal(2, e.Line);
+        Assert.StartsWith("cfg.yaml:2:", e.Message);
+        Assert.Contains("invalid YAML", e.Message);
+        Assert.Contains("left open", e.Message);
+    }
+
     [Fact]
     public void UnclosedQuoteIsAConfigErrorWithLine()
     {

@@ -89,6 +89,15 @@ public sealed class ModelConfigTests : IDisposable
     }
 
     [Fact]
+    public void KeyGivenTwiceIsRejectedNamingIt()
+    {
+        var p = Write("""{"model_type": "gpt2", "n_embd": 8, "n_embd": 16}""");
+        var ex = Assert.Throws<ModelConfigException>(() => ModelConfig.Load(p));
+        Assert.Contains(p, ex.Message);
+        Assert.Contains("n_embd", ex.Message);
+    }
+
+    [Fact]
     public void WrongTypesAndBadShapesAreRejected()
     {
         Assert.Contains("must be an integer", Assert.Throws<ModelConfigException>(() => ModelConfig.Load(Write("""{"model_type": "gpt2", "n_embd": "768"}"""))).Message);

@@ -64,6 +64,16 @@ public class SpecialTokenTests
         Assert.Equal(new[] { 256 }, t.Encode("ab"));
     }
 
+    [Theory]
+    [InlineData("{\"eos_token\": \"\"}")]
+    [InlineData("{\"eos_token\": {\"content\": \"\", \"special\": true}}")]
+    public void Empty_config_token_means_no_token_in_either_form(string config)
+    {
+        var t = BpeTokenizer.FromJson(MiniTokenizerJson.Text(), config);
+        Assert.Null(t.EosToken);
+        Assert.Equal(new[] { 256 }, t.Encode("ab", addSpecialTokens: true));
+    }
+
     [Fact]
     public void Setting_special_tokens_adds_new_ids_and_flags()
     {

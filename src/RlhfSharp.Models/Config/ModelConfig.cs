@@ -91,7 +91,8 @@ public sealed partial record ModelConfig
             throw new ModelConfigException(path, bad.ToString());
         try
         {
-            node = JsonNode.Parse(JsonUnicode.Decode(bytes));
+            // A key given twice would make the first lookup throw; refuse it here, naming the key.
+            node = JsonNode.Parse(JsonUnicode.Decode(bytes), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -27,7 +27,12 @@ internal static class TokenizerConfigReader
     {
         if (f.Optional(root, "", key) is not { } v) return null;
         if (v.ValueKind == JsonValueKind.String) return v.GetString()!.Length == 0 ? null : v.GetString();
-        if (v.ValueKind == JsonValueKind.Object) return f.RequiredString(v, key, "content");
+        if (v.ValueKind == JsonValueKind.Object)
+        {
+            // {"content": ""} means no token, as "" does: there is no empty token to add.
+            string content = f.RequiredString(v, key, "content");
+            return content.Length == 0 ? null : content;
+        }
         throw f.Error(key, $"found {JsonFields.Describe(v)}; expected a string, {{\"content\": \"...\"}} or null");
     }
 }

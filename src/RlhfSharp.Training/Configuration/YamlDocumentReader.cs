@@ -15,9 +15,10 @@ internal static partial class YamlDocumentReader
     /// <summary>The document's root node, or null for an empty document (only comments or nothing).</summary>
     public static YamlNode? Read(string text, YamlSource source)
     {
+        MarkingParser? parser = null;
         try
         {
-            var parser = new Parser(new StringReader(text));
+            parser = new MarkingParser(new Parser(new StringReader(text)));
             var anchors = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
             parser.Consume<StreamStart>();
             if (parser.TryConsume<StreamEnd>(out _))
@@ -48,6 +49,31 @@ internal static partial class YamlDocumentReader
             }
             throw new ConfigException(Locate(source, line, column), null,
                 $"invalid YAML: {detail}", source.HasLines ? line : null);
+        }
+        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.Namespace?.StartsWith("YamlDotNet", StringComparison.Ordinal) == true)
+        {
+            // YamlDotNet's scanner fails this way (not with a YamlException) on, for one, a '[' or '{'
+            // left open with the next line not indented: "a: [\n0". The last event read marks the place.
+            Mark at = parser?.LastStart ?? Mark.Empty;
+            throw new ConfigException(Locate(source, at), null,
+                "invalid YAML: the text after this point cannot be read; is a '[' or '{' left open, or its next line not indented?",
+                source.HasLines ? (int)at.Line : null);
+        }
+    }
+
+    /// <summary>Remembers where the last event it read started, for errors the parser reports without a position.</summary>
+    private sealed class MarkingParser(IParser inner) : IParser
+    {
+        public Mark LastStart { get; private set; } = Mark.Empty;
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            bool moved = inner.MoveNext();
+            if (inner.Current is { } current)
+                LastStart = current.Start;
+            return moved;
         }
     }
 
