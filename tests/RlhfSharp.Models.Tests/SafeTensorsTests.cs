@@ -193,4 +193,34 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Contains("shape entries", OpenError(WriteRaw("""{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", 4)));
         Assert.Contains("missing string field 'dtype'", OpenError(WriteRaw("""{"a":{"shape":[1],"data_offsets":[0,4]}}""", 4)));
     }
+
+    [Fact]
+    public void HeaderTextThatIsNotUnicodeIsRejectedNamingTheFile()
+    {
+        // A lone surrogate escape in a tensor name or dtype, and a byte that is not UTF-8 in a name.
+        Assert.Contains("not valid Unicode", OpenError(WriteRaw("""{"a\ud800":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4)));
+        Assert.Contains("not valid Unicode", OpenError(WriteRaw("""{"a":{"dtype":"F3\udc00","shape":[1],"data_offsets":[0,4]}}""", 4)));
+        var path = WriteRaw("""{"a?":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4);
+        var bytes = File.ReadAllBytes(path);
+        bytes[8 + 3] = 0xFF; // the '?' after "a"
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("0xFF is not valid UTF-8", OpenError(path));
+    }
+
+    [Fact]
+    public void AnIndexThatIsNotUnicodeIsRejectedNamingTheFile()
+    {
+        var dir = Path.Combine(_dir, "sharded");
+        Directory.CreateDirectory(dir);
+        var index = Path.Combine(dir, SafeTensorsCheckpoint.IndexFileName);
+        File.WriteAllText(index, """{"weight_map": {"w\ud800": "model-00001-of-00001.safetensors"}}""");
+
+        var ex = Assert.Throws<SafeTensorsFormatException>(() =>
+        {
+            using var ck = SafeTensorsCheckpoint.Open(dir);
+        });
+
+        Assert.Contains(index, ex.Message);
+        Assert.Contains("surrogate", ex.Message);
+    }
 }

@@ -48,10 +48,13 @@ public sealed class SafeTensorsCheckpoint : IDisposable
 
     private static Dictionary<string, string> ReadIndex(string path, string directory)
     {
+        var bytes = File.ReadAllBytes(path);
+        if (JsonUnicode.Find(bytes) is { } bad)
+            throw new SafeTensorsFormatException(path, $"{bad}; the index must be UTF-8 JSON");
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            doc = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {

@@ -81,6 +81,8 @@ public sealed class SafeTensorsFile : IDisposable
 
     private static (Dictionary<string, SafeTensorsEntry>, Dictionary<string, string>) ParseHeader(string path, byte[] header, long bufferLength)
     {
+        if (JsonUnicode.Find(header) is { } bad)
+            throw new SafeTensorsFormatException(path, $"the header's text is not valid Unicode ({bad}); tensor names and metadata must be UTF-8");
         JsonDocument doc;
         try
         {
