@@ -4,7 +4,7 @@ namespace RlhfSharp.TestSupport;
 
 /// <summary>
 /// A tiny real filesystem (tmpfs) mounted on a fresh temporary folder, to run writers into a full
-/// disk. Mounting needs root (or CAP_SYS_ADMIN); where it fails the constructor throws saying so,
+/// disk. Mounting needs root (or CAP_SYS_ADMIN, or sudo without a password); where it fails the constructor throws saying so,
 /// so a test using it fails loudly instead of passing without having checked anything.
 /// </summary>
 public sealed class TinyDisk : IDisposable
@@ -68,8 +68,14 @@ public sealed class TinyDisk : IDisposable
         Directory.Delete(Root);
     }
 
+    // mount and umount need root: a test run by another user goes through sudo when it may without a password.
     private static (int Code, string Output) Run(string file, params string[] args)
     {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            args = ["-n", file, .. args];
+            file = "sudo";
+        }
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
