@@ -3,6 +3,7 @@ using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Serving;

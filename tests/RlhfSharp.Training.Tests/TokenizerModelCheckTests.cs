@@ -2,6 +2,7 @@ using RlhfSharp.Models.Config;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
 
@@ -42,7 +43,7 @@ public sealed class TokenizerModelCheckTests : IDisposable
         var largest = tokenizer.Vocabulary.Select(kv => (Content: kv.Key, Id: kv.Value))
             .Concat(tokenizer.AddedTokens.Select(t => (t.Content, t.Id))).MaxBy(t => t.Id);
         var dir = ScorerFolder(largest.Id);
-        var e = Assert.Throws<TrainingSetupException>(() => RewardModelSource.Load(dir, ChatTemplate.Get("chatml"), 32, 16));
+        var e = Assert.Throws<TokenizerModelMismatchException>(() => RewardModelSource.Load(dir, ChatTemplate.Get("chatml"), 32, 16));
         Assert.IsAssignableFrom<IUserError>(e);
         Assert.StartsWith(Path.Combine(dir, "tokenizer.json"), e.Message);
         Assert.Contains($"\"{largest.Content}\" has id {largest.Id}", e.Message);
@@ -67,7 +68,7 @@ public sealed class TokenizerModelCheckTests : IDisposable
         Directory.CreateDirectory(dir);
         Config(DataTestSupport.Tokenizer.VocabSize).Save(Path.Combine(dir, "config.json"));
         File.WriteAllText(Path.Combine(dir, TokenizerModelCheck.GenerationConfigFileName), json);
-        var e = Assert.Throws<TrainingSetupException>(() => TokenizerModelCheck.Check(DataTestSupport.Tokenizer, null, dir));
+        var e = Assert.Throws<TokenizerModelMismatchException>(() => TokenizerModelCheck.Check(DataTestSupport.Tokenizer, null, dir));
         Assert.StartsWith(Path.Combine(dir, "generation_config.json"), e.Message);
         Assert.Contains(expected, e.Message);
     }

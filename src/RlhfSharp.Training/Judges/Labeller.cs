@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Text;
+using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Judges.Human;
 using RlhfSharp.Training.Metrics;

@@ -3,7 +3,6 @@ using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Rewards;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using RlhfSharp.Models.Config;
 using RlhfSharp.Text;
 
-namespace RlhfSharp.Training.Foundation;
+namespace RlhfSharp.Training.Data;
 
 /// <summary>
 /// The check every place that pairs a tokenizer with a model folder makes before the model's
@@ -28,13 +28,13 @@ public static class TokenizerModelCheck
 
         var (token, id) = LargestId(tokenizer);
         if (token is not null && id >= cfg.VocabSize)
-            throw new TrainingSetupException(
+            throw new TokenizerModelMismatchException(
                 $"{tokenizerFile}: token \"{token}\" has id {id}, but the model in {modelDir} has vocab_size {cfg.VocabSize} ({configPath}); "
                 + $"every token id must be below vocab_size. Use the tokenizer that belongs to this model, or a model whose vocabulary covers this tokenizer's {id + 1} ids.");
         foreach (var role in Enum.GetValues<SpecialTokenRole>())
         {
             if (tokenizer.GetSpecialTokenId(role) is int special && (special < 0 || special >= cfg.VocabSize))
-                throw new TrainingSetupException(
+                throw new TokenizerModelMismatchException(
                     $"{tokenizerFile}: the {role.ToString().ToLowerInvariant()} token \"{tokenizer.GetSpecialToken(role)}\" has id {special}, outside the model's vocab_size {cfg.VocabSize} ({configPath}); use the tokenizer that belongs to this model.");
         }
         CheckGenerationConfig(Path.Combine(modelDir, GenerationConfigFileName), cfg.VocabSize);
@@ -73,7 +73,7 @@ public static class TokenizerModelCheck
             return;
         var bytes = File.ReadAllBytes(path);
         if (JsonUnicode.Find(bytes) is { } bad)
-            throw new TrainingSetupException($"{path}: {bad}");
+            throw new TokenizerModelMismatchException($"{path}: {bad}");
         JsonDocument doc;
         try
         {
@@ -81,11 +81,11 @@ public static class TokenizerModelCheck
         }
         catch (JsonException e)
         {
-            throw new TrainingSetupException($"{path}: not valid JSON ({e.Message}); expected a JSON object such as {{\"eos_token_id\": 2}}");
+            throw new TokenizerModelMismatchException($"{path}: not valid JSON ({e.Message}); expected a JSON object such as {{\"eos_token_id\": 2}}");
         }
         using var _ = doc;
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            throw new TrainingSetupException($"{path}: expected a JSON object such as {{\"eos_token_id\": 2}}");
+            throw new TokenizerModelMismatchException($"{path}: expected a JSON object such as {{\"eos_token_id\": 2}}");
         foreach (var key in new[] { "bos_token_id", "eos_token_id", "pad_token_id" })
         {
             if (!doc.RootElement.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
@@ -94,10 +94,13 @@ public static class TokenizerModelCheck
             foreach (var item in items)
             {
                 if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out var id))
-                    throw new TrainingSetupException($"{path}: '{key}' must be a token id or a list of them, found {item.GetRawText()}");
+                    throw new TokenizerModelMismatchException($"{path}: '{key}' must be a token id or a list of them, found {item.GetRawText()}");
                 if (id < 0 || id >= vocabSize)
-                    throw new TrainingSetupException($"{path}: '{key}' is {id}, outside the model's vocab_size {vocabSize}; expected an id in [0, {vocabSize - 1}]");
+                    throw new TokenizerModelMismatchException($"{path}: '{key}' is {id}, outside the model's vocab_size {vocabSize}; expected an id in [0, {vocabSize - 1}]");
             }
         }
     }
 }
+
+/// <summary>A tokenizer and a model folder that do not belong together, or a generation_config.json that cannot be read.</summary>
+public sealed class TokenizerModelMismatchException(string message) : Exception(message), IUserError;
