@@ -6,6 +6,7 @@ using RlhfSharp.Models.SafeTensors;
 using RlhfSharp.Serving;
 using RlhfSharp.Serving.Labelling;
 using RlhfSharp.Text;
+using RlhfSharp.Text.Tests;
 using RlhfSharp.Training.Configuration;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Judges;
@@ -62,7 +63,7 @@ public static class Targets
                 string folder = Path.Combine(s.Folder, "tokenizer-config");
                 Directory.CreateDirectory(folder);
                 string json = Path.Combine(folder, BpeTokenizer.TokenizerJsonFileName);
-                File.WriteAllText(json, MiniTokenizer.Json);
+                File.WriteAllText(json, MiniTokenizerJson.Text());
                 File.WriteAllBytes(Path.Combine(folder, BpeTokenizer.TokenizerConfigFileName), input);
                 UseTokenizer(BpeTokenizer.FromFile(json));
             }),
