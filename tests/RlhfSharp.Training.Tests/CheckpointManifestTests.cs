@@ -19,17 +19,7 @@ public sealed class CheckpointManifestTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static CausalLM Model() => new(new ModelConfig
-    {
-        ModelType = "llama",
-        VocabSize = 19,
-        HiddenSize = 8,
-        NumLayers = 1,
-        NumHeads = 2,
-        NumKeyValueHeads = 1,
-        IntermediateSize = 12,
-        MaxPositions = 16,
-    }, new Generator(1));
+    private static CausalLM Model() => new(CheckpointStoreTests.Tiny(), new Generator(1));
 
     // Checkpoints at the given steps, each with weights and AdamW state.
     private CheckpointStore SaveAt(params long[] steps)

@@ -13,7 +13,7 @@ public sealed class CheckpointStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static ModelConfig Tiny() => new()
+    internal static ModelConfig Tiny() => new()
     {
         ModelType = "llama",
         VocabSize = 19,

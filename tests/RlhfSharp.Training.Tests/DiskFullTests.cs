@@ -22,17 +22,7 @@ public sealed class DiskFullTests : IDisposable
 
     public void Dispose() => _disk.Dispose();
 
-    private static CausalLM Model(ulong seed) => new(new ModelConfig
-    {
-        ModelType = "llama",
-        VocabSize = 19,
-        HiddenSize = 8,
-        NumLayers = 1,
-        NumHeads = 2,
-        NumKeyValueHeads = 1,
-        IntermediateSize = 12,
-        MaxPositions = 16,
-    }, new Generator(seed));
+    private static CausalLM Model(ulong seed) => new(CheckpointStoreTests.Tiny(), new Generator(seed));
 
     private static void AssertDiskFullError(Exception? ex, string path)
     {

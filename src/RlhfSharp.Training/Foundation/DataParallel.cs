@@ -123,24 +123,35 @@ public sealed class DataParallel : IDisposable
 
     /// <summary>
     /// The end of an optimizer step, once every micro-batch's backward pass has run: the gradients
-    /// summed over the ranks (<see cref="FinishSync"/>), their global norm clipped at max_grad_norm
-    /// (only measured when that is 0), <see cref="Guard"/>'s check of <paramref name="localLoss"/>
-    /// (this rank's part of the loss) and the norm, then the optimizer step with ZeRO-1's gather
-    /// and the check of the updated weights, unless the guard skips the update. Every rank must call
-    /// it. Returns the norm before clipping.
+    /// summed over the ranks (<see cref="FinishSync"/>), the global norm of each of
+    /// <paramref name="clipGroups"/> clipped at max_grad_norm (only measured when that is 0),
+    /// <see cref="Guard"/>'s check of <paramref name="localLoss"/> (this rank's part of the loss) and
+    /// the norms, then the optimizer step with ZeRO-1's gather and the check of the updated weights,
+    /// unless the guard skips the update. Every rank must call it. Returns each group's norm before
+    /// clipping, in order.
     /// </summary>
-    public float Update(Optimizer optimizer, IEnumerable<Tensor> trainable, double localLoss)
+    public float[] Update(Optimizer optimizer, double localLoss, IReadOnlyList<(string Metric, IReadOnlyList<Tensor> Parameters)> clipGroups)
     {
         FinishSync();
-        float norm = NonFiniteGuard.GradNorm(trainable, Config.MaxGradNorm);
-        if (Guard.Admit(localLoss, ("train/grad_norm", norm)))
+        var norms = new float[clipGroups.Count];
+        var named = new (string, double)[clipGroups.Count];
+        for (int g = 0; g < clipGroups.Count; g++)
+        {
+            norms[g] = NonFiniteGuard.GradNorm(clipGroups[g].Parameters, Config.MaxGradNorm);
+            named[g] = (clipGroups[g].Metric, norms[g]);
+        }
+        if (Guard.Admit(localLoss, named))
         {
             optimizer.Step();
             AfterStep();
             Guard.CheckUpdated(optimizer.Parameters);
         }
-        return norm;
+        return norms;
     }
+
+    /// <summary><see cref="Update(Optimizer, double, IReadOnlyList{ValueTuple{string, IReadOnlyList{Tensor}}})"/> with one group, <c>train/grad_norm</c>.</summary>
+    public float Update(Optimizer optimizer, IEnumerable<Tensor> trainable, double localLoss) =>
+        Update(optimizer, localLoss, [("train/grad_norm", trainable.ToList())])[0];
 
     /// <summary>Every rank's values concatenated in rank order (the whole batch's, when each rank holds a contiguous share).</summary>
     public double[] Gather(double[] local, string what = "gather") => Size == 1 ? local : Comm.AllGatherV<double>(local, out _, what);

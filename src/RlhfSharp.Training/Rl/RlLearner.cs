@@ -95,7 +95,6 @@ public abstract class RlLearner<TConfig> : IRlLearner
     protected int Minibatches(RolloutShard shard, int passes, int miniBatch, UpdateMetrics metrics, LossAggregation aggregation,
         Func<List<int>, double, double> microStep, IReadOnlyList<(string Metric, IReadOnlyList<Tensor> Parameters)> clipGroups, Func<bool>? afterPass = null)
     {
-        var norms = new (string, double)[clipGroups.Count];
         int micro = miniBatch / Cfg.GradientAccumulationSteps;
         int done = 0;
         for (int pass = 0; pass < passes; pass++)
@@ -119,20 +118,10 @@ public abstract class RlLearner<TConfig> : IRlLearner
                         loss += microStep(local, weight);
                     metrics.EndMicroBatch();
                 }
-                Dp.FinishSync();
+                var norms = Dp.Update(Optimizer, loss, clipGroups);
                 for (int g = 0; g < clipGroups.Count; g++)
-                {
-                    float norm = NonFiniteGuard.GradNorm(clipGroups[g].Parameters, Cfg.MaxGradNorm);
-                    metrics.AddPerStep(clipGroups[g].Metric, norm);
-                    norms[g] = (clipGroups[g].Metric, norm);
-                }
+                    metrics.AddPerStep(clipGroups[g].Metric, norms[g]);
                 metrics.EndStep();
-                if (Dp.Guard.Admit(loss, norms))
-                {
-                    Optimizer.Step();
-                    Dp.AfterStep();
-                    Dp.Guard.CheckUpdated(Optimizer.Parameters);
-                }
             }
             if (afterPass is not null && !afterPass())
                 break;
