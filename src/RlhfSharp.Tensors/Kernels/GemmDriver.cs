@@ -111,26 +111,33 @@ public static partial class Gemm
                 Alpha = alpha,
                 Beta = beta,
             };
-            GemmJob At(int i) => first with
-            {
-                A = first.A + (nint)(i * strideA * sizeof(float)),
-                B = first.B + (nint)(i * strideB * sizeof(float)),
-                C = first.C + (nint)(i * strideC * sizeof(float)),
-            };
             if (threads > 1 && batch > 1 && (long)m * n * k < BatchParallelThreshold)
             {
                 // Small matrices: whole matrices per thread (each one computed exactly as a
                 // single-threaded call would, so the result does not depend on the split).
-                ParallelFor.RunChunks(batch, threads, (start, end) =>
-                {
-                    for (int i = start; i < end; i++)
-                        Compute(At(i), isa, 1);
-                });
+                BatchParallel(first, batch, strideA, strideB, strideC, isa, threads);
                 return;
             }
             for (int i = 0; i < batch; i++)
-                Compute(At(i), isa, threads);
+                Compute(Nth(first, i, strideA, strideB, strideC), isa, threads);
         }
+    }
+
+    // The i-th matrix of a batch: the first one's job with A, B and C moved on by i strides.
+    private static GemmJob Nth(in GemmJob first, int i, long strideA, long strideB, long strideC) => first with
+    {
+        A = first.A + (nint)(i * strideA * sizeof(float)),
+        B = first.B + (nint)(i * strideB * sizeof(float)),
+        C = first.C + (nint)(i * strideC * sizeof(float)),
+    };
+
+    private static void BatchParallel(GemmJob first, int batch, long strideA, long strideB, long strideC, GemmIsa isa, int threads)
+    {
+        ParallelFor.RunChunks(batch, threads, (start, end) =>
+        {
+            for (int i = start; i < end; i++)
+                Compute(Nth(first, i, strideA, strideB, strideC), isa, 1);
+        });
     }
 
     private static void Compute(in GemmJob job, GemmIsa isa, int threads)
@@ -193,14 +200,21 @@ public static partial class Gemm
         long packA = job.TransA ? 4 : 32, packB = job.TransB ? 32 : 4;
         long byRows = rowsPerThread * n * k + packB * n * k + packA * rowsPerThread * k;
         long byCols = colsPerThread * m * k + packA * m * k + packB * colsPerThread * k;
-        if (byRows <= byCols)
+        SplitParallel<TK>(job, threads, byRows <= byCols, byRows <= byCols ? mTiles : nTiles);
+    }
+
+    // The parallel half of Split, apart so that its closure is only allocated when it runs.
+    private static void SplitParallel<TK>(GemmJob job, int threads, bool byRows, int tiles) where TK : struct, IMicroKernel
+    {
+        int m = job.M, n = job.N;
+        if (byRows)
         {
-            ParallelFor.RunChunks(mTiles, threads, (s, e) =>
+            ParallelFor.RunChunks(tiles, threads, (s, e) =>
                 Block<TK>(job, s * TK.MR, Math.Min(m, e * TK.MR), 0, n));
         }
         else
         {
-            ParallelFor.RunChunks(nTiles, threads, (s, e) =>
+            ParallelFor.RunChunks(tiles, threads, (s, e) =>
                 Block<TK>(job, 0, m, s * TK.NR, Math.Min(n, e * TK.NR)));
         }
     }

@@ -17,6 +17,13 @@ public static partial class Gemm
     {
         if (job.M > SkinnyMaxRows)
             return false;
+        RunSkinny(job, threads);
+        return true;
+    }
+
+    // Apart from TrySkinny so that the closure below is only allocated when a skinny product runs.
+    private static unsafe void RunSkinny(GemmJob job, int threads)
+    {
         int m = job.M, k = job.K;
         // Rows of op(A) gathered into one contiguous block [m, k] (A is tiny here).
         var aRows = new float[m * k];
@@ -35,7 +42,6 @@ public static partial class Gemm
             else
                 SkinnyAxpy(j, aRows, j0, j1);
         });
-        return true;
     }
 
     // C[i, j] = alpha·dot(A_i, B_j) + beta·C[i, j] with B stored [n, k].

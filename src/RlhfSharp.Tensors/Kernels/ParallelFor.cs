@@ -98,7 +98,6 @@ public static class ParallelFor
         private int _next;
         private int _pending;
         private Exception? _error;
-        public readonly ManualResetEventSlim Done = new(false, spinCount: 2000);
 
         public Job(int count, int chunks, Action<int, int> body)
         {
@@ -126,8 +125,7 @@ public static class ParallelFor
                     {
                         Interlocked.CompareExchange(ref _error, e, null);
                     }
-                    if (Interlocked.Decrement(ref _pending) == 0)
-                        Done.Set();
+                    Interlocked.Decrement(ref _pending);
                 }
             }
             finally
@@ -138,6 +136,14 @@ public static class ParallelFor
 
         public int Chunks => _chunks;
 
+        // Waits for the chunks other threads claimed: they are short, so spin, then yield.
+        public void WaitDone()
+        {
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _pending) > 0)
+                spin.SpinOnce(sleep1Threshold: -1);
+        }
+
         public void ThrowIfFailed()
         {
             if (_error is not null)
@@ -145,12 +151,21 @@ public static class ParallelFor
         }
     }
 
-    /// <summary>Persistent background workers; used by one caller at a time (guarded by _poolBusy).</summary>
+    /// <summary>
+    /// Persistent background workers; used by one caller at a time (guarded by _poolBusy). A worker
+    /// that finished a loop watches for the next one for a short while before it sleeps, so the
+    /// back-to-back loops of a training step start without a kernel wake-up each.
+    /// </summary>
     private static class WorkerPool
     {
+        // How long an idle worker keeps watching for the next loop before it sleeps (~50 µs).
+        private const int WatchIterations = 2000;
+
         private static readonly SemaphoreSlim Wake = new(0);
         private static readonly List<Thread> Workers = [];
-        private static volatile Job? _current;
+        private static Job? _current;
+        private static int _generation;
+        private static int _sleepers;
 
         public static void Execute(Job job)
         {
@@ -161,22 +176,45 @@ public static class ParallelFor
                 Workers.Add(t);
                 t.Start();
             }
-            _current = job;
-            Wake.Release(helpers);
+            Volatile.Write(ref _current, job);
+            Interlocked.Increment(ref _generation);
+            int sleeping = Volatile.Read(ref _sleepers);
+            if (sleeping > 0)
+                Wake.Release(Math.Min(sleeping, helpers));
             job.Work();
-            job.Done.Wait();
-            _current = null;
+            job.WaitDone();
+            Volatile.Write(ref _current, null);
             job.ThrowIfFailed();
         }
 
         private static void WorkerLoop()
         {
+            int seen = Volatile.Read(ref _generation);
             while (true)
             {
-                Wake.Wait();
-                // A late wake-up may see the next job or none; both are harmless, since chunks are
-                // claimed atomically and a finished job has none left.
-                _current?.Work();
+                int generation = Volatile.Read(ref _generation);
+                if (generation != seen)
+                {
+                    seen = generation;
+                    // A late look may find the next loop or none; both are harmless, since chunks
+                    // are claimed atomically and a finished loop has none left.
+                    Volatile.Read(ref _current)?.Work();
+                    continue;
+                }
+                bool arrived = false;
+                for (int i = 0; i < WatchIterations && !arrived; i++)
+                {
+                    Thread.SpinWait(8);
+                    arrived = Volatile.Read(ref _generation) != seen;
+                }
+                if (arrived)
+                    continue;
+                Interlocked.Increment(ref _sleepers);
+                // A loop published between the last look and the increment finds no sleeper and
+                // wakes nobody; its caller runs every chunk itself, and this worker takes the next.
+                if (Volatile.Read(ref _generation) == seen)
+                    Wake.Wait();
+                Interlocked.Decrement(ref _sleepers);
             }
         }
     }
