@@ -58,8 +58,8 @@ public sealed partial class Tensor
         var av = a.Float().Detach().Expand(shape).Contiguous().Span;
         var bv = b.Float().Detach().Expand(shape).Contiguous().Span;
         var gv = g.Contiguous().Span;
-        var ga = new float[gv.Length];
-        var gb = new float[gv.Length];
+        var ga = GradBuffers.RentZeroed(gv.Length);
+        var gb = GradBuffers.RentZeroed(gv.Length);
         for (int i = 0; i < gv.Length; i++)
         {
             bool toA = takeGreater ? av[i] >= bv[i] : av[i] <= bv[i];
@@ -132,7 +132,7 @@ public sealed partial class Tensor
     internal Tensor Map(Func<float, float> f)
     {
         var src = Float().Contiguous().Span;
-        var data = new float[Numel];
+        var data = GradBuffers.RentZeroed(Numel);
         for (int i = 0; i < data.Length; i++)
             data[i] = f(src[i]);
         return new Tensor(data, (int[])ShapeArr.Clone());

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 
 namespace RlhfSharp.Tensors;
 
@@ -34,13 +35,13 @@ public sealed partial class Tensor
             GatherAlong<double>(Contiguous().DoubleSpan, idx, doubles, d, outer, m, n, inner);
             return new Tensor(doubles, outShape);
         }
-        var result = new float[idx.Length];
+        var result = GradBuffers.RentZeroed(idx.Length);
         GatherAlong<float>(Float().Detach().Contiguous().Span, idx, result, d, outer, m, n, inner);
         var inShape = ShapeArr;
         return Record(new Tensor(result, outShape), "gather", [this], g =>
         {
             var gd = g.Contiguous().Span;
-            var full = new float[ShapeUtil.Numel(inShape)];
+            var full = GradBuffers.RentZeroed(ShapeUtil.Numel(inShape));
             for (int p = 0; p < idx.Length; p++)
             {
                 int k = p % inner, o = p / (m * inner);
@@ -108,7 +109,7 @@ public sealed partial class Tensor
             return IndexSelectFloat64(x, idx, outShape, outer, n, inner);
         if (x.Dtype == DType.Int32)
             return IndexSelectInt32(x, idx, outShape, outer, n, inner);
-        var result = new float[outer * m * inner];
+        var result = GradBuffers.RentZeroed(outer * m * inner);
         for (int o = 0; o < outer; o++)
         {
             for (int j = 0; j < m; j++)
@@ -127,7 +128,7 @@ public sealed partial class Tensor
         return Record(new Tensor(result, outShape), "index_select", [this], g =>
         {
             var gv = g.Contiguous().Span;
-            var full = new float[ShapeUtil.Numel(inShape)];
+            var full = GradBuffers.RentZeroed(ShapeUtil.Numel(inShape));
             for (int o = 0; o < outer; o++)
             {
                 for (int j = 0; j < m; j++)
@@ -166,7 +167,7 @@ public sealed partial class Tensor
             return DeviceMaskedFill(mask, value);
         var fill = NonZero(mask, ShapeArr);
         var x = Float().Detach().Contiguous().Span;
-        var result = new float[x.Length];
+        var result = GradBuffers.RentZeroed(x.Length);
         for (int i = 0; i < result.Length; i++)
             result[i] = fill[i] ? value : x[i];
         var shape = ShapeArr;
@@ -195,7 +196,7 @@ public sealed partial class Tensor
             return Record(WhereFloat64(c, a, b, shape), "where", [a, b], _ => throw new InvalidOperationException("internal: a Float64 where has no backward"));
         var av = a.Float().Detach().Expand(shape).Contiguous().Span;
         var bv = b.Float().Detach().Expand(shape).Contiguous().Span;
-        var result = new float[c.Length];
+        var result = GradBuffers.RentZeroed(c.Length);
         for (int i = 0; i < result.Length; i++)
             result[i] = c[i] ? av[i] : bv[i];
         return Record(new Tensor(result, shape), "where", [a, b], g =>
@@ -210,7 +211,7 @@ public sealed partial class Tensor
     {
         var t = ifTrue is null ? default : ifTrue.Contiguous().Span;
         var f = ifFalse is null ? default : ifFalse.Contiguous().Span;
-        var result = new float[c.Length];
+        var result = GradBuffers.RentZeroed(c.Length);
         for (int i = 0; i < result.Length; i++)
         {
             if (c[i])

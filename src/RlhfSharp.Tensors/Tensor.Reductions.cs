@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 
 namespace RlhfSharp.Tensors;
 
@@ -78,7 +79,7 @@ public sealed partial class Tensor
         {
             // Route the gradient to the arg-max position only.
             var gd = g.Contiguous().Span;
-            var full = new float[ShapeUtil.Numel(inShape)];
+            var full = GradBuffers.RentZeroed(ShapeUtil.Numel(inShape));
             var strides = ShapeUtil.ContiguousStrides(inShape);
             int inner = strides[d];
             for (int r = 0; r < rows; r++)
@@ -177,7 +178,7 @@ public sealed partial class Tensor
         foreach (var d in nd)
             reduceCount *= ShapeArr[d];
         int outCount = reduceCount == 0 ? ShapeUtil.Numel(kept) : Numel / reduceCount;
-        var result = new float[outCount];
+        var result = GradBuffers.RentZeroed(outCount);
         if (prefix && !suffix)
         {
             var src = x.Contiguous().Span;

@@ -296,7 +296,7 @@ public sealed partial class Tensor
             StridedCopy.CopyStrided(s.F!, s.Offset, s.StridesArr, F!, Offset, StridesArr, ShapeArr);
             return;
         }
-        var values = new float[Numel];
+        var values = GradBuffers.RentZeroed(Numel);
         StridedCopy.Copy(s.F!, s.Offset, s.ShapeArr, s.StridesArr, values);
         ScatterInto(values);
     }
@@ -342,7 +342,7 @@ public sealed partial class Tensor
         if (G is not null)
             return DeviceFloat();
         var c = Contiguous();
-        var data = new float[Numel];
+        var data = GradBuffers.RentZeroed(Numel);
         switch (Dtype)
         {
             case DType.BFloat16:

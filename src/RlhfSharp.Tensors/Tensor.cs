@@ -14,7 +14,8 @@ namespace RlhfSharp.Tensors;
 /// </summary>
 public sealed partial class Tensor
 {
-    internal readonly float[]? F;
+    private readonly float[]? _f;
+    private bool _released;
     internal readonly ushort[]? H;
     internal readonly int[]? I;
     internal readonly double[]? D;
@@ -25,12 +26,61 @@ public sealed partial class Tensor
 
     internal Tensor(float[] data, int[] shape, int[]? strides = null, int offset = 0)
     {
-        F = data;
+        _f = data;
         Dtype = DType.Float32;
         ShapeArr = shape;
         StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
         Offset = offset;
         Numel = ShapeUtil.Numel(shape);
+        GradBuffers.Track(this, data);
+    }
+
+    /// <summary>
+    /// The float32 storage (null for other dtypes). Throws <see cref="TensorReleasedException"/>
+    /// once the training step that owned the storage has ended (see <see cref="TensorArena"/>).
+    /// </summary>
+    internal float[]? F
+    {
+        get
+        {
+            if (_released)
+                throw new TensorReleasedException(this);
+            return _f;
+        }
+    }
+
+    /// <summary>The float32 storage without the released check (the arena's own bookkeeping).</summary>
+    internal float[]? RawFloats => _f;
+
+    /// <summary>Whether the step scope that owned this tensor's storage has ended.</summary>
+    public bool IsReleased => _released;
+
+    internal void MarkReleased() => _released = true;
+
+    // The gradient that ZeroGrad set aside; the next backward into this leaf writes into its storage.
+    private Tensor? _retiredGrad;
+
+    /// <summary>
+    /// Sets <see cref="Grad"/> to null, keeping its storage for the next backward into this leaf
+    /// (so a training loop allocates no new gradient storage after its first step). The retired
+    /// gradient tensor is released when that storage is reused.
+    /// </summary>
+    internal void RetireGrad()
+    {
+        if (Grad is { G: null, Dtype: DType.Float32, Offset: 0, IsReleased: false } g && g.IsContiguous && g.RawFloats!.Length == g.Numel)
+            _retiredGrad = g;
+        Grad = null;
+    }
+
+    // The retired gradient's storage if it holds exactly `numel` floats (the retired tensor is released).
+    internal float[]? TakeRetiredGrad(int numel)
+    {
+        var g = _retiredGrad;
+        _retiredGrad = null;
+        if (g is null || g.IsReleased || g.Numel != numel || ReferenceEquals(g, Grad))
+            return null;
+        g.MarkReleased();
+        return g.RawFloats;
     }
 
     internal Tensor(ushort[] data, int[] shape, int[]? strides = null, int offset = 0)

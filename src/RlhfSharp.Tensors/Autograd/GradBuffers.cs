@@ -1,30 +1,63 @@
 namespace RlhfSharp.Tensors.Autograd;
 
 /// <summary>
-/// Recycles the storage of gradients while <see cref="Tensor.Backward"/> runs. Each backward pass
-/// opens a scope on its thread; ops that allocate result storage through <see cref="Rent"/>
-/// inside that scope record the array as owned by it. When backward has consumed a gradient (its
-/// node has run, or it was added into a leaf's <see cref="Tensor.Grad"/>) and no other live
-/// gradient shares its storage, the array goes back to a size-keyed pool and the next gradient of
-/// the same size reuses it: no fresh pages to fault in and zero, and the memory is still in cache.
-/// Only arrays rented in the current scope are ever returned, so storage from forward passes,
-/// user tensors and leaf gradients is never recycled. Outside a scope <see cref="Rent"/> is a
-/// plain allocation.
+/// The engine's float storage allocator, with two kinds of scope on a thread.
+/// <para>
+/// A <b>backward scope</b> (one per <see cref="Tensor.Backward"/>) records the arrays rented while
+/// it is open; when backward has consumed a gradient (its node has run, or it was added into a
+/// leaf's <see cref="Tensor.Grad"/>) and no other live gradient shares its storage, the array goes
+/// back to a size-keyed pool at once and the next gradient of the same size reuses it.
+/// </para>
+/// <para>
+/// A <b>step scope</b> (<see cref="TensorArena.Step"/>, one per training step) records every array
+/// rented while it is open, forward activations included, and every tensor built over one of them.
+/// When it closes, each such tensor is marked released (touching its elements afterwards throws
+/// <see cref="TensorReleasedException"/>) and the arrays go back to the pool, so the next step
+/// runs on the same memory: no fresh pages to fault in and zero, no collections.
+/// </para>
+/// Outside both scopes <see cref="Rent"/> is a plain allocation. Arrays shorter than
+/// <see cref="MinPooledLength"/> are always left to the GC.
 /// </summary>
 internal static class GradBuffers
 {
     /// <summary>Arrays shorter than this are left to the GC (gen0 handles them cheaply).</summary>
-    internal const int MinPooledLength = 2048;
-
-    /// <summary>Upper bound on the floats kept in the pool across all sizes (64 MiB).</summary>
-    private const long MaxPooledFloats = 16L << 20;
+    internal const int MinPooledLength = 256;
 
     private static readonly Dictionary<int, Stack<float[]>> Pool = [];
     private static readonly Lock PoolLock = new();
     private static long _pooledFloats;
+    private static long _maxPooledFloats = DefaultMaxPooledFloats();
 
     [ThreadStatic]
     private static Scope? _current;
+
+    [ThreadStatic]
+    private static StepScope? _step;
+
+    /// <summary>Upper bound on the floats kept in the pool across all sizes.</summary>
+    internal static long MaxPooledFloats
+    {
+        get => Interlocked.Read(ref _maxPooledFloats);
+        set => Interlocked.Exchange(ref _maxPooledFloats, Math.Max(0, value));
+    }
+
+    /// <summary>Floats now waiting in the pool.</summary>
+    internal static long PooledFloats
+    {
+        get
+        {
+            lock (PoolLock)
+                return _pooledFloats;
+        }
+    }
+
+    // A quarter of the memory the GC may use, at least 64 MiB of floats: a step's activations and
+    // gradients of a model that fits the machine stay pooled; beyond that they go back to the GC.
+    private static long DefaultMaxPooledFloats()
+    {
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return Math.Max(16L << 20, available / 4 / sizeof(float));
+    }
 
     /// <summary>Opens a scope for one backward pass on this thread (scopes nest, e.g. checkpointing).</summary>
     public static Scope Begin()
@@ -34,6 +67,19 @@ internal static class GradBuffers
         return scope;
     }
 
+    /// <summary>Opens a step scope on this thread; a step scope inside another is part of the outer one.</summary>
+    public static StepScope BeginStep()
+    {
+        if (_step is not null)
+            return StepScope.Nested;
+        var step = new StepScope();
+        _step = step;
+        return step;
+    }
+
+    /// <summary>Whether a step scope is open on this thread.</summary>
+    public static bool InStep => _step is not null;
+
     /// <summary>
     /// Storage for a result of <paramref name="length"/> floats whose every element the caller
     /// writes; the contents are unspecified.
@@ -41,7 +87,8 @@ internal static class GradBuffers
     public static float[] Rent(int length)
     {
         var scope = _current;
-        if (scope is null || length < MinPooledLength)
+        var step = _step;
+        if ((scope is null && step is null) || length < MinPooledLength)
             return GC.AllocateUninitializedArray<float>(length);
         float[]? array = null;
         lock (PoolLock)
@@ -53,14 +100,15 @@ internal static class GradBuffers
             }
         }
         array ??= GC.AllocateUninitializedArray<float>(length);
-        scope.Owned.Add(array);
+        scope?.Owned.Add(array);
+        step?.Rented(array);
         return array;
     }
 
     /// <summary>Like <see cref="Rent"/>, with every element set to zero.</summary>
     public static float[] RentZeroed(int length)
     {
-        if (_current is null || length < MinPooledLength)
+        if ((_current is null && _step is null) || length < MinPooledLength)
             return new float[length];
         var array = Rent(length);
         Array.Clear(array);
@@ -68,17 +116,40 @@ internal static class GradBuffers
     }
 
     /// <summary>
-    /// Returns <paramref name="array"/> to the pool if the current scope rented it; the caller
-    /// guarantees that no live tensor uses it any more.
+    /// Returns <paramref name="array"/> to the pool if the current backward scope rented it; the
+    /// caller guarantees that no live tensor uses it any more.
     /// </summary>
     public static void Release(float[]? array)
     {
         var scope = _current;
         if (array is null || scope is null || !scope.Owned.Remove(array))
             return;
+        _step?.Returned(array);
+        Push(array);
+    }
+
+    /// <summary>Whether the current backward scope rented <paramref name="array"/> and has not released it.</summary>
+    public static bool Owns(float[]? array) => array is not null && _current is { } scope && scope.Owned.Contains(array);
+
+    /// <summary>Records a tensor built over storage the open step scope rented, to release it with the step.</summary>
+    internal static void Track(Tensor tensor, float[] data)
+    {
+        if (_step is { } step && data.Length >= MinPooledLength)
+            step.Track(tensor, data);
+    }
+
+    /// <summary>Keeps <paramref name="tensor"/>'s storage (and every view of it) alive past the open step scope.</summary>
+    internal static void Keep(Tensor tensor)
+    {
+        if (_step is { } step && tensor.Dtype == DType.Float32 && tensor.RawFloats is { } data)
+            step.Keep(data);
+    }
+
+    private static void Push(float[] array)
+    {
         lock (PoolLock)
         {
-            if (_pooledFloats + array.Length > MaxPooledFloats)
+            if (_pooledFloats + array.Length > _maxPooledFloats)
                 return;
             if (!Pool.TryGetValue(array.Length, out var stack))
             {
@@ -90,8 +161,15 @@ internal static class GradBuffers
         }
     }
 
-    /// <summary>Whether the current scope rented <paramref name="array"/> and has not released it.</summary>
-    public static bool Owns(float[]? array) => array is not null && _current is { } scope && scope.Owned.Contains(array);
+    /// <summary>Empties the pool (its arrays go to the GC).</summary>
+    internal static void Trim()
+    {
+        lock (PoolLock)
+        {
+            Pool.Clear();
+            _pooledFloats = 0;
+        }
+    }
 
     /// <summary>One backward pass's record of rented arrays; disposing it closes the scope.</summary>
     internal sealed class Scope : IDisposable
@@ -104,9 +182,62 @@ internal static class GradBuffers
 
         public void Dispose()
         {
-            // Arrays still owned here are either live (leaf gradients, values handed back to the
-            // caller) or garbage; both are left to the GC.
+            // Arrays still owned here are live (leaf gradients, values handed back to the caller)
+            // or garbage; an open step scope returns them with the step, else the GC takes them.
             _current = _parent;
+        }
+    }
+
+    /// <summary>One training step's record of rented arrays and the tensors over them.</summary>
+    internal sealed class StepScope : IDisposable
+    {
+        internal static readonly StepScope Nested = new() { _nested = true };
+
+        // Every array rented in the step (value: whether it is out of the pool now).
+        private readonly Dictionary<float[], bool> _arrays = new(ReferenceEqualityComparer.Instance);
+        private readonly HashSet<float[]> _kept = new(ReferenceEqualityComparer.Instance);
+        private readonly List<Tensor> _tensors = [];
+        private bool _nested;
+        private bool _closed;
+
+        internal void Rented(float[] array) => _arrays[array] = true;
+
+        internal void Returned(float[] array)
+        {
+            if (_arrays.ContainsKey(array))
+                _arrays[array] = false;
+        }
+
+        internal void Track(Tensor tensor, float[] data)
+        {
+            if (_arrays.ContainsKey(data))
+                _tensors.Add(tensor);
+        }
+
+        internal void Keep(float[] data)
+        {
+            if (_arrays.ContainsKey(data))
+                _kept.Add(data);
+        }
+
+        public void Dispose()
+        {
+            if (_nested || _closed)
+                return;
+            _closed = true;
+            if (!ReferenceEquals(_step, this))
+                throw new InvalidOperationException("internal: step scopes on a thread must close in the reverse order they opened");
+            _step = null;
+            foreach (var t in _tensors)
+            {
+                if (!_kept.Contains(t.RawFloats!))
+                    t.MarkReleased();
+            }
+            foreach (var (array, outOfPool) in _arrays)
+            {
+                if (outOfPool && !_kept.Contains(array))
+                    Push(array);
+            }
         }
     }
 }

@@ -215,8 +215,9 @@ public sealed partial class Tensor
         }
         if (leaf.Grad is null)
         {
-            // Fresh storage (not rented): the leaf keeps this gradient after backward returns.
-            var data = new float[g.Numel];
+            // Storage of its own (not rented), the retired gradient's when there is one: the leaf
+            // keeps this gradient after backward returns.
+            var data = leaf.TakeRetiredGrad(g.Numel) ?? new float[g.Numel];
             StridedCopy.Copy(g.F!, g.Offset, g.ShapeArr, g.StridesArr, data);
             leaf.Grad = new Tensor(data, (int[])g.ShapeArr.Clone());
         }

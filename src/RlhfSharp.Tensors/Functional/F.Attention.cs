@@ -27,7 +27,7 @@ public static partial class F
             return DeviceAttention(q, k, v, causal, keyPaddingMask, sc, (bn, hn, hkv, tq, tk, d, dv));
         var mask = keyPaddingMask?.ToArray();
         bool keep = GradMode.IsEnabled && (q.RequiresGrad || k.RequiresGrad || v.RequiresGrad);
-        var o = new float[bn * hn * tq * dv];
+        var o = GradBuffers.RentZeroed(bn * hn * tq * dv);
         var p = keep ? Uninit(bn * hn * tq * tk) : null;
         if (o.Length > 0 && tk > 0)
         {

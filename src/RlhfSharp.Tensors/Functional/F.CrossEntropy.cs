@@ -21,9 +21,9 @@ public static partial class F
         var ids = CheckIds("CrossEntropy", logits, targets, "targets", ignoreIndex);
         var rows = RowLayout.Of(logits);
         int n = rows.Count, v = rows.Width;
-        var max = new float[n];
-        var sum = new float[n];
-        var loss = new float[n];
+        var max = GradBuffers.RentZeroed(n);
+        var sum = GradBuffers.RentZeroed(n);
+        var loss = GradBuffers.RentZeroed(n);
         int count = 0;
         foreach (var t in ids)
             count += t == ignoreIndex ? 0 : 1;

@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 namespace RlhfSharp.Tensors;
 
 public static partial class F
@@ -16,9 +17,9 @@ public static partial class F
             return DeviceEntropy(logits);
         var rows = RowLayout.Of(logits);
         int n = rows.Count, v = rows.Width;
-        var max = new float[n];
-        var logSum = new float[n];
-        var h = new float[n];
+        var max = GradBuffers.RentZeroed(n);
+        var logSum = GradBuffers.RentZeroed(n);
+        var h = GradBuffers.RentZeroed(n);
         Partition.For(n, 4L * v, (_, start, end) =>
         {
             for (int r = start; r < end; r++)

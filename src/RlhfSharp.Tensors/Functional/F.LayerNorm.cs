@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 
 namespace RlhfSharp.Tensors;
 
@@ -19,8 +20,8 @@ public static partial class F
         int n = rows.Count;
         var w = weight?.Float().Contiguous().Span.ToArray();
         var b = bias?.Float().Contiguous().Span.ToArray();
-        var mean = new float[n];
-        var rstd = new float[n];
+        var mean = GradBuffers.RentZeroed(n);
+        var rstd = GradBuffers.RentZeroed(n);
         var y = Uninit(n * c);
         Partition.For(n, 5L * c, (_, start, end) =>
         {

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using RlhfSharp.Tensors.Autograd;
 
 namespace RlhfSharp.Tensors;
 
@@ -17,8 +18,8 @@ public static partial class F
         var rows = RowLayout.Of(x);
         int n = rows.Count;
         var w = weight?.Float().Contiguous().Span.ToArray();
-        var mean = new float[n]; // all zero: RMSNorm does not centre
-        var rstd = new float[n];
+        var mean = GradBuffers.RentZeroed(n); // all zero: RMSNorm does not centre
+        var rstd = GradBuffers.RentZeroed(n);
         var y = Uninit(n * c);
         Partition.For(n, 3L * c, (_, start, end) =>
         {

@@ -1,3 +1,4 @@
+using RlhfSharp.Tensors.Autograd;
 namespace RlhfSharp.Tensors;
 
 public static partial class F
@@ -16,9 +17,9 @@ public static partial class F
         var idx = CheckIds("TokenLogProbs", logits, ids, "ids");
         var rows = RowLayout.Of(logits);
         int n = rows.Count, v = rows.Width;
-        var max = new float[n];
-        var sum = new float[n];
-        var logp = new float[n];
+        var max = GradBuffers.RentZeroed(n);
+        var sum = GradBuffers.RentZeroed(n);
+        var logp = GradBuffers.RentZeroed(n);
         Partition.For(n, 3L * v, (_, start, end) =>
         {
             for (int r = start; r < end; r++)

@@ -172,7 +172,7 @@ public abstract class Optimizer
             foreach (var p in group.Params)
             {
                 if (setToNull || p.Grad is null)
-                    p.Grad = null;
+                    p.RetireGrad();
                 else
                     p.Grad = Tensor.ZerosLike(p);
             }

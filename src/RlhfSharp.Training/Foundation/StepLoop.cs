@@ -1,4 +1,5 @@
 using RlhfSharp.Models.Modules;
+using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Training.Checkpointing;
 
@@ -86,7 +87,7 @@ public sealed class StepLoop
             bool last = step == cfg.MaxSteps;
             if (step % cfg.LogEvery == 0 || last)
                 Session.Log(step, metrics);
-            if (Evaluate is not null && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)) && Evaluate(step) is { } evaluation)
+            if (Evaluate is not null && (last || (cfg.EvalEvery > 0 && step % cfg.EvalEvery == 0)) && EvaluateInScope(step) is { } evaluation)
             {
                 Session.Log(step, evaluation);
                 AfterEvaluate?.Invoke(step);
@@ -107,6 +108,12 @@ public sealed class StepLoop
         return step;
     }
 
+    private IReadOnlyDictionary<string, double>? EvaluateInScope(long step)
+    {
+        using (TensorArena.Step())
+            return Evaluate!(step);
+    }
+
     private const string SkippedKey = "nonfinite_skips";
     private const string ConsecutiveSkipsKey = "nonfinite_skips_in_a_row";
 
@@ -117,7 +124,10 @@ public sealed class StepLoop
         IReadOnlyDictionary<string, double> metrics;
         try
         {
-            metrics = Train(step);
+            // One storage scope per step: the step's activations and gradients go back to the
+            // pool when it ends, so the next step reuses them instead of allocating.
+            using (TensorArena.Step())
+                metrics = Train(step);
         }
         catch (NonFiniteStepException e)
         {
