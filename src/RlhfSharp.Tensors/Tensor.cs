@@ -311,6 +311,17 @@ public sealed partial class Tensor
     }
 
     /// <summary>The value of a one-element tensor.</summary>
+    /// <summary>
+    /// The int32 elements in row-major order for reading only: the storage itself when the tensor
+    /// covers all of it contiguously (ids and positions usually do), else a copy. Callers never write to it.
+    /// </summary>
+    internal int[] IntsForReading()
+    {
+        if (G is null && I is { } data && Offset == 0 && data.Length == Numel && IsContiguous)
+            return data;
+        return ToIntArray();
+    }
+
     public float Item()
     {
         if (Numel != 1)

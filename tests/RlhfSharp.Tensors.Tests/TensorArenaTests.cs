@@ -127,6 +127,22 @@ public class TensorArenaTests
     }
 
     [Fact]
+    public void DisposingAnEndedStepAgainLeavesTheNextStepOpen()
+    {
+        var a = new Generator(6).Normal([64, 64], 0f, 1f);
+        var first = TensorArena.Step();
+        first.Dispose();
+        using (TensorArena.Step())
+        {
+            var t = a.Mul(a);
+            first.Dispose();
+            Assert.True(TensorArena.InStep);
+            Assert.False(t.IsReleased);
+        }
+        Assert.False(TensorArena.InStep);
+    }
+
+    [Fact]
     public void ZeroGradRetiresTheGradientAndTheNextBackwardReusesItsStorage()
     {
         var w = new Generator(5).Normal([64, 64], 0f, 1f);

@@ -34,6 +34,9 @@ internal static class GradBuffers
     [ThreadStatic]
     private static StepScope? _step;
 
+    [ThreadStatic]
+    private static StepScope? _spareStep;
+
     /// <summary>Upper bound on the floats kept in the pool across all sizes.</summary>
     internal static long MaxPooledFloats
     {
@@ -68,13 +71,15 @@ internal static class GradBuffers
     }
 
     /// <summary>Opens a step scope on this thread; a step scope inside another is part of the outer one.</summary>
-    public static StepScope BeginStep()
+    public static IDisposable BeginStep()
     {
         if (_step is not null)
             return StepScope.Nested;
-        var step = new StepScope();
+        // One scope object per thread, reused: its tables keep their capacity from step to step.
+        var step = _spareStep ?? new StepScope();
+        _spareStep = null;
         _step = step;
-        return step;
+        return new StepHandle(step, step.Open());
     }
 
     /// <summary>Whether a step scope is open on this thread.</summary>
@@ -188,6 +193,16 @@ internal static class GradBuffers
         }
     }
 
+    /// <summary>Closes the step it was opened for, once; the scope object itself is reused by later steps.</summary>
+    private sealed class StepHandle(StepScope scope, long generation) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (scope.Generation == generation)
+                scope.Dispose();
+        }
+    }
+
     /// <summary>One training step's record of rented arrays and the tensors over them.</summary>
     internal sealed class StepScope : IDisposable
     {
@@ -199,6 +214,16 @@ internal static class GradBuffers
         private readonly List<Tensor> _tensors = [];
         private bool _nested;
         private bool _closed;
+        private long _generation;
+
+        // Starts a step on this (reused) scope and returns its number.
+        internal long Open()
+        {
+            _closed = false;
+            return ++_generation;
+        }
+
+        internal long Generation => _generation;
 
         internal void Rented(float[] array) => _arrays[array] = true;
 
@@ -238,6 +263,10 @@ internal static class GradBuffers
                 if (outOfPool && !_kept.Contains(array))
                     Push(array);
             }
+            _arrays.Clear();
+            _kept.Clear();
+            _tensors.Clear();
+            _spareStep = this;
         }
     }
 }

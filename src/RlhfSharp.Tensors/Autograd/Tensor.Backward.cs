@@ -90,9 +90,46 @@ public sealed partial class Tensor
         if (GradFn.Freed)
             throw FreedGraph(GradFn);
 
-        var order = TopologicalOrder(GradFn);
+        // The walk's tables are reused from the last backward on this thread (a nested backward,
+        // as in checkpointing, finds none spare and makes its own).
+        var tables = _spareTables ?? new BackwardTables();
+        _spareTables = null;
+        try
+        {
+            BackwardFrom(GradFn, gradient, retainGraph, tables);
+        }
+        finally
+        {
+            tables.Clear();
+            _spareTables = tables;
+        }
+    }
+
+    [ThreadStatic]
+    private static BackwardTables? _spareTables;
+
+    private sealed class BackwardTables
+    {
+        public readonly List<Node> Order = [];
+        public readonly HashSet<Node> Visited = new(ReferenceEqualityComparer.Instance);
+        public readonly Stack<(Node Node, int Next)> Stack = new();
+        public readonly Dictionary<Node, Tensor> Pending = new(ReferenceEqualityComparer.Instance);
+
+        public void Clear()
+        {
+            Order.Clear();
+            Visited.Clear();
+            Stack.Clear();
+            Pending.Clear();
+        }
+    }
+
+    private static void BackwardFrom(Node root, Tensor gradient, bool retainGraph, BackwardTables tables)
+    {
+        var order = TopologicalOrder(root, tables);
         var hooked = HookedLeaves(order);
-        var pending = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [GradFn] = gradient };
+        var pending = tables.Pending;
+        pending[root] = gradient;
         for (int n = order.Count - 1; n >= 0; n--)
         {
             var node = order[n];
@@ -229,12 +266,12 @@ public sealed partial class Tensor
         }
     }
 
-    private static List<Node> TopologicalOrder(Node root)
+    private static List<Node> TopologicalOrder(Node root, BackwardTables tables)
     {
         // Iterative post-order DFS: inputs before the nodes that consume them.
-        var order = new List<Node>();
-        var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(Node Node, int Next)>();
+        var order = tables.Order;
+        var visited = tables.Visited;
+        var stack = tables.Stack;
         stack.Push((root, 0));
         visited.Add(root);
         while (stack.Count > 0)

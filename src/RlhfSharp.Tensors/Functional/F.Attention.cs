@@ -38,7 +38,7 @@ public static partial class F
             int block = AttentionRowBlock(causal, tq);
             Partition.For(bn * hn, 2L * tq * tk * (d + dv), (_, start, end) =>
             {
-                var scratch = p is null ? new float[tq * tk] : null;
+                var scratch = p is null ? AttentionScratch(tq * tk) : null;
                 for (int bh = start; bh < end; bh++)
                 {
                     int b = bh / hn, kvh = bh % hn / group;
@@ -70,6 +70,19 @@ public static partial class F
 
     /// <summary>Rows per causal block: query rows are processed in blocks so masked keys are skipped.</summary>
     internal const int CausalRowBlock = 32;
+
+    [ThreadStatic]
+    private static float[]? _attentionScratch;
+
+    // Per-thread scores scratch for one head (or one block of its rows), reused across calls: each
+    // use writes every element it reads, and no call on this thread runs inside another.
+    private static float[] AttentionScratch(int length)
+    {
+        var s = _attentionScratch;
+        if (s is null || s.Length < length)
+            _attentionScratch = s = new float[length];
+        return s;
+    }
 
     private static int AttentionRowBlock(bool causal, int tq) => causal ? CausalRowBlock : Math.Max(tq, 1);
 

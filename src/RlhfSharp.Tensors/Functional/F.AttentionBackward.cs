@@ -27,7 +27,7 @@ public static partial class F
             int block = AttentionRowBlock(causal, tq);
             Partition.For(bn * hkv, 4L * group * tq * tk * (d + dv), (_, start, end) =>
             {
-                var ds = dq is null && dk is null ? null : new float[block * tk];
+                var ds = dq is null && dk is null ? null : AttentionScratch(block * tk);
                 for (int bk = start; bk < end; bk++)
                 {
                     int b = bk / hkv, kvh = bk % hkv;

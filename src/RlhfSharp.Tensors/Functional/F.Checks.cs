@@ -17,7 +17,7 @@ public static partial class F
         var lead = logits.ShapeArr[..^1];
         if (!ShapeUtil.SameShape(ids.ShapeArr, lead))
             throw new ShapeMismatchException(op, $"{what} shape {ShapeUtil.Format(ids.ShapeArr)} must equal the logits shape {ShapeUtil.Format(logits.ShapeArr)} without its last dim, i.e. {ShapeUtil.Format(lead)}");
-        var values = ids.ToIntArray();
+        var values = ids.IntsForReading();
         int v = logits.ShapeArr[^1];
         for (int i = 0; i < values.Length; i++)
         {

@@ -20,7 +20,7 @@ public static partial class F
         if (weight.IsOnDevice || ids.IsOnDevice)
             return DeviceEmbedding(weight, ids);
         int v = weight.ShapeArr[0], c = weight.ShapeArr[1];
-        var idx = ids.ToIntArray();
+        var idx = ids.IntsForReading();
         for (int i = 0; i < idx.Length; i++)
         {
             if ((uint)idx[i] >= (uint)v)

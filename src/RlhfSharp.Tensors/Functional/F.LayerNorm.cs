@@ -83,22 +83,23 @@ public static partial class F
         int n = rows.Count, c = rows.Width;
         var dx = needX ? Uninit(n * c) : null;
         int chunks = Partition.Chunks(n, 8L * c);
-        var dwParts = needW ? new float[chunks][] : null;
-        var dbParts = needB ? new float[chunks][] : null;
+        // Each chunk's partial dw and db: row `chunk` of [chunks, C], summed in chunk order after.
+        var dwParts = needW ? GradBuffers.RentZeroed(chunks * c) : null;
+        var dbParts = needB ? GradBuffers.RentZeroed(chunks * c) : null;
         Partition.For(n, 8L * c, (chunk, start, end) =>
         {
-            var xhat = new float[c];
-            var dxhat = new float[c];
-            var dw = needW ? dwParts![chunk] = new float[c] : null;
-            var db = needB ? dbParts![chunk] = new float[c] : null;
+            var xhat = NormScratch(2 * c).AsSpan(0, c);
+            var dxhat = NormScratch(2 * c).AsSpan(c, c);
+            var dw = needW ? dwParts.AsSpan(chunk * c, c) : default;
+            var db = needB ? dbParts.AsSpan(chunk * c, c) : default;
             for (int r = start; r < end; r++)
             {
                 var gr = gd.AsSpan(r * c, c);
                 TensorPrimitives.Subtract(rows.Row(r), mean[r], xhat);
                 TensorPrimitives.Multiply(xhat, rstd[r], xhat);
-                if (dw is not null)
+                if (needW)
                     TensorPrimitives.MultiplyAdd(gr, xhat, dw, dw);
-                if (db is not null)
+                if (needB)
                     TensorPrimitives.Add(gr, db, db);
                 if (dx is null)
                     continue;
@@ -114,16 +115,30 @@ public static partial class F
                 TensorPrimitives.Multiply(dr, rstd[r], dr);
             }
         });
-        return (dx, Combine(dwParts), Combine(dbParts));
+        return (dx, Combine(dwParts, chunks, c), Combine(dbParts, chunks, c));
     }
 
-    private static float[]? Combine(float[][]? parts)
+    // Row 0 of [chunks, C] plus the other rows in order, as a C-long array of its own.
+    private static float[]? Combine(float[]? parts, int chunks, int c)
     {
         if (parts is null)
             return null;
-        var total = parts[0];
-        for (int i = 1; i < parts.Length; i++)
-            TensorPrimitives.Add(total, parts[i], total);
+        var total = GradBuffers.Rent(c);
+        parts.AsSpan(0, c).CopyTo(total);
+        for (int i = 1; i < chunks; i++)
+            TensorPrimitives.Add(total, parts.AsSpan(i * c, c), total);
         return total;
+    }
+
+    [ThreadStatic]
+    private static float[]? _normScratch;
+
+    // Per-thread row scratch of the norm backward (x̂ and dx̂ of the row being processed).
+    private static float[] NormScratch(int length)
+    {
+        var s = _normScratch;
+        if (s is null || s.Length < length)
+            _normScratch = s = new float[length];
+        return s;
     }
 }

@@ -67,7 +67,7 @@ public static partial class F
 
     private static int MaxPosition(Tensor positions)
     {
-        var values = positions.ToIntArray();
+        var values = positions.IntsForReading();
         return values.Length == 0 ? 0 : values.Max();
     }
 
@@ -84,7 +84,7 @@ public static partial class F
     private static int[] CheckPositions(Tensor x, Tensor positions)
     {
         CheckPositionsShape(x, positions);
-        return positions.ToIntArray();
+        return positions.IntsForReading();
     }
 
     /// <summary>Rotates every (b, h, t) row by table row tableRow[k], k = t or b·T + t.</summary>

@@ -90,10 +90,10 @@ public static partial class Gemm
     private static void CheckMatrix(string op, string name, int rows, int cols, int ld, int length,
         int count, long stride, string unit)
     {
-        string ldName = "ld" + char.ToLowerInvariant(name[0]);
+        // The messages are built only on failure: this runs for every one of a step's products.
         if (ld < Math.Max(1, cols))
             throw new ArgumentException(
-                $"{op}: {name} is {rows}x{cols} but {ldName}={ld}; the row stride must be at least max(1, {cols})");
+                $"{op}: {name} is {rows}x{cols} but {LdName(name)}={ld}; the row stride must be at least max(1, {cols})");
         if (rows == 0 || cols == 0 || count == 0)
             return;
         long need = (long)(rows - 1) * ld + cols + (long)(count - 1) * stride;
@@ -101,7 +101,9 @@ public static partial class Gemm
         {
             string batchText = count > 1 ? $", batch={count}, stride{name}={stride}" : "";
             throw new ArgumentException(
-                $"{op}: {name} is {rows}x{cols} ({ldName}={ld}{batchText}) but span holds {length} {unit}; need at least {need}");
+                $"{op}: {name} is {rows}x{cols} ({LdName(name)}={ld}{batchText}) but span holds {length} {unit}; need at least {need}");
         }
     }
+
+    private static string LdName(string matrix) => "ld" + char.ToLowerInvariant(matrix[0]);
 }
