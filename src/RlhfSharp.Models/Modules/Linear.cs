@@ -31,9 +31,7 @@ public sealed class Linear : Module
     // x [.., in] -> [.., out]; the transposed weight is a view handed to the GEMM as a flag.
     public Tensor Forward(Tensor x)
     {
-        var y = x.Matmul(Weight.Value.T);
-        if (Bias is not null)
-            y = y.Add(Bias.Value);
+        var y = F.Linear(x, Weight.Value, Bias?.Value);
         if (Lora is { Enabled: true, Merged: false })
             y = y.Add(Lora.Delta(x, Training));
         return y;

@@ -32,7 +32,7 @@ public sealed class CausalLM : Module
 
     // hidden [B, T, C] -> logits [B, T, V]
     public Tensor Logits(Tensor hidden) =>
-        LmHead is not null ? LmHead.Forward(hidden) : hidden.Matmul(Body.TokenEmbedding.Weight.Value.T);
+        LmHead is not null ? LmHead.Forward(hidden) : F.Linear(hidden, Body.TokenEmbedding.Weight.Value);
 
     /// <summary>A cache sized for <paramref name="batch"/> sequences of up to <paramref name="maxLength"/> tokens.</summary>
     public KvCache NewCache(int batch, int maxLength) =>

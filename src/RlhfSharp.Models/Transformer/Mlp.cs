@@ -45,7 +45,11 @@ public sealed class Mlp : Module
     {
         if (CFc is not null)
             return CProj!.Forward(Activate(CFc.Forward(x)));
-        return DownProj!.Forward(Activate(GateProj!.Forward(x)).Mul(UpProj!.Forward(x)));
+        var gate = GateProj!.Forward(x);
+        var up = UpProj!.Forward(x);
+        // SiLU (Activate's default) gates through the fused op; the same bits as Silu().Mul(up).
+        var hidden = _act is "gelu_new" or "gelu_pytorch_tanh" or "gelu" or "relu" ? Activate(gate).Mul(up) : F.SwiGlu(gate, up);
+        return DownProj!.Forward(hidden);
     }
 
     private Tensor Activate(Tensor x) => _act switch

@@ -1,11 +1,16 @@
+using RlhfSharp.Tensors.Autograd;
+using RlhfSharp.Tensors.Kernels;
+
 namespace RlhfSharp.Tensors;
 
 public static partial class F
 {
     /// <summary>
-    /// Affine map y = x·Wᵀ + b with W in PyTorch's [out, in] layout (fp32 or bf16 storage). Wᵀ is a
-    /// transposed view handed to the GEMM as a transpose flag, never copied.
-    /// x [.., in], weight [out, in], bias [out]? -> [.., out]
+    /// y = x·Wᵀ + b for a weight stored [out, in] (PyTorch's <c>nn.functional.linear</c>):
+    /// x [.., in] -> [.., out]. A float32 x whose rows are contiguous and a contiguous float32
+    /// weight take one fused op: one GEMM forward, and in backward dx = g·W and dW = gᵀ·x as one
+    /// GEMM each, with no reshape or transpose views recorded. Every other case (a bf16 weight,
+    /// device tensors, strided inputs) multiplies by the transposed view. Both give the same bits.
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
@@ -15,7 +20,46 @@ public static partial class F
             throw new ShapeMismatchException("Linear", $"input {ShapeUtil.Format(x.ShapeArr)} must end in in_features = {weight.ShapeArr[1]} to match weight {ShapeUtil.Format(weight.ShapeArr)}");
         if (bias is not null && (bias.Rank != 1 || bias.ShapeArr[0] != weight.ShapeArr[0]))
             throw new ShapeMismatchException("Linear", $"bias shape {ShapeUtil.Format(bias.ShapeArr)} must be [{weight.ShapeArr[0]}] for weight {ShapeUtil.Format(weight.ShapeArr)}");
+        if (CanFuseLinear(x, weight, bias))
+            return FusedLinear(x, weight, bias);
         var y = x.Rank == 1 ? x.Unsqueeze(0).Matmul(weight.T).Squeeze(0) : x.Matmul(weight.T);
         return bias is null ? y : y.Add(bias.Float());
+    }
+
+    private static bool CanFuseLinear(Tensor x, Tensor weight, Tensor? bias) =>
+        x.Rank >= 2 && x.Dtype == DType.Float32 && weight.Dtype == DType.Float32 && !x.IsOnDevice && !weight.IsOnDevice
+        && x.IsContiguous && weight.IsContiguous && x.Numel > 0 && weight.Numel > 0
+        && (bias is null || (bias.Dtype == DType.Float32 && !bias.IsOnDevice));
+
+    private static Tensor FusedLinear(Tensor x, Tensor weight, Tensor? bias)
+    {
+        int outF = weight.ShapeArr[0], inF = weight.ShapeArr[1];
+        int rows = x.Numel / inF;
+        var xs = x.F.AsSpan(x.Offset, x.Numel);
+        var ws = weight.F.AsSpan(weight.Offset, weight.Numel);
+        var y = GradBuffers.Rent(rows * outF);
+        Gemm.Sgemm(false, true, rows, outF, inF, 1f, xs, inF, ws, inF, 0f, y, outF);
+        int[] outShape = [.. x.ShapeArr[..^1], outF];
+        var linear = Tensor.Record(new Tensor(y, outShape), "linear", [x, weight], g =>
+        {
+            var gd = g.Contiguous();
+            var gs = gd.F.AsSpan(gd.Offset, gd.Numel);
+            Tensor? dx = null, dw = null;
+            if (x.RequiresGrad)
+            {
+                var d = GradBuffers.Rent(rows * inF);
+                Gemm.Sgemm(false, false, rows, inF, outF, 1f, gs, outF, weight.F.AsSpan(weight.Offset, weight.Numel), inF, 0f, d, inF);
+                dx = new Tensor(d, (int[])x.ShapeArr.Clone());
+            }
+            if (weight.RequiresGrad)
+            {
+                var d = GradBuffers.Rent(outF * inF);
+                Gemm.Sgemm(true, false, outF, inF, rows, 1f, gs, outF, x.F.AsSpan(x.Offset, x.Numel), inF, 0f, d, inF);
+                dw = new Tensor(d, [outF, inF]);
+            }
+            return [dx, dw];
+        });
+        // The bias is added as its own op, exactly as on the unfused path.
+        return bias is null ? linear : linear.Add(bias);
     }
 }
