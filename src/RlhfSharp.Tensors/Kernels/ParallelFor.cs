@@ -158,8 +158,8 @@ public static class ParallelFor
     /// </summary>
     private static class WorkerPool
     {
-        // How long an idle worker keeps watching for the next loop before it sleeps (~50 µs).
-        private const int WatchIterations = 2000;
+        // How long an idle worker keeps watching for the next loop before it sleeps.
+        private static readonly long WatchTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
 
         private static readonly SemaphoreSlim Wake = new(0);
         private static readonly List<Thread> Workers = [];
@@ -201,10 +201,14 @@ public static class ParallelFor
                     Volatile.Read(ref _current)?.Work();
                     continue;
                 }
+                // Watch with SpinWait, which yields the core to other runnable threads after a few
+                // rounds, so a busy machine loses little to the watching.
                 bool arrived = false;
-                for (int i = 0; i < WatchIterations && !arrived; i++)
+                long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + WatchTicks;
+                var spin = new SpinWait();
+                while (!arrived && System.Diagnostics.Stopwatch.GetTimestamp() < deadline)
                 {
-                    Thread.SpinWait(8);
+                    spin.SpinOnce(sleep1Threshold: -1);
                     arrived = Volatile.Read(ref _generation) != seen;
                 }
                 if (arrived)
