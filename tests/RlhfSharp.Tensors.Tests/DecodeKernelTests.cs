@@ -68,6 +68,59 @@ public class DecodeKernelTests
     }
 
     [Fact]
+    public void PackedWeightMatchesLinearAtOddSizesAndIsTheSameAtEveryWidth()
+    {
+        ulong seed = 100;
+        foreach (int m in new[] { 1, 3, 8, 9, 17 })
+        {
+            foreach (int k in new[] { 1, 3, 17, 129 })
+            {
+                foreach (int n in new[] { 1, 5, 32, 33, 70 })
+                {
+                    var x = Randn(seed++, m, k);
+                    var w = Randn(seed++, n, k);
+                    var b = Randn(seed++, n);
+                    var packed = new DecodePackedWeight(w, b);
+                    var want = x.Matmul(w.T).Add(b).ToArray();
+                    float[]? first = null;
+                    foreach (int width in new[] { 0, 256, 512 })
+                    {
+                        var y = new float[m * n];
+                        packed.Forward(x.ToArray(), m, y, maxWidth: width);
+                        Close(want, y, 1e-5f, $"m={m} k={k} n={n} width={width}");
+                        // Every width runs the same chain of fused multiply-adds per output.
+                        if (first is null)
+                            first = y;
+                        else
+                            Assert.Equal(first, y);
+                    }
+                    var resid = Randn(seed++, m, n);
+                    var acc = resid.ToArray();
+                    new DecodePackedWeight(w, null).Forward(x.ToArray(), m, acc, accumulate: true);
+                    Close(resid.Add(x.Matmul(w.T)).ToArray(), acc, 1e-5f, $"accumulate m={m} k={k} n={n}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void PackedWeightSplitAcrossThreadsMatchesOneThread()
+    {
+        var x = Randn(5, 8, 256);
+        var w = Randn(6, 777, 256);
+        var packed = new DecodePackedWeight(w, null);
+        var split = new float[8 * 777];
+        packed.Forward(x.ToArray(), 8, split);
+        // The first 64 columns alone are below the threading threshold: one thread computes them.
+        var head = new DecodePackedWeight(w.Narrow(0, 0, 64).Contiguous(), null);
+        var one = new float[8 * 64];
+        head.Forward(x.ToArray(), 8, one);
+        for (int r = 0; r < 8; r++)
+            Assert.Equal(one.AsSpan(r * 64, 64).ToArray(), split.AsSpan(r * 777, 64).ToArray());
+        Assert.Throws<ShapeMismatchException>(() => packed.Forward(new float[10], 8, split));
+    }
+
+    [Fact]
     public void NormsMatchTheFunctionalNorms()
     {
         foreach (int c in new[] { 1, 3, 17, 64 })
@@ -126,9 +179,12 @@ public class DecodeKernelTests
             var v = vCache.Narrow(2, 0, len);
             var maskT = Tensor.FromArray(mask, b, cap).Narrow(1, 0, len).Contiguous();
             var want = F.ScaledDotProductAttention(q, k, v, causal: true, keyPaddingMask: maskT).ToArray();
-            var y = new float[b * h * d];
-            DecodeKernels.Attend(q.ToArray(), 0, h * d, h, kCache, vCache, len, mask, cap, y, new float[Engine.Threads * cap]);
-            Close(want, y, 1e-5f, $"b={b} h={h} hkv={hkv} d={d} len={len}");
+            foreach (int width in new[] { 0, 256, 512 })
+            {
+                var y = new float[b * h * d];
+                DecodeKernels.Attend(q.ToArray(), 0, h * d, h, kCache, vCache, len, mask, cap, y, new float[Engine.Threads * cap], width);
+                Close(want, y, 1e-5f, $"b={b} h={h} hkv={hkv} d={d} len={len} width={width}");
+            }
         }
     }
 

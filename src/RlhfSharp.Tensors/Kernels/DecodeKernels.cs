@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace RlhfSharp.Tensors.Kernels;
 
@@ -127,7 +129,7 @@ public static class DecodeKernels
     /// keyMask [M, maskStride] (1 = attend; empty = all) -> y [M, H·D]
     /// </summary>
     public static void Attend(float[] q, int qOffset, int qStride, int heads, Tensor keys, Tensor values, int length,
-        float[]? keyMask, int maskStride, float[] y, float[] scratch)
+        float[]? keyMask, int maskStride, float[] y, float[] scratch, int maxWidth = 512)
     {
         Fp32(keys, 4, "Attend");
         Fp32(values, 4, "Attend");
@@ -139,7 +141,7 @@ public static class DecodeKernels
         if (scratch.Length < Engine.Threads * cap)
             throw new ArgumentException($"Attend: scratch must hold {Engine.Threads} × {cap} scores");
         var job = _job ??= new AttentionJob();
-        job.Set(q, qOffset, qStride, heads, keys, values, length, keyMask, maskStride, y, scratch);
+        job.Set(q, qOffset, qStride, heads, keys, values, length, keyMask, maskStride, y, scratch, maxWidth);
         try
         {
             int units = bn * hkv;
@@ -194,14 +196,14 @@ public static class DecodeKernels
         private float[] _q = [], _y = [], _scratch = [];
         private float[]? _mask;
         private Tensor? _k, _v;
-        private int _qOffset, _qStride, _heads, _length, _maskStride;
+        private int _qOffset, _qStride, _heads, _length, _maskStride, _maxWidth;
 
         public AttentionJob() => Body = Run;
 
         public Action<int, int> Body { get; }
 
-        public void Set(float[] q, int qOffset, int qStride, int heads, Tensor k, Tensor v, int length, float[]? mask, int maskStride, float[] y, float[] scratch) =>
-            (_q, _qOffset, _qStride, _heads, _k, _v, _length, _mask, _maskStride, _y, _scratch) = (q, qOffset, qStride, heads, k, v, length, mask, maskStride, y, scratch);
+        public void Set(float[] q, int qOffset, int qStride, int heads, Tensor k, Tensor v, int length, float[]? mask, int maskStride, float[] y, float[] scratch, int maxWidth) =>
+            (_q, _qOffset, _qStride, _heads, _k, _v, _length, _mask, _maskStride, _y, _scratch, _maxWidth) = (q, qOffset, qStride, heads, k, v, length, mask, maskStride, y, scratch, maxWidth);
 
         public void Clear()
         {
@@ -240,7 +242,7 @@ public static class DecodeKernels
                             s[j] = float.NegativeInfinity;
                             continue;
                         }
-                        float v = TensorPrimitives.Dot(qh, kb.Slice(j * d, d)) * scale;
+                        float v = Dot(qh, kb.Slice(j * d, d), _maxWidth) * scale;
                         s[j] = v;
                         if (v > max)
                             max = v;
@@ -248,15 +250,62 @@ public static class DecodeKernels
                     yh.Clear();
                     if (float.IsNegativeInfinity(max))
                         continue;
-                    RowKernels.ExpShiftScale(s, max, 1f, s);
+                    RowKernels.ExpShiftScale(s, max, 1f, s, _maxWidth);
                     float inv = 1f / TensorPrimitives.Sum(s);
                     for (int j = 0; j < len; j++)
                     {
                         if (s[j] != 0f)
-                            TensorPrimitives.MultiplyAdd(vb.Slice(j * d, d), s[j] * inv, yh, yh);
+                            MultiplyAdd(vb.Slice(j * d, d), s[j] * inv, yh, _maxWidth);
                     }
                 }
             }
+        }
+
+        private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b, int maxWidth)
+        {
+            ref float ar = ref MemoryMarshal.GetReference(a);
+            ref float br = ref MemoryMarshal.GetReference(b);
+            int n = a.Length, i = 0;
+            float sum = 0f;
+            if (maxWidth >= 512 && Vector512.IsHardwareAccelerated && n >= 16)
+            {
+                var acc = Vector512<float>.Zero;
+                for (; i + 16 <= n; i += 16)
+                    acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref ar, (nuint)i), Vector512.LoadUnsafe(ref br, (nuint)i), acc);
+                sum = Vector512.Sum(acc);
+            }
+            else if (maxWidth >= 256 && Vector256.IsHardwareAccelerated && n >= 8)
+            {
+                var acc = Vector256<float>.Zero;
+                for (; i + 8 <= n; i += 8)
+                    acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i), acc);
+                sum = Vector256.Sum(acc);
+            }
+            for (; i < n; i++)
+                sum = MathF.FusedMultiplyAdd(a[i], b[i], sum);
+            return sum;
+        }
+
+        // y += p · v
+        private static void MultiplyAdd(ReadOnlySpan<float> v, float p, Span<float> y, int maxWidth)
+        {
+            ref float vr = ref MemoryMarshal.GetReference(v);
+            ref float yr = ref MemoryMarshal.GetReference(y);
+            int n = v.Length, i = 0;
+            if (maxWidth >= 512 && Vector512.IsHardwareAccelerated)
+            {
+                var pv = Vector512.Create(p);
+                for (; i + 16 <= n; i += 16)
+                    Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref vr, (nuint)i), pv, Vector512.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+            }
+            if (maxWidth >= 256 && Vector256.IsHardwareAccelerated)
+            {
+                var pv = Vector256.Create(p);
+                for (; i + 8 <= n; i += 8)
+                    Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref vr, (nuint)i), pv, Vector256.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+            }
+            for (; i < n; i++)
+                y[i] = MathF.FusedMultiplyAdd(v[i], p, y[i]);
         }
     }
 }
