@@ -11,11 +11,12 @@ public sealed class DecodeStepTests
     public static IEnumerable<object[]> ModelsAndBatches() =>
         from m in TinyModels.All()
         from b in new[] { 1, 3, 8 }
-        select new object[] { m[0], b };
+        from packed in new[] { true, false }
+        select new object[] { m[0], b, packed };
 
     [Theory]
     [MemberData(nameof(ModelsAndBatches))]
-    public void DecodeStepMatchesTheGeneralForwardWithACache(string name, int b)
+    public void DecodeStepMatchesTheGeneralForwardWithACache(string name, int b, bool packed)
     {
         var cfg = TinyModels.ByName(name);
         var g = new Generator(21);
@@ -36,8 +37,9 @@ public sealed class DecodeStepTests
         var fast = model.NewCache(b, total);
         model.Forward(prompt, promptMask, general);
         model.Forward(prompt, promptMask, fast);
-        var decoder = DecodeStep.TryCreate(model, fast);
+        var decoder = DecodeStep.TryCreate(model, fast, packed ? DecodeStep.DefaultPackBudget : 0);
         Assert.NotNull(decoder);
+        Assert.Equal(packed, decoder.Packed);
         for (int s = 0; s < steps; s++)
         {
             var ids = TransformerTests.RandomIds(g, b, 1, cfg.VocabSize);

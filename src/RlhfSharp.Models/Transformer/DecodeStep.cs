@@ -23,7 +23,14 @@ internal sealed class DecodeStep
     private readonly float[] _x, _h1, _q, _k, _vv, _att, _f1, _f2, _scores;
     private readonly int[] _positions;
 
-    private DecodeStep(CausalLM model, KvCache cache)
+    // Weights copied into decoding panels (see DecodePackedWeight), keyed by the module reading
+    // them; empty when the model is too large to hold a second copy, then weights are read in place.
+    private readonly Dictionary<Module, DecodePackedWeight> _packed = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Models with at most this many weights in their matrices get packed copies for decoding.</summary>
+    internal const long DefaultPackBudget = 64L << 20;
+
+    private DecodeStep(CausalLM model, KvCache cache, long packBudget)
     {
         _model = model;
         _cfg = model.Config;
@@ -47,13 +54,31 @@ internal sealed class DecodeStep
         _scores = new float[Math.Max(1, Engine.Threads) * cache.MaxLength];
         _positions = new int[_b];
         Logits = new float[_b * _v];
+        long weights = model.NamedModules().Sum(m => m.Module is Linear l ? (long)l.Weight.Numel : 0) + (model.LmHead is null ? (long)_v * _c : 0);
+        if (weights <= packBudget)
+        {
+            foreach (var (_, m) in model.NamedModules())
+            {
+                if (m is Linear l)
+                    _packed[l] = new DecodePackedWeight(l.Weight.Value, l.Bias?.Value);
+            }
+            if (model.LmHead is null)
+                _packed[model.Body.TokenEmbedding] = new DecodePackedWeight(model.Body.TokenEmbedding.Weight.Value, null);
+        }
     }
+
+    /// <summary>Whether the weights were copied into decoding panels.</summary>
+    internal bool Packed => _packed.Count > 0;
 
     /// <summary>Logits of the last step's tokens: [B, V].</summary>
     public float[] Logits { get; }
 
-    /// <summary>A decoder for <paramref name="model"/> writing into <paramref name="cache"/>, or null where the general forward must run.</summary>
-    public static DecodeStep? TryCreate(CausalLM model, KvCache cache)
+    /// <summary>
+    /// A decoder for <paramref name="model"/> writing into <paramref name="cache"/>, or null where the
+    /// general forward must run. Weights are packed for decoding when the model's matrices hold at
+    /// most <paramref name="packBudget"/> values, else read in place.
+    /// </summary>
+    public static DecodeStep? TryCreate(CausalLM model, KvCache cache, long packBudget = DefaultPackBudget)
     {
         if (!model.Device.IsCpu || model.Config.HiddenAct is not ("silu" or "relu" or "gelu_new" or "gelu_pytorch_tanh"))
             return null;
@@ -68,7 +93,7 @@ internal sealed class DecodeStep
             if (m is Linear { Lora: { Enabled: true, Merged: false } })
                 return null;
         }
-        return new DecodeStep(model, cache);
+        return new DecodeStep(model, cache, packBudget);
     }
 
     /// <summary>
@@ -152,12 +177,21 @@ internal sealed class DecodeStep
         }
         _cache.Advance(1);
         Norm(body.FinalNormModule, _x, _h1);
-        var head = _model.LmHead?.Weight.Value ?? body.TokenEmbedding.Weight.Value;   // [V, C]
-        DecodeMatmul.Forward(_h1, _b, head, null, Logits);
+        if (_model.LmHead is not null)
+            Linear(_model.LmHead, _h1, Logits, false);
+        else if (_packed.TryGetValue(body.TokenEmbedding, out var tied))
+            tied.Forward(_h1, _b, Logits);
+        else
+            DecodeMatmul.Forward(_h1, _b, body.TokenEmbedding.Weight.Value, null, Logits);  // [V, C] tied head
     }
 
-    private void Linear(Linear l, float[] x, float[] y, bool accumulate) =>
-        DecodeMatmul.Forward(x, _b, l.Weight.Value, l.Bias?.Value, y, accumulate);
+    private void Linear(Linear l, float[] x, float[] y, bool accumulate)
+    {
+        if (_packed.TryGetValue(l, out var packed))
+            packed.Forward(x, _b, y, accumulate);
+        else
+            DecodeMatmul.Forward(x, _b, l.Weight.Value, l.Bias?.Value, y, accumulate);
+    }
 
     private void Norm(Module norm, float[] x, float[] y)
     {
