@@ -89,6 +89,23 @@ public sealed class DecodeStepTests
         return model;
     }
 
+    [Theory]
+    [MemberData(nameof(TinyModels.All), MemberType = typeof(TinyModels))]
+    public void APackingKeptBetweenCallsFollowsWeightsChangedInBetween(string name)
+    {
+        var g = new Generator(41);
+        var model = Sharpened(new CausalLM(TinyModels.ByName(name), g), g);
+        var ids = TransformerTests.RandomIds(g, 3, 4, model.Config.VocabSize);
+        var mask = Tensor.Ones(3, 4);
+        var opts = new GenerationOptions { MaxNewTokens = 6 };
+        Sampler.Generate(model, ids, mask, opts, new Generator(1));
+        Sharpened(model, g);                                                    // as a training step would
+        var result = Sampler.Generate(model, ids, mask, opts, new Generator(2));
+        using var _ = GradMode.NoGrad();
+        var tf = TeacherForcing.ResponseLogProbs(model, result.Sequences, result.AttentionMask, result.PromptLength, result.ResponseMask, 1f);
+        TransformerTests.AssertClose(tf.ToArray(), result.LogProbs.ToArray(), 1e-4f, name);
+    }
+
     [Fact]
     public void AnActiveLoraAdapterKeepsTheGeneralForward()
     {

@@ -77,59 +77,66 @@ public static class Sampler
         bool drawOnDevice = !device.IsCpu && o.TopK == 0 && o.TopP >= 1f;
         // On the CPU each later step runs the single-token decoder over buffers it keeps, and rows
         // are drawn straight from its logits.
-        var decoder = device.IsCpu ? DecodeStep.TryCreate(model, cache) : null;
+        var decoder = device.IsCpu && n > 1 ? DecodeStep.TryCreate(model, cache) : null;
         int v = logits.Size(1);
         var rows = drawOnDevice ? null : logits.ToArray();
         var next = new int[b];
         var weights = new float[v];
         double[]? uniforms = drawOnDevice && o.DoSample ? new double[b] : null;
-        for (int step = 0; step < n; step++)
+        try
         {
-            int[]? drawn = null;
-            float[]? drawnLp = null;
-            if (drawOnDevice)
+            for (int step = 0; step < n; step++)
             {
-                if (uniforms is not null)
+                int[]? drawn = null;
+                float[]? drawnLp = null;
+                if (drawOnDevice)
                 {
-                    for (int r = 0; r < b; r++)
-                        uniforms[r] = ended[r] ? 0.0 : rng(r).NextDouble();
+                    if (uniforms is not null)
+                    {
+                        for (int r = 0; r < b; r++)
+                            uniforms[r] = ended[r] ? 0.0 : rng(r).NextDouble();
+                    }
+                    (drawn, drawnLp) = F.DrawTokens(logits, o.Temperature, !o.DoSample, uniforms);
                 }
-                (drawn, drawnLp) = F.DrawTokens(logits, o.Temperature, !o.DoSample, uniforms);
-            }
-            bool allEnded = true;
-            for (int r = 0; r < b; r++)
-            {
-                if (ended[r])
+                bool allEnded = true;
+                for (int r = 0; r < b; r++)
                 {
-                    next[r] = o.PadTokenId;
-                    responses[(r * n) + step] = o.PadTokenId;
-                    continue;
+                    if (ended[r])
+                    {
+                        next[r] = o.PadTokenId;
+                        responses[(r * n) + step] = o.PadTokenId;
+                        continue;
+                    }
+                    var (token, lp) = drawn is not null ? (drawn[r], drawnLp![r]) : Draw(rows.AsSpan(r * v, v), o, rng(r), weights);
+                    next[r] = token;
+                    responses[(r * n) + step] = token;
+                    responseMask[(r * n) + step] = 1f;
+                    logProbs[(r * n) + step] = lp;
+                    mask[(r * (p + n)) + p + step] = 1f;
+                    lengths[r] = step + 1;
+                    if (eos.Contains(token) || HitsStopString(responses.AsSpan(r * n, step + 1), o))
+                        ended[r] = true;
+                    allEnded &= ended[r];
                 }
-                var (token, lp) = drawn is not null ? (drawn[r], drawnLp![r]) : Draw(rows.AsSpan(r * v, v), o, rng(r), weights);
-                next[r] = token;
-                responses[(r * n) + step] = token;
-                responseMask[(r * n) + step] = 1f;
-                logProbs[(r * n) + step] = lp;
-                mask[(r * (p + n)) + p + step] = 1f;
-                lengths[r] = step + 1;
-                if (eos.Contains(token) || HitsStopString(responses.AsSpan(r * n, step + 1), o))
-                    ended[r] = true;
-                allEnded &= ended[r];
+                steps = step + 1;
+                if (allEnded || step == n - 1)
+                    break;
+                if (decoder is not null)
+                {
+                    decoder.Run(next, mask, p + n);
+                    rows = decoder.Logits;
+                }
+                else
+                {
+                    logits = Last(model.Forward(Tensor.FromArray(next, b, 1).To(device), MaskPrefix(mask, b, p + n, p + step + 1), cache));
+                    if (!drawOnDevice)
+                        rows = logits.ToArray();
+                }
             }
-            steps = step + 1;
-            if (allEnded || step == n - 1)
-                break;
-            if (decoder is not null)
-            {
-                decoder.Run(next, mask, p + n);
-                rows = decoder.Logits;
-            }
-            else
-            {
-                logits = Last(model.Forward(Tensor.FromArray(next, b, 1).To(device), MaskPrefix(mask, b, p + n, p + step + 1), cache));
-                if (!drawOnDevice)
-                    rows = logits.ToArray();
-            }
+        }
+        finally
+        {
+            decoder?.Release();
         }
 
         // Trim the response columns to the steps actually taken.

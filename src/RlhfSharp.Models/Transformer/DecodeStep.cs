@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RlhfSharp.Models.Config;
 using RlhfSharp.Models.Modules;
 using RlhfSharp.Tensors;
@@ -25,7 +26,12 @@ internal sealed class DecodeStep
 
     // Weights copied into decoding panels (see DecodePackedWeight), keyed by the module reading
     // them; empty when the model is too large to hold a second copy, then weights are read in place.
-    private readonly Dictionary<Module, DecodePackedWeight> _packed = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Module, DecodePackedWeight> _packed;
+
+    // Each model's packing between generation calls: taken by a decoder while it runs and given back
+    // by Release, so the next call refreshes the panels in place instead of allocating them again
+    // (a concurrent call on the same model finds the slot empty and packs its own).
+    private static readonly ConditionalWeakTable<CausalLM, StrongBox<Dictionary<Module, DecodePackedWeight>?>> Idle = new();
 
     /// <summary>Models with at most this many weights in their matrices get packed copies for decoding.</summary>
     internal const long DefaultPackBudget = 64L << 20;
@@ -55,16 +61,32 @@ internal sealed class DecodeStep
         _positions = new int[_b];
         Logits = new float[_b * _v];
         long weights = model.NamedModules().Sum(m => m.Module is Linear l ? (long)l.Weight.Numel : 0) + (model.LmHead is null ? (long)_v * _c : 0);
+        _packed = (weights <= packBudget ? Interlocked.Exchange(ref Idle.GetOrCreateValue(model).Value, null) : null) ?? new(ReferenceEqualityComparer.Instance);
         if (weights <= packBudget)
         {
             foreach (var (_, m) in model.NamedModules())
             {
                 if (m is Linear l)
-                    _packed[l] = new DecodePackedWeight(l.Weight.Value, l.Bias?.Value);
+                    Pack(l, l.Weight.Value, l.Bias?.Value);
             }
             if (model.LmHead is null)
-                _packed[model.Body.TokenEmbedding] = new DecodePackedWeight(model.Body.TokenEmbedding.Weight.Value, null);
+                Pack(model.Body.TokenEmbedding, model.Body.TokenEmbedding.Weight.Value, null);
         }
+    }
+
+    private void Pack(Module m, Tensor weight, Tensor? bias)
+    {
+        if (_packed.TryGetValue(m, out var p) && p.N == weight.Size(0) && p.K == weight.Size(1) && p.HasBias == (bias is not null))
+            p.Refresh(weight, bias);
+        else
+            _packed[m] = new DecodePackedWeight(weight, bias);
+    }
+
+    /// <summary>Keeps this decoder's packed weights for the model's next generation call; the decoder must not run again.</summary>
+    public void Release()
+    {
+        if (_packed.Count > 0)
+            Idle.GetOrCreateValue(_model).Value = _packed;
     }
 
     /// <summary>Whether the weights were copied into decoding panels.</summary>

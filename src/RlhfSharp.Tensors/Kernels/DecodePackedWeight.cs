@@ -32,27 +32,39 @@ public sealed class DecodePackedWeight
         K = weight.ShapeArr[1];
         if (bias is not null && (bias.Rank != 1 || bias.ShapeArr[0] != N))
             throw new ShapeMismatchException("DecodePackedWeight", $"bias must be [{N}], got {ShapeUtil.Format(bias.ShapeArr)}");
+        _panels = new float[(N + PanelWidth - 1) / PanelWidth * K * PanelWidth];
+        _bias = bias is null ? null : new float[N];
+        Refresh(weight, bias);
+    }
+
+    /// <summary>
+    /// Copies the current values of weight [N, K] and bias [N]? (the same shapes, and a bias exactly
+    /// when there was one) into the panels, so a packing can be kept from one generation call to the
+    /// next while the weights are trained in between.
+    /// </summary>
+    public void Refresh(Tensor weight, Tensor? bias)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2 || weight.ShapeArr[0] != N || weight.ShapeArr[1] != K || (bias is null) != (_bias is null) || (bias is not null && bias.Numel != N))
+            throw new ShapeMismatchException("DecodePackedWeight", $"packed for [{N}, {K}]{(_bias is null ? string.Empty : " with a bias")}, refreshed from {ShapeUtil.Format(weight.ShapeArr)}{(bias is null ? string.Empty : " with a bias")}");
         var w = weight.Dtype == DType.Float32 && !weight.IsOnDevice && weight.IsContiguous ? weight.Span : weight.Float().Contiguous().Span;
-        int panels = (N + PanelWidth - 1) / PanelWidth;
-        _panels = new float[panels * K * PanelWidth];
         for (int n = 0; n < N; n++)
         {
             var row = w.Slice(n * K, K);
-            int p = n / PanelWidth, c = n % PanelWidth;
-            int baseIdx = p * K * PanelWidth;
+            int baseIdx = (n / PanelWidth * K * PanelWidth) + (n % PanelWidth);
             for (int k = 0; k < K; k++)
-                _panels[baseIdx + (k * PanelWidth) + c] = row[k];
+                _panels[baseIdx + (k * PanelWidth)] = row[k];
         }
         if (bias is not null)
-        {
-            _bias = new float[N];
             bias.CopyTo(_bias);
-        }
     }
 
     public int N { get; }
 
     public int K { get; }
+
+    /// <summary>Whether a bias is added.</summary>
+    public bool HasBias => _bias is not null;
 
     /// <summary>
     /// x [M, K] (first M·K values) -> y [M, N] = x·Wᵀ (+ bias); with <paramref name="accumulate"/>
