@@ -75,54 +75,68 @@ public static class Sampler
         // On a device without top-k / top-p, tokens are drawn there from uniforms drawn here in the
         // host sampler's order (one per live row), so only tokens and log-probs come back.
         bool drawOnDevice = !device.IsCpu && o.TopK == 0 && o.TopP >= 1f;
-        for (int step = 0; step < n; step++)
+        // On the CPU each later step runs the single-token decoder over buffers it keeps, and rows
+        // are drawn straight from its logits.
+        var decoder = device.IsCpu && n > 1 ? DecodeStep.TryCreate(model, cache) : null;
+        int v = logits.Size(1);
+        var rows = drawOnDevice ? null : logits.ToArray();
+        var next = new int[b];
+        var weights = new float[v];
+        double[]? uniforms = drawOnDevice && o.DoSample ? new double[b] : null;
+        try
         {
-            var next = new int[b];
-            float[]? rows = null;
-            int[]? drawn = null;
-            float[]? drawnLp = null;
-            if (drawOnDevice)
+            for (int step = 0; step < n; step++)
             {
-                double[]? uniforms = null;
-                if (o.DoSample)
+                int[]? drawn = null;
+                float[]? drawnLp = null;
+                if (drawOnDevice)
                 {
-                    uniforms = new double[b];
-                    for (int r = 0; r < b; r++)
-                        uniforms[r] = ended[r] ? 0.0 : rng(r).NextDouble();
+                    if (uniforms is not null)
+                    {
+                        for (int r = 0; r < b; r++)
+                            uniforms[r] = ended[r] ? 0.0 : rng(r).NextDouble();
+                    }
+                    (drawn, drawnLp) = F.DrawTokens(logits, o.Temperature, !o.DoSample, uniforms);
                 }
-                (drawn, drawnLp) = F.DrawTokens(logits, o.Temperature, !o.DoSample, uniforms);
-            }
-            else
-            {
-                rows = logits.ToArray();
-            }
-            int v = logits.Size(1);
-            for (int r = 0; r < b; r++)
-            {
-                if (ended[r])
+                bool allEnded = true;
+                for (int r = 0; r < b; r++)
                 {
-                    next[r] = o.PadTokenId;
-                    continue;
+                    if (ended[r])
+                    {
+                        next[r] = o.PadTokenId;
+                        responses[(r * n) + step] = o.PadTokenId;
+                        continue;
+                    }
+                    var (token, lp) = drawn is not null ? (drawn[r], drawnLp![r]) : Draw(rows.AsSpan(r * v, v), o, rng(r), weights);
+                    next[r] = token;
+                    responses[(r * n) + step] = token;
+                    responseMask[(r * n) + step] = 1f;
+                    logProbs[(r * n) + step] = lp;
+                    mask[(r * (p + n)) + p + step] = 1f;
+                    lengths[r] = step + 1;
+                    if (eos.Contains(token) || HitsStopString(responses.AsSpan(r * n, step + 1), o))
+                        ended[r] = true;
+                    allEnded &= ended[r];
                 }
-                var (token, lp) = drawn is not null ? (drawn[r], drawnLp![r]) : Draw(rows.AsSpan(r * v, v), o, rng(r));
-                next[r] = token;
-                responses[(r * n) + step] = token;
-                responseMask[(r * n) + step] = 1f;
-                logProbs[(r * n) + step] = lp;
-                mask[(r * (p + n)) + p + step] = 1f;
-                lengths[r] = step + 1;
-                if (eos.Contains(token) || HitsStopString(responses.AsSpan(r * n, step + 1), o))
-                    ended[r] = true;
+                steps = step + 1;
+                if (allEnded || step == n - 1)
+                    break;
+                if (decoder is not null)
+                {
+                    decoder.Run(next, mask, p + n);
+                    rows = decoder.Logits;
+                }
+                else
+                {
+                    logits = Last(model.Forward(Tensor.FromArray(next, b, 1).To(device), MaskPrefix(mask, b, p + n, p + step + 1), cache));
+                    if (!drawOnDevice)
+                        rows = logits.ToArray();
+                }
             }
-            for (int r = 0; r < b; r++)
-            {
-                if (responseMask[(r * n) + step] == 0)
-                    responses[(r * n) + step] = o.PadTokenId;
-            }
-            steps = step + 1;
-            if (ended.All(e => e) || step == n - 1)
-                break;
-            logits = Last(model.Forward(Tensor.FromArray(next, b, 1).To(device), MaskPrefix(mask, b, p + n, p + step + 1), cache));
+        }
+        finally
+        {
+            decoder?.Release();
         }
 
         // Trim the response columns to the steps actually taken.
@@ -176,7 +190,11 @@ public static class Sampler
     }
 
     /// <summary>Draws one token from a logit row; returns it with its log-prob under softmax(logits / T).</summary>
-    internal static (int Token, float LogProb) Draw(ReadOnlySpan<float> logits, GenerationOptions o, Generator rng)
+    internal static (int Token, float LogProb) Draw(ReadOnlySpan<float> logits, GenerationOptions o, Generator rng) =>
+        Draw(logits, o, rng, new float[logits.Length]);
+
+    /// <summary>As <see cref="Draw(ReadOnlySpan{float}, GenerationOptions, Generator)"/> with the softmax weights written to <paramref name="w"/> [V].</summary>
+    private static (int Token, float LogProb) Draw(ReadOnlySpan<float> logits, GenerationOptions o, Generator rng, float[] w)
     {
         int v = logits.Length;
         float inv = 1f / o.Temperature;
@@ -190,7 +208,6 @@ public static class Sampler
                 argmax = i;
             }
         }
-        var w = new float[v];
         double total = 0;
         for (int i = 0; i < v; i++)
         {
@@ -202,6 +219,10 @@ public static class Sampler
         if (!o.DoSample)
         {
             token = argmax;
+        }
+        else if ((o.TopK <= 0 || o.TopK >= v) && o.TopP >= 1f)
+        {
+            token = rng.SampleIndex(w.AsSpan(0, v), total);
         }
         else
         {

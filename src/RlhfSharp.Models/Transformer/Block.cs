@@ -23,6 +23,8 @@ public sealed class Block : Module
             Mlp = RegisterModule("mlp", new Mlp(cfg, init));
             _norm1 = ln1.Forward;
             _norm2 = ln2.Forward;
+            Norm1 = ln1;
+            Norm2 = ln2;
         }
         else
         {
@@ -32,10 +34,18 @@ public sealed class Block : Module
             Mlp = RegisterModule("mlp", new Mlp(cfg, init));
             _norm1 = n1.Forward;
             _norm2 = n2.Forward;
+            Norm1 = n1;
+            Norm2 = n2;
         }
     }
 
     public Attention Attn { get; }
+
+    /// <summary>The norm before attention: <see cref="LayerNorm"/> (GPT-2) or <see cref="RmsNorm"/>.</summary>
+    public Module Norm1 { get; }
+
+    /// <summary>The norm before the MLP.</summary>
+    public Module Norm2 { get; }
 
     public Mlp Mlp { get; }
 

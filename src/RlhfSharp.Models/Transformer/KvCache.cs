@@ -47,6 +47,9 @@ public sealed class KvCache
         return (_keys[layer].Narrow(2, 0, Length + t), _values[layer].Narrow(2, 0, Length + t));
     }
 
+    /// <summary>The whole preallocated K and V buffers of one layer: [B, Hkv, MaxLength, D] each.</summary>
+    internal (Tensor K, Tensor V) Layer(int layer) => (_keys[layer], _values[layer]);
+
     /// <summary>Marks <paramref name="t"/> more positions as filled (after every layer has appended them).</summary>
     public void Advance(int t) => Length += t;
 

@@ -25,6 +25,7 @@ public sealed class TransformerBody : Module
             Blocks = RegisterModule("h", new ModuleList<Block>(blocks));
             var ln = RegisterModule("ln_f", new LayerNorm(cfg.HiddenSize, cfg.NormEps));
             FinalNorm = ln.Forward;
+            FinalNormModule = ln;
         }
         else
         {
@@ -32,6 +33,7 @@ public sealed class TransformerBody : Module
             Blocks = RegisterModule("layers", new ModuleList<Block>(blocks));
             var norm = RegisterModule("norm", new RmsNorm(cfg.HiddenSize, cfg.NormEps));
             FinalNorm = norm.Forward;
+            FinalNormModule = norm;
             _rope = new RopeCache(cfg.HeadDim, cfg.MaxPositions, cfg.RopeTheta);
         }
     }
@@ -45,6 +47,12 @@ public sealed class TransformerBody : Module
     public ModuleList<Block> Blocks { get; }
 
     private Func<Tensor, Tensor> FinalNorm { get; }
+
+    /// <summary>The final norm (ln_f / norm).</summary>
+    public Module FinalNormModule { get; }
+
+    /// <summary>The rotary tables (Llama family), null for GPT-2.</summary>
+    internal RopeCache? Rope => _rope;
 
     /// <summary>Recompute each block in backward instead of keeping its activations (training only).</summary>
     public bool GradientCheckpointing { get; set; }
