@@ -28,6 +28,43 @@ public class ParallelForTests
     }
 
     [Fact]
+    public void BackToBackLoopsEachRunEveryChunkOnceUnderTheirOwnBody()
+    {
+        // The workers reuse one loop object: a worker arriving late must neither run a chunk of
+        // the next loop with the previous body nor run a chunk twice.
+        const int loops = 20_000, count = 5;
+        var owner = new int[loops * count];
+        for (int loop = 0; loop < loops; loop++)
+        {
+            int id = loop;
+            ParallelFor.RunChunks(count, 3, (s, e) =>
+            {
+                for (int i = s; i < e; i++)
+                    Interlocked.Add(ref owner[(id * count) + i], id + 1);
+            });
+        }
+        for (int loop = 0; loop < loops; loop++)
+        {
+            for (int i = 0; i < count; i++)
+                Assert.Equal(loop + 1, owner[(loop * count) + i]);
+        }
+    }
+
+    [Fact]
+    public void AThrowingChunkFailsItsLoopAndTheNextLoopRunsCleanly()
+    {
+        var e = Assert.Throws<AggregateException>(() => ParallelFor.RunChunks(4, 2, (s, _) =>
+        {
+            if (s == 0)
+                throw new InvalidOperationException("chunk zero");
+        }));
+        Assert.Equal("chunk zero", e.InnerException!.Message);
+        int ran = 0;
+        ParallelFor.RunChunks(4, 2, (s, e2) => Interlocked.Add(ref ran, e2 - s));
+        Assert.Equal(4, ran);
+    }
+
+    [Fact]
     public async Task NestedAndConcurrentCallsComplete()
     {
         long total = 0;

@@ -59,7 +59,7 @@ public static class ParallelFor
         {
             try
             {
-                WorkerPool.Execute(new Job(count, chunks, body));
+                WorkerPool.Execute(count, chunks, body);
             }
             finally
             {
@@ -67,6 +67,13 @@ public static class ParallelFor
             }
             return;
         }
+        OnThreadPool(count, chunks, body);
+    }
+
+    // Another caller has the workers: the .NET thread pool runs this loop (apart, so that its
+    // closure is allocated only here).
+    private static void OnThreadPool(int count, int chunks, Action<int, int> body)
+    {
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, c =>
         {
             bool was = _insideBody;
@@ -88,38 +95,58 @@ public static class ParallelFor
     // First index of chunk c when [0, count) is cut into `chunks` contiguous pieces.
     public static int ChunkStart(int count, int chunks, int c) => (int)((long)count * c / chunks);
 
-    /// <summary>One parallel loop: chunks are claimed by index, so which thread runs a chunk varies
-    /// but the chunk boundaries never do.</summary>
+    /// <summary>
+    /// The loop the workers run, one object reused for every loop: chunks are claimed by index, so
+    /// which thread runs a chunk varies but the chunk boundaries never do. A claim is a
+    /// compare-and-swap on (loop number, next chunk) packed in one 64-bit word, so a worker that
+    /// arrives late, after its loop ended and the next one began, cannot claim a chunk of the new
+    /// loop under the old one's count or body.
+    /// </summary>
     private sealed class Job
     {
-        private readonly int _count;
-        private readonly int _chunks;
-        private readonly Action<int, int> _body;
-        private int _next;
+        private int _count;
+        private int _chunks;
+        private Action<int, int>? _body;
+        private long _claim; // loop tag << 32 | next chunk index
         private int _pending;
         private Exception? _error;
 
-        public Job(int count, int chunks, Action<int, int> body)
+        public int Chunks => _chunks;
+
+        // The loop number's low 31 bits: a worker would have to be 2^31 loops late to mistake one loop for another.
+        private static long Tag(long loop) => loop & 0x7FFFFFFF;
+
+        // Sets up loop number `loop`; the claim word is written last, publishing the rest.
+        public void Start(long loop, int count, int chunks, Action<int, int> body)
         {
             _count = count;
             _chunks = chunks;
             _body = body;
-            _pending = chunks;
+            _error = null;
+            Volatile.Write(ref _pending, chunks);
+            Volatile.Write(ref _claim, Tag(loop) << 32);
         }
 
-        // Claims and runs chunks until none are left.
-        public void Work()
+        // Claims and runs chunks of loop `loop` until none are left.
+        public void Work(long loop)
         {
             bool was = _insideBody;
             _insideBody = true;
             try
             {
-                int c;
-                while ((c = Interlocked.Increment(ref _next) - 1) < _chunks)
+                while (true)
                 {
+                    long claim = Volatile.Read(ref _claim);
+                    if (claim >> 32 != Tag(loop))
+                        return;
+                    int c = (int)(claim & 0xFFFFFFFF);
+                    if (c >= _chunks)
+                        return;
+                    if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim)
+                        continue;
                     try
                     {
-                        _body(ChunkStart(_count, _chunks, c), ChunkStart(_count, _chunks, c + 1));
+                        _body!(ChunkStart(_count, _chunks, c), ChunkStart(_count, _chunks, c + 1));
                     }
                     catch (Exception e)
                     {
@@ -134,8 +161,6 @@ public static class ParallelFor
             }
         }
 
-        public int Chunks => _chunks;
-
         // Waits for the chunks other threads claimed: they are short, so spin, then yield.
         public void WaitDone()
         {
@@ -144,10 +169,14 @@ public static class ParallelFor
                 spin.SpinOnce(sleep1Threshold: -1);
         }
 
-        public void ThrowIfFailed()
+        // Ends the loop: drops the body (so its closure can be collected) and rethrows a failure.
+        public void Finish()
         {
-            if (_error is not null)
-                throw new AggregateException("ParallelFor: a loop body threw", _error);
+            _body = null;
+            var error = _error;
+            _error = null;
+            if (error is not null)
+                throw new AggregateException("ParallelFor: a loop body threw", error);
         }
     }
 
@@ -163,42 +192,41 @@ public static class ParallelFor
 
         private static readonly SemaphoreSlim Wake = new(0);
         private static readonly List<Thread> Workers = [];
-        private static Job? _current;
-        private static int _generation;
+        private static readonly Job Shared = new();
+        private static long _generation;
         private static int _sleepers;
 
-        public static void Execute(Job job)
+        public static void Execute(int count, int chunks, Action<int, int> body)
         {
-            int helpers = job.Chunks - 1;
+            int helpers = chunks - 1;
             while (Workers.Count < helpers)
             {
                 var t = new Thread(WorkerLoop) { IsBackground = true, Name = $"RlhfSharp worker {Workers.Count + 1}" };
                 Workers.Add(t);
                 t.Start();
             }
-            Volatile.Write(ref _current, job);
-            Interlocked.Increment(ref _generation);
+            long loop = Interlocked.Increment(ref _generation);
+            Shared.Start(loop, count, chunks, body);
             int sleeping = Volatile.Read(ref _sleepers);
             if (sleeping > 0)
                 Wake.Release(Math.Min(sleeping, helpers));
-            job.Work();
-            job.WaitDone();
-            Volatile.Write(ref _current, null);
-            job.ThrowIfFailed();
+            Shared.Work(loop);
+            Shared.WaitDone();
+            Shared.Finish();
         }
 
         private static void WorkerLoop()
         {
-            int seen = Volatile.Read(ref _generation);
+            long seen = Volatile.Read(ref _generation);
             while (true)
             {
-                int generation = Volatile.Read(ref _generation);
+                long generation = Volatile.Read(ref _generation);
                 if (generation != seen)
                 {
                     seen = generation;
-                    // A late look may find the next loop or none; both are harmless, since chunks
-                    // are claimed atomically and a finished loop has none left.
-                    Volatile.Read(ref _current)?.Work();
+                    // A late look may find the loop finished or a newer one running; Work claims
+                    // only chunks of the loop it names, and returns at once for any other.
+                    Shared.Work(generation);
                     continue;
                 }
                 // Watch with SpinWait, which yields the core to other runnable threads after a few
