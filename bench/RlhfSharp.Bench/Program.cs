@@ -9,6 +9,7 @@ var verbs = new SortedDictionary<string, Func<BenchArgs, int>>(StringComparer.Or
     ["decode"] = DecodeBench.Run,
     ["ops"] = a => OpsBench.Run(a.RawArgs),
     ["train-step"] = TrainStepBench.Run,
+    ["generate"] = GenerateBench.Run,
     ["dp"] = DataParallelBench.Run,
     ["dp-suite"] = DataParallelBench.Suite,
 };
