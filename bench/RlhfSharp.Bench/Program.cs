@@ -10,6 +10,7 @@ var verbs = new SortedDictionary<string, Func<BenchArgs, int>>(StringComparer.Or
     ["ops"] = a => OpsBench.Run(a.RawArgs),
     ["train-step"] = TrainStepBench.Run,
     ["generate"] = GenerateBench.Run,
+    ["ppo-step"] = PpoStepBench.Run,
     ["dp"] = DataParallelBench.Run,
     ["dp-suite"] = DataParallelBench.Suite,
 };
