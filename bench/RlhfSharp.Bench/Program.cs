@@ -11,6 +11,7 @@ var verbs = new SortedDictionary<string, Func<BenchArgs, int>>(StringComparer.Or
     ["train-step"] = TrainStepBench.Run,
     ["generate"] = GenerateBench.Run,
     ["ppo-step"] = PpoStepBench.Run,
+    ["peer-check"] = PeerCheckBench.Run,
     ["dp"] = DataParallelBench.Run,
     ["dp-suite"] = DataParallelBench.Suite,
 };

@@ -15,7 +15,8 @@ Modes (one JSON line on stdout each):
             step's keys and values into per-layer buffers; every token drawn by torch.multinomial
             from softmax(logits / temperature) (no top-k/top-p, no EOS): times per run
   check     loads weights and token ids written by `RlhfSharp.Bench peer-check` and writes the
-            logits (raw float32) and the loss
+            logits (raw float32), the loss, and how far the KV-cache path's logits (prefill half,
+            then one token per step) are from the full forward's
 
 Usage:
   python3 torch_lm.py --mode train --family llama --hidden 256 --layers 6 --heads 8 --kv-heads 4
@@ -345,8 +346,14 @@ def run_check(args):
     with torch.no_grad():
         logits = model(ids)
         loss = lm_loss(logits, ids)
+        # The generate mode's path: prefill half the tokens into the cache, then one token at a time.
+        b, t = ids.shape
+        caches = model.new_caches(b, t)
+        half = t // 2
+        steps = [model(ids[:, :half], caches, 0)] + [model(ids[:, i:i + 1], caches, i) for i in range(half, t)]
+        cached_diff = (torch.cat(steps, dim=1) - logits).abs().max().item()
     logits.numpy().astype("<f4").tofile(os.path.join(args.weights, "logits.bin"))
-    return {"mode": "check", "params": count_params(model), "loss": float(loss)}
+    return {"mode": "check", "params": count_params(model), "loss": float(loss), "cached_decode_max_diff": cached_diff}
 
 
 def main():
