@@ -41,12 +41,15 @@ public static class PpoStepBench
         int warmup = args.Ints("warmup")?[0] ?? 1;
         int threads = args.Ints("threads")?[0] ?? Engine.Threads;
         args.RejectUnknown();
-        Measure(iterations, warmup, threads).WriteLine();
+        Measure(iterations, warmup, threads).Line.WriteLine();
         return 0;
     }
 
-    /// <summary>Runs the iterations and returns the JSON line: each part's median ms and its share of the median iteration.</summary>
-    public static JsonLine Measure(int iterations, int warmup, int threads)
+    /// <summary>One measured PPO iteration: its JSON line, the median iteration and each part's median (ms, in <see cref="Parts"/> order).</summary>
+    public sealed record Result(JsonLine Line, double IterationMs, IReadOnlyList<(string Part, double Ms)> Parts);
+
+    /// <summary>Runs the iterations; the JSON line has each part's median ms and its share of the median iteration.</summary>
+    public static Result Measure(int iterations, int warmup, int threads)
     {
         Engine.Threads = threads;
         string examples = Path.Combine(RepoRoot.Find(), "examples");
@@ -109,18 +112,20 @@ public static class PpoStepBench
                 .Add("threads", threads)
                 .Add("iterations", iterations)
                 .Add("iteration_ms", all, 1);
+            var parts = new List<(string, double)>();
             foreach (var p in Parts)
             {
                 string name = p == "time/generate" ? "rollout" : p["time/".Length..];
                 double median = Spread.Of(times[p]).Median;
                 line.Add(name + "_ms", median, 1).Add(name + "_pct", 100 * median / all, 1);
+                parts.Add((name, median));
             }
             var gc = meter.PerRun;
-            return line
-                .Add("gc_gen0_per_iteration", gc.Gen0)
+            line.Add("gc_gen0_per_iteration", gc.Gen0)
                 .Add("gc_gen1_per_iteration", gc.Gen1)
                 .Add("gc_gen2_per_iteration", gc.Gen2)
                 .Add("alloc_bytes_per_iteration", gc.AllocatedBytes, 0);
+            return new Result(line, all, parts);
         }
         finally
         {

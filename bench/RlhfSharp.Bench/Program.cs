@@ -12,6 +12,7 @@ var verbs = new SortedDictionary<string, Func<BenchArgs, int>>(StringComparer.Or
     ["generate"] = GenerateBench.Run,
     ["ppo-step"] = PpoStepBench.Run,
     ["peer-check"] = PeerCheckBench.Run,
+    ["suite"] = SuiteBench.Run,
     ["dp"] = DataParallelBench.Run,
     ["dp-suite"] = DataParallelBench.Suite,
 };

@@ -41,6 +41,9 @@ public readonly record struct GcPerRun(double Gen0, double Gen1, double Gen2, do
 /// <summary>One side-by-side case: our figures and the peer's over the rounds.</summary>
 public sealed record SideBySideResult(string Verb, LmCase Case, long Params, long PeerParams, int Threads, int RunsPerRound, Rounds Rounds, GcPerRun Gc, long TokensPerRun)
 {
+    /// <summary>The peer's torch version ("" without a peer).</summary>
+    public string PeerVersion { get; init; } = "";
+
     /// <summary>The case's JSON line: spreads over rounds of ms (and tokens/s when tokens are counted), ratios and ours' GC figures.</summary>
     public JsonLine ToJson()
     {
@@ -143,6 +146,7 @@ public static class SideBySide
         var meter = new GcPerRun.Meter();
         var rounds = new Rounds();
         long peerParams = 0;
+        string peerVersion = "";
         for (int r = 0; r < o.Rounds; r++)
         {
             var times = new double[o.Runs];
@@ -155,10 +159,11 @@ public static class SideBySide
             if (line.Count != 1)
                 throw new PeerOutputException($"torch_lm.py printed {line.Count} JSON lines, expected one");
             rounds.PeerMs.Add(Spread.Of(TorchPeer.Times(line[0], "torch_lm.py")).Median);
+            peerVersion = line[0].TryGetProperty("torch", out var v) ? v.GetString() ?? "" : "";
             peerParams = line[0].TryGetProperty("params", out var p) && p.ValueKind == JsonValueKind.Number ? p.GetInt64() : 0;
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{verb} {c.Name}: round {r + 1}/{o.Rounds}: ours {rounds.OursMs[^1]:F1} ms, torch {rounds.PeerMs[^1]:F1} ms"));
         }
-        return new SideBySideResult(verb, c, ours, peerParams, o.Threads, o.Runs, rounds, meter.PerRun, tokensPerRun);
+        return new SideBySideResult(verb, c, ours, peerParams, o.Threads, o.Runs, rounds, meter.PerRun, tokensPerRun) { PeerVersion = peerVersion };
     }
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
