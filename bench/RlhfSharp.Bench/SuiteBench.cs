@@ -64,7 +64,7 @@ public static class SuiteBench
         string torch = results.Select(r => r.PeerVersion).FirstOrDefault(v => v.Length > 0) ?? "";
         int threads = results.Count > 0 ? results[0].Threads : 0;
         int rounds = results.Count > 0 ? results[0].Rounds.OursMs.Count : 0;
-        sb.Append(inv, $"Measured {utc:yyyy-MM-dd HH:mm} UTC on {machine}, {threads} threads, {rounds} alternating rounds; torch {(torch.Length > 0 ? torch : "?")} eager.\n");
+        sb.Append(inv, $"Measured {utc:yyyy-MM-dd HH:mm} UTC on {machine}, {threads} thread{(threads == 1 ? "" : "s")}, {rounds} alternating rounds; torch {(torch.Length > 0 ? torch : "?")} eager.\n");
         sb.Append("Ratio = torch ms ÷ our ms per round (above 1: ours is faster); GCs = our gen0/gen1/gen2 collections per step (train) or per run (generate).\n\n");
         sb.Append("| bench | case | params | ours ms | torch ms | ratio min / median / max | GCs |\n");
         sb.Append("|---|---|---:|---:|---:|---|---|\n");
