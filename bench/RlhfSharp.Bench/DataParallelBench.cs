@@ -316,7 +316,7 @@ public static class DataParallelBench
             .Where(p => p.First >= 0).Select(p => p.Second[p.First..]));
         if (code != 0)
             throw new InvalidOperationException($"{what} exited with {code}:\n{stderr.Trim()}\n{stdout.Trim()}");
-        var lines = TorchPeer.JsonLines(json);
+        var lines = TorchPeer.JsonLines(json, what);
         if (lines.Count == 0)
             throw new InvalidOperationException($"{what} printed no result:\n{stderr.Trim()}\n{stdout.Trim()}");
         foreach (var line in lines)

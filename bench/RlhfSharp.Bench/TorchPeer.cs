@@ -4,6 +4,9 @@ using System.Text.Json;
 
 namespace RlhfSharp.Bench;
 
+/// <summary>A peer printed something the benchmark cannot read; the message names the script and the line.</summary>
+public sealed class PeerOutputException(string message) : Exception(message);
+
 /// <summary>One peer measurement: best and median wall time, and which BLAS the peer ran on.</summary>
 public readonly record struct PeerResult(double BestMs, double MedianMs, string Blas);
 
@@ -77,20 +80,59 @@ public static class TorchPeer
         var (code, stdout, stderr) = Exec(Python, args, env);
         if (code != 0)
             throw new InvalidOperationException($"peer {string.Join(' ', args)} exited with {code}: {stderr.Trim()}");
-        return JsonLines(stdout);
+        return JsonLines(stdout, Path.GetFileName(args[0]));
     }
 
-    // The JSON objects of a program's output, one per line.
-    internal static List<JsonElement> JsonLines(string stdout)
+    /// <summary>
+    /// The JSON objects of a peer's output, one per line; a line that is not a JSON object is a
+    /// <see cref="PeerOutputException"/> naming <paramref name="who"/>, the line number and its text.
+    /// </summary>
+    public static List<JsonElement> JsonLines(string stdout, string who)
     {
         var lines = new List<JsonElement>();
-        foreach (var raw in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var raw = stdout.Split('\n');
+        for (int i = 0; i < raw.Length; i++)
         {
-            using var doc = JsonDocument.Parse(raw);
-            lines.Add(doc.RootElement.Clone());
+            string text = raw[i].Trim();
+            if (text.Length == 0)
+                continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                    throw new PeerOutputException($"{who}: output line {i + 1} is a JSON {doc.RootElement.ValueKind}, expected one JSON object per line: {Shorten(text)}");
+                lines.Add(doc.RootElement.Clone());
+            }
+            catch (JsonException e)
+            {
+                throw new PeerOutputException($"{who}: output line {i + 1} is not JSON ({e.Message}); expected one JSON object per line: {Shorten(text)}");
+            }
         }
         return lines;
     }
+
+    /// <summary>
+    /// The per-run times of a peer's JSON line (<c>"times_ms": [..]</c>, positive numbers); a
+    /// missing or malformed array is a <see cref="PeerOutputException"/> naming <paramref name="who"/>.
+    /// </summary>
+    public static double[] Times(JsonElement line, string who)
+    {
+        if (!line.TryGetProperty("times_ms", out var arr) || arr.ValueKind != JsonValueKind.Array)
+            throw new PeerOutputException($"{who}: the output line has no \"times_ms\" array of run times: {Shorten(line.GetRawText())}");
+        var times = new double[arr.GetArrayLength()];
+        int i = 0;
+        foreach (var t in arr.EnumerateArray())
+        {
+            if (t.ValueKind != JsonValueKind.Number || !(t.GetDouble() > 0))
+                throw new PeerOutputException($"{who}: \"times_ms\"[{i}] is {t.GetRawText()}, expected a positive number of milliseconds");
+            times[i++] = t.GetDouble();
+        }
+        if (times.Length == 0)
+            throw new PeerOutputException($"{who}: \"times_ms\" is empty; the peer timed no runs");
+        return times;
+    }
+
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
     internal static (int Code, string Stdout, string Stderr) Exec(string file, string[] args, Dictionary<string, string> env)
     {
@@ -105,6 +147,9 @@ public static class TorchPeer
         // A foreign interpreter's settings must not leak into Debian's Python.
         psi.Environment.Remove("PYTHONPATH");
         psi.Environment.Remove("PYTHONHOME");
+        // An inherited OpenBLAS core type may be wrong for this CPU (a shell configured for another
+        // machine); openblas_env.py names the right one from the CPU flags when none is set.
+        psi.Environment.Remove("OPENBLAS_CORETYPE");
         foreach (var (key, value) in env)
             psi.Environment[key] = value;
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {file}");

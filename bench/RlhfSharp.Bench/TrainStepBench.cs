@@ -26,11 +26,24 @@ public static class TrainStepBench
         TieWordEmbeddings = true,
     };
 
+    public const string Usage =
+        "train-step [--hidden 128] [--layers 4] [--heads 4] [--vocab 512] [--batch 32] [--seq 48] [--threads T] [--checkpointing]\n"
+        + "train-step --vs-torch " + SideBySide.OptionsUsage + "   (--runs: steps per round, default 5)";
+
     public static int Run(BenchArgs args)
     {
         if (args.Help)
         {
-            Console.Error.WriteLine("train-step [--hidden 128] [--layers 4] [--heads 4] [--vocab 512] [--batch 32] [--seq 48] [--threads T] [--checkpointing]");
+            Console.Error.WriteLine(Usage);
+            return 0;
+        }
+        if (args.Flag("vs-torch"))
+        {
+            var o = SideBySide.Parse(args, defaultRuns: 5);
+            args.RejectUnknown();
+            TorchPeer.EnsureAvailable();
+            foreach (var c in o.Cases)
+                SideBySide.TrainStep(c, o).ToJson().WriteLine();
             return 0;
         }
         int hidden = args.Ints("hidden")?[0] ?? 128;
@@ -50,14 +63,7 @@ public static class TrainStepBench
         var opt = new AdamW(model.TrainableParameters(), lr: 1e-3f);
         var rng = new Generator(2);
         var ids = rng.Uniform([batch, seq], 0, vocab - 1).ToInt32();
-        void StepOnce()
-        {
-            opt.ZeroGrad();
-            var logits = model.Forward(ids);
-            F.CrossEntropy(logits.Narrow(1, 0, seq - 1).Reshape(-1, vocab), ids.Narrow(1, 1, seq - 1).Contiguous().Reshape(-1)).Backward();
-            opt.Step();
-        }
-        var t = Timings.Measure(StepOnce, minRuns: 5, maxRuns: 30, targetSeconds: 3);
+        var t = Timings.Measure(() => Step(model, opt, ids), minRuns: 5, maxRuns: 30, targetSeconds: 3);
         long tokens = (long)batch * seq;
         new JsonLine()
             .Add("case", "train_step")
@@ -70,5 +76,15 @@ public static class TrainStepBench
             .Add("tokens_per_s", tokens / (t.MedianMs / 1000))
             .WriteLine();
         return 0;
+    }
+
+    /// <summary>One training step on ids [B, T]: zero the gradients, forward, cross-entropy of each next token, backward, AdamW.</summary>
+    public static void Step(CausalLM model, AdamW opt, Tensor ids)
+    {
+        int seq = ids.Size(1), vocab = model.Config.VocabSize;
+        opt.ZeroGrad();
+        var logits = model.Forward(ids);
+        F.CrossEntropy(logits.Narrow(1, 0, seq - 1).Reshape(-1, vocab), ids.Narrow(1, 1, seq - 1).Contiguous().Reshape(-1)).Backward();
+        opt.Step();
     }
 }

@@ -127,11 +127,16 @@ public sealed class PpoTests : IDisposable
             "objective/scores", "objective/kl", "objective/kl_coef", "objective/entropy", "policy/approxkl", "policy/clipfrac",
             "policy/ratio_mean", "policy/ratio_max", "val/vpred", "val/clipfrac", "val/explained_variance", "loss/policy",
             "loss/value", "rollout/response_length", "time/generate", "time/score", "time/update", "objective/gold_score",
+            "time/score_policy", "time/score_ref", "time/score_critic", "time/score_reward",
         })
         {
             Assert.True(result.Metrics.ContainsKey(key), $"missing metric {key}");
             Assert.False(double.IsNaN(result.Metrics[key]), $"{key} is NaN");
         }
+        // The parts of scoring are timed one after another inside time/score.
+        string[] parts = ["time/score_policy", "time/score_ref", "time/score_critic", "time/score_reward"];
+        Assert.All(parts, k => Assert.True(result.Metrics[k] >= 0, $"{k} is negative"));
+        Assert.True(parts.Sum(k => result.Metrics[k]) <= result.Metrics["time/score"]);
         // After the first minibatch the policy has moved, so later minibatches see ratios away from 1.
         Assert.True(result.Metrics["policy/ratio_max"] > 1.0);
         Assert.True(result.Metrics["policy/approxkl"] > 0);

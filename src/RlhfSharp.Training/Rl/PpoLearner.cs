@@ -139,6 +139,11 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         m["rollout/eos_fraction"] = scored.Ended.Count(e => e > 0) / (double)b;
         m["time/generate"] = tGenerate;
         m["time/score"] = tScore;
+        // Parts of time/score: log-probs under the policy and the reference, the critic's values, the reward.
+        m["time/score_policy"] = scored.Times.Policy;
+        m["time/score_ref"] = scored.Times.Reference;
+        m["time/score_critic"] = scored.Times.Critic;
+        m["time/score_reward"] = scored.Times.Reward;
         m["time/update"] = tUpdate;
         m["train/learning_rate"] = Optimizer.ParamGroups[0].Lr;
         LastMetrics = m;
@@ -156,13 +161,19 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
     /// statistics; the arrays are the whole batch's (every rank's rows, in order).
     /// </summary>
     internal sealed record Scored(Tensor OldLogp, Tensor RefLogp, Tensor Values, TokenRewardsOutput Rewards, Tensor Advantages, Tensor Returns,
-        double[] RawScores, double[] FinalScores, double[] Ended, double[]? Gold, double MeanSequenceKl);
+        double[] RawScores, double[] FinalScores, double[] Ended, double[]? Gold, double MeanSequenceKl, ScoreTimes Times);
+
+    /// <summary>Seconds spent in each part of scoring.</summary>
+    internal readonly record struct ScoreTimes(double Policy, double Reference, double Critic, double Reward);
 
     internal Scored Score(RolloutBatch rollout, RolloutShard shard)
     {
         var mask = rollout.ResponseMask;
+        long t0 = Stopwatch.GetTimestamp();
         var oldLogp = Rollouts.LogProbs(Ctx.Policy, rollout, Cfg.Temperature);
+        long t1 = Stopwatch.GetTimestamp();
         var refLogp = Rollouts.ReferenceLogProbs(Ctx.Policy, Ctx.Reference, rollout, Cfg.Temperature);
+        long t2 = Stopwatch.GetTimestamp();
         Tensor values;
         using (GradMode.NoGrad())
         {
@@ -170,9 +181,15 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
             values = Rollouts.Values(_critic, rollout).Mul(mask);
             _critic.Train();
         }
+        long t3 = Stopwatch.GetTimestamp();
         var promptDialogues = rollout.Prompts.Select(p => p.Messages).ToList();
         // Each rank scores its rows; the normalisers take in the whole batch's scores.
         var raw = Ctx.Reward.ScoreDialogues(promptDialogues, rollout.Texts, x => Dp.Gather(x, "scores"));
+        var times = new ScoreTimes(
+            Stopwatch.GetElapsedTime(t0, t1).TotalSeconds,
+            Stopwatch.GetElapsedTime(t1, t2).TotalSeconds,
+            Stopwatch.GetElapsedTime(t2, t3).TotalSeconds,
+            Stopwatch.GetElapsedTime(t3).TotalSeconds);
         var gold = Ctx.Gold is { } g ? Dp.Gather(g.ScoreDialogues(promptDialogues, rollout.Texts), "gold scores") : null;
         var ended = Dp.Gather([.. rollout.Ended.Select(e => e ? 1.0 : 0.0)], "ended");
         var final = TokenRewards.FinalScores((double[])raw.Clone(), ended, _rewardOptions, _scoreMoments);
@@ -180,7 +197,7 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         double meanKl = Dp.Size == 1 ? rewards.MeanSequenceKl : Dp.Sum(rewards.MeanSequenceKl * shard.Count, "kl") / shard.Total;
         var gae = _advantages(new AdvantageInputs { ResponseMask = mask, TokenRewards = rewards.Rewards, Values = values, Gamma = Cfg.Gamma, Lambda = Cfg.Lam });
         var advantages = Cfg.WhitenAdvantages ? Whitening.Whiten(gae.Advantages, mask, Dp.Comm) : gae.Advantages;
-        return new Scored(oldLogp, refLogp, values, rewards, advantages, gae.Returns!, raw, final, ended, gold, meanKl);
+        return new Scored(oldLogp, refLogp, values, rewards, advantages, gae.Returns!, raw, final, ended, gold, meanKl, times);
     }
 
     private Dictionary<string, double> Update(RolloutBatch rollout, RolloutShard shard, Scored s)
