@@ -230,16 +230,17 @@ public sealed partial class Tensor
             return DeviceUnary(approximate == GeluApproximation.Tanh ? UnaryOp.GeluTanh : UnaryOp.GeluErf, approximate == GeluApproximation.Tanh ? "gelu_tanh" : "gelu");
         if (approximate == GeluApproximation.Tanh)
         {
-            var (yt, xt) = UnaryForward(static (s, d) =>
+            // The float kernels (FastExp-based σ), split over threads like the other wide element-wise ops.
+            var xt = Float().Detach().Contiguous();
+            var yt = GradBuffers.Rent(Numel);
+            ElementwiseParallel(xt, null, yt, static (s, _, d) => SiluKernels.GeluTanh(s, d));
+            return Record(new Tensor(yt, (int[])ShapeArr.Clone()), "gelu_tanh", [this], g =>
             {
-                for (int i = 0; i < s.Length; i++)
-                    d[i] = GeluTanh(s[i]);
+                var gd = g.Float().Contiguous();
+                var d = GradBuffers.Rent(xt.Numel);
+                ElementwiseParallel(xt, gd, d, static (s, gs, dst) => SiluKernels.GeluTanhBackward(s, gs, dst));
+                return [new Tensor(d, (int[])xt.ShapeArr.Clone())];
             });
-            return Record(yt, "gelu_tanh", [this], g => [ChainGrad(g, xt, static (v, d) =>
-            {
-                for (int i = 0; i < v.Length; i++)
-                    d[i] = GeluTanhGrad(v[i]);
-            })]);
         }
         var (y, x) = UnaryForward(static (s, d) =>
         {
@@ -257,29 +258,20 @@ public sealed partial class Tensor
         })]);
     }
 
-    private const double GeluC = 0.7978845608028654; // √(2/π)
+    private delegate void SpanKernel(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> y);
+
+    // y[i] = f(x[i], g[i]) over contiguous x (and g), in chunks over the engine's threads when wide enough.
+    private static void ElementwiseParallel(Tensor x, Tensor? g, float[] y, SpanKernel kernel)
+    {
+        var xs = x.F!;
+        int xo = x.Offset, n = x.Numel;
+        var gs = g?.F;
+        int go = g?.Offset ?? 0;
+        Partition.For(n, 16, (_, start, end) =>
+            kernel(xs.AsSpan(xo + start, end - start), gs is null ? default : gs.AsSpan(go + start, end - start), y.AsSpan(start, end - start)));
+    }
+
     private const double InvSqrt2Pi = 0.3989422804014327; // 1/√(2π)
-
-    /// <summary>
-    /// GPT-2's tanh GELU, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), evaluated as x·σ(2u)
-    /// (the same function) so that the left tail keeps its relative accuracy instead of cancelling in 1 + tanh.
-    /// </summary>
-    internal static float GeluTanh(float x)
-    {
-        double xd = x;
-        double u = GeluC * (xd + (0.044715 * xd * xd * xd));
-        return (float)(xd / (1.0 + Math.Exp(-2.0 * u)));
-    }
-
-    /// <summary>d/dx x·σ(2u) = σ(2u) + x·2σ(2u)(1 − σ(2u))·du/dx.</summary>
-    internal static float GeluTanhGrad(float x)
-    {
-        double xd = x;
-        double u = GeluC * (xd + (0.044715 * xd * xd * xd));
-        double s = 1.0 / (1.0 + Math.Exp(-2.0 * u));
-        double du = GeluC * (1.0 + (3.0 * 0.044715 * xd * xd));
-        return (float)(s + (xd * 2.0 * s * (1.0 - s) * du));
-    }
 
     /// <summary>erf(x) = 1 − erfc(x), in float.</summary>
     internal static float Erf(float x) => (float)(1.0 - Erfc(x));

@@ -20,31 +20,42 @@ public static partial class F
         if (!fused)
             return gate.Silu().Mul(up);
         int n = gate.Numel;
-        var gs = gate.F.AsSpan(gate.Offset, n);
-        var us = up.F.AsSpan(up.Offset, n);
+        float[] ga = gate.F!, ua = up.F!;
+        int go = gate.Offset, uo = up.Offset;
         var s = GradBuffers.Rent(n);
-        SiluKernels.Silu(gs, s);
         var y = GradBuffers.Rent(n);
-        TensorPrimitives.Multiply(s, us, y);
+        // Element-wise, so split over threads in contiguous chunks like the other wide ops.
+        Partition.For(n, 16, (_, start, end) =>
+        {
+            int len = end - start;
+            SiluKernels.Silu(ga.AsSpan(go + start, len), s.AsSpan(start, len));
+            TensorPrimitives.Multiply(s.AsSpan(start, len), ua.AsSpan(uo + start, len), y.AsSpan(start, len));
+        });
         return Tensor.Record(new Tensor(y, (int[])gate.ShapeArr.Clone()), "swiglu", [gate, up], g =>
         {
             var gd = g.Contiguous();
-            var gv = gd.F.AsSpan(gd.Offset, n);
-            Tensor? dGate = null, dUp = null;
-            if (gate.RequiresGrad)
+            var gv = gd.F!;
+            int gvo = gd.Offset;
+            var dg = gate.RequiresGrad ? GradBuffers.Rent(n) : null;
+            var du = up.RequiresGrad ? GradBuffers.Rent(n) : null;
+            Partition.For(n, 16, (_, start, end) =>
             {
-                var d = GradBuffers.Rent(n);
-                TensorPrimitives.Multiply(gv, up.F.AsSpan(up.Offset, n), d);
-                SiluKernels.SiluBackward(gate.F.AsSpan(gate.Offset, n), d, d);
-                dGate = new Tensor(d, (int[])gate.ShapeArr.Clone());
-            }
-            if (up.RequiresGrad)
-            {
-                var d = GradBuffers.Rent(n);
-                TensorPrimitives.Multiply(gv, s, d);
-                dUp = new Tensor(d, (int[])up.ShapeArr.Clone());
-            }
-            return [dGate, dUp];
+                int len = end - start;
+                var gc = gv.AsSpan(gvo + start, len);
+                if (dg is not null)
+                {
+                    var d = dg.AsSpan(start, len);
+                    TensorPrimitives.Multiply(gc, ua.AsSpan(uo + start, len), d);
+                    SiluKernels.SiluBackward(ga.AsSpan(go + start, len), d, d);
+                }
+                if (du is not null)
+                    TensorPrimitives.Multiply(gc, s.AsSpan(start, len), du.AsSpan(start, len));
+            });
+            return
+            [
+                dg is null ? null : new Tensor(dg, (int[])gate.ShapeArr.Clone()),
+                du is null ? null : new Tensor(du, (int[])up.ShapeArr.Clone()),
+            ];
         });
     }
 }

@@ -175,11 +175,7 @@ public static class DecodeKernels
     public static void Multiply(float[] x, float[] y, int n) => TensorPrimitives.Multiply(x.AsSpan(0, n), y.AsSpan(0, n), x.AsSpan(0, n));
 
     /// <summary>GELU with the tanh approximation in place, as <see cref="Tensor.Gelu"/>. x [n]</summary>
-    public static void GeluTanh(float[] x, int n)
-    {
-        for (int i = 0; i < n; i++)
-            x[i] = Tensor.GeluTanh(x[i]);
-    }
+    public static void GeluTanh(float[] x, int n) => SiluKernels.GeluTanh(x.AsSpan(0, n), x.AsSpan(0, n));
 
     private static Span<float> Fp32(Tensor t, int rank, string op)
     {
