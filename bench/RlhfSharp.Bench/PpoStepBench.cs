@@ -90,7 +90,13 @@ public static class PpoStepBench
             {
                 var batch = prompts.GetRange(it * cfg.BatchSize, cfg.BatchSize);
                 IReadOnlyDictionary<string, double> m = new Dictionary<string, double>();
-                double ms = it < warmup ? Timed(() => m = learner.Step(batch, it).Metrics) : meter.Time(() => m = learner.Step(batch, it).Metrics);
+                // In a storage scope per iteration, as the PPO trainer's step loop runs it.
+                void Iteration()
+                {
+                    using var _ = TensorArena.Step();
+                    m = learner.Step(batch, it).Metrics;
+                }
+                double ms = it < warmup ? Timed(Iteration) : meter.Time(Iteration);
                 Console.Error.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ppo-step: iteration {it + 1}/{iterationsAll}{(it < warmup ? " (warm-up)" : "")}: {ms:F0} ms"));
                 if (it < warmup)
                     continue;

@@ -129,6 +129,8 @@ public static class SideBySide
         var opts = new GenerationOptions { MaxNewTokens = newTokens, DoSample = true, Temperature = 1f };
         void Run()
         {
+            // In a storage scope, as a trainer's rollout runs inside its step.
+            using var _ = TensorArena.Step();
             var r = Sampler.Generate(model, ids, mask, opts, rng);
             if (r.ResponseLengths.Any(n => n != newTokens))
                 throw new InvalidOperationException($"a row stopped before {newTokens} tokens; the benchmark needs full-length responses");

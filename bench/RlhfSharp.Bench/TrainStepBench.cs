@@ -78,9 +78,13 @@ public static class TrainStepBench
         return 0;
     }
 
-    /// <summary>One training step on ids [B, T]: zero the gradients, forward, cross-entropy of each next token, backward, AdamW.</summary>
+    /// <summary>
+    /// One training step on ids [B, T]: zero the gradients, forward, cross-entropy of each next
+    /// token, backward, AdamW; in a storage scope, as the trainers run each step.
+    /// </summary>
     public static void Step(CausalLM model, AdamW opt, Tensor ids)
     {
+        using var _ = TensorArena.Step();
         int seq = ids.Size(1), vocab = model.Config.VocabSize;
         opt.ZeroGrad();
         var logits = model.Forward(ids);
