@@ -127,6 +127,25 @@ public class TensorArenaTests
     }
 
     [Fact]
+    public void LengthsTheStepsStopAskingForLeaveThePool()
+    {
+        // Only this class opens step scopes in this test assembly, so the step clock is ours.
+        const int rows = 3001, cols = 7; // a length no other test uses
+        var a = new Generator(8).Normal([rows, cols], 0f, 1f);
+        var b = new Generator(9).Normal([50, 50], 0f, 1f);
+        using (TensorArena.Step())
+            _ = a.Mul(a);
+        Assert.True(Autograd.GradBuffers.PooledCount(rows * cols) > 0);
+        for (int step = 0; step < 3; step++)
+        {
+            using (TensorArena.Step())
+                _ = b.Mul(b);
+        }
+        Assert.Equal(0, Autograd.GradBuffers.PooledCount(rows * cols));
+        Assert.True(Autograd.GradBuffers.PooledCount(50 * 50) > 0);
+    }
+
+    [Fact]
     public void DisposingAnEndedStepAgainLeavesTheNextStepOpen()
     {
         var a = new Generator(6).Normal([64, 64], 0f, 1f);

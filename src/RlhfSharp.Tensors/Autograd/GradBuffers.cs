@@ -26,6 +26,15 @@ internal static class GradBuffers
     private static readonly Dictionary<int, Stack<float[]>> Pool = [];
     private static readonly Lock PoolLock = new();
     private static long _pooledFloats;
+
+    // Steps closed so far, and for each pooled length the step count when a step last asked for
+    // it: lengths no step asked for in the last KeepSteps steps are dropped when a step closes, so
+    // the pool follows the shapes in use (a stage with other shapes, variable-length batches)
+    // instead of growing with every size ever seen.
+    private const long KeepSteps = 2;
+    private static readonly Dictionary<int, long> LastWanted = [];
+    private static readonly List<int> Stale = [];
+    private static long _stepClock;
     private static long _maxPooledFloats = DefaultMaxPooledFloats();
 
     [ThreadStatic]
@@ -54,12 +63,12 @@ internal static class GradBuffers
         }
     }
 
-    // A quarter of the memory the GC may use, at least 64 MiB of floats: a step's activations and
-    // gradients of a model that fits the machine stay pooled; beyond that they go back to the GC.
+    // An eighth of the memory the GC may use, at least 64 MiB: a step's activations and gradients
+    // of a model that fits the machine stay pooled; beyond that they go back to the GC.
     private static long DefaultMaxPooledFloats()
     {
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return Math.Max(16L << 20, available / 4 / sizeof(float));
+        return Math.Max(16L << 20, available / 8 / sizeof(float));
     }
 
     /// <summary>Opens a scope for one backward pass on this thread (scopes nest, e.g. checkpointing).</summary>
@@ -98,6 +107,8 @@ internal static class GradBuffers
         float[]? array = null;
         lock (PoolLock)
         {
+            if (step is not null)
+                LastWanted[length] = _stepClock;
             if (Pool.TryGetValue(length, out var stack) && stack.Count > 0)
             {
                 array = stack.Pop();
@@ -172,7 +183,38 @@ internal static class GradBuffers
         lock (PoolLock)
         {
             Pool.Clear();
+            LastWanted.Clear();
             _pooledFloats = 0;
+        }
+    }
+
+    /// <summary>Arrays of exactly <paramref name="length"/> floats waiting in the pool.</summary>
+    internal static int PooledCount(int length)
+    {
+        lock (PoolLock)
+            return Pool.TryGetValue(length, out var stack) ? stack.Count : 0;
+    }
+
+    // A step closed: lengths that no step wanted in the last KeepSteps steps leave the pool.
+    private static void StepClosed()
+    {
+        lock (PoolLock)
+        {
+            _stepClock++;
+            Stale.Clear();
+            foreach (var (length, stack) in Pool)
+            {
+                if (!LastWanted.TryGetValue(length, out long last) || _stepClock - last > KeepSteps)
+                {
+                    _pooledFloats -= (long)length * stack.Count;
+                    Stale.Add(length);
+                }
+            }
+            foreach (int length in Stale)
+            {
+                Pool.Remove(length);
+                LastWanted.Remove(length);
+            }
         }
     }
 
@@ -267,6 +309,7 @@ internal static class GradBuffers
             _kept.Clear();
             _tensors.Clear();
             _spareStep = this;
+            StepClosed();
         }
     }
 }
