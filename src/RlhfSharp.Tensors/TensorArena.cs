@@ -36,7 +36,7 @@ public static class TensorArena
     /// <summary>Bytes of storage waiting in the pool for the next step.</summary>
     public static long PooledBytes => GradBuffers.PooledFloats * sizeof(float);
 
-    /// <summary>Upper bound on the pool, in bytes (default: an eighth of the memory available to the process); lengths no step asked for in the last two steps leave it when a step ends.</summary>
+    /// <summary>Upper bound on the pool, in bytes (default: an eighth of the memory available to the process); lengths no step asked for in the last 64 steps leave it when a step ends, and at the bound the lengths asked for longest ago make room.</summary>
     public static long MaxPooledBytes
     {
         get => GradBuffers.MaxPooledFloats * sizeof(float);

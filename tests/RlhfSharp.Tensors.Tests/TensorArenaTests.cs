@@ -5,8 +5,10 @@ namespace RlhfSharp.Tensors.Tests;
 /// <summary>
 /// Step-scoped storage (<see cref="TensorArena"/>): a training loop gives the same numbers with and
 /// without it, reuses its storage from the second step on, and a tensor used after its step threw
-/// away its storage fails loudly instead of reading another step's values.
+/// away its storage fails loudly instead of reading another step's values. The pool is
+/// process-wide, so these run alone.
 /// </summary>
+[Collection(GlobalEngineStateCollection.Name)]
 public class TensorArenaTests
 {
     // A two-layer MLP regression on fixed data, big enough for every activation to be pooled.
@@ -136,13 +138,38 @@ public class TensorArenaTests
         using (TensorArena.Step())
             _ = a.Mul(a);
         Assert.True(Autograd.GradBuffers.PooledCount(rows * cols) > 0);
-        for (int step = 0; step < 3; step++)
+        for (int step = 0; step < 65; step++)
         {
             using (TensorArena.Step())
                 _ = b.Mul(b);
         }
         Assert.Equal(0, Autograd.GradBuffers.PooledCount(rows * cols));
         Assert.True(Autograd.GradBuffers.PooledCount(50 * 50) > 0);
+    }
+
+    [Fact]
+    public void APoolAtItsBoundDropsTheLengthAskedForLongestAgo()
+    {
+        long bound = TensorArena.MaxPooledBytes;
+        try
+        {
+            var a = new Generator(10).Normal([3003, 7], 0f, 1f); // lengths no other test uses
+            var b = new Generator(11).Normal([3007, 7], 0f, 1f);
+            TensorArena.MaxPooledBytes = 3L * 3007 * 7 * sizeof(float);
+            using (TensorArena.Step())
+                _ = a.Mul(a).Add(a);
+            Assert.True(Autograd.GradBuffers.PooledCount(3003 * 7) > 0);
+            using (TensorArena.Step())
+                _ = b.Mul(b).Add(b).Mul(b);
+            // b's three results fill the bound; a's arrays made room.
+            Assert.Equal(0, Autograd.GradBuffers.PooledCount(3003 * 7));
+            Assert.Equal(3, Autograd.GradBuffers.PooledCount(3007 * 7));
+            Assert.True(TensorArena.PooledBytes <= TensorArena.MaxPooledBytes);
+        }
+        finally
+        {
+            TensorArena.MaxPooledBytes = bound;
+        }
     }
 
     [Fact]

@@ -28,10 +28,11 @@ internal static class GradBuffers
     private static long _pooledFloats;
 
     // Steps closed so far, and for each pooled length the step count when a step last asked for
-    // it: lengths no step asked for in the last KeepSteps steps are dropped when a step closes, so
-    // the pool follows the shapes in use (a stage with other shapes, variable-length batches)
-    // instead of growing with every size ever seen.
-    private const long KeepSteps = 2;
+    // it. Lengths no step asked for in the last KeepSteps steps are dropped when a step closes,
+    // and a pool at its bound makes room by dropping the lengths asked for longest ago: the pool
+    // follows the shapes in use (batches padded to varying lengths, a stage with other shapes)
+    // instead of holding every size ever seen.
+    private const long KeepSteps = 64;
     private static readonly Dictionary<int, long> LastWanted = [];
     private static readonly List<int> Stale = [];
     private static long _stepClock;
@@ -165,6 +166,11 @@ internal static class GradBuffers
     {
         lock (PoolLock)
         {
+            if (array.Length > _maxPooledFloats)
+                return;
+            while (_pooledFloats + array.Length > _maxPooledFloats && EvictOldest(array.Length))
+            {
+            }
             if (_pooledFloats + array.Length > _maxPooledFloats)
                 return;
             if (!Pool.TryGetValue(array.Length, out var stack))
@@ -186,6 +192,28 @@ internal static class GradBuffers
             LastWanted.Clear();
             _pooledFloats = 0;
         }
+    }
+
+    // Drops the pooled length (other than `keep`) a step asked for longest ago; false when none is left. Under PoolLock.
+    private static bool EvictOldest(int keep)
+    {
+        int oldest = -1;
+        long oldestWanted = long.MaxValue;
+        foreach (var length in Pool.Keys)
+        {
+            long wanted = LastWanted.TryGetValue(length, out long w) ? w : -1;
+            if (length != keep && wanted < oldestWanted)
+            {
+                oldest = length;
+                oldestWanted = wanted;
+            }
+        }
+        if (oldest < 0)
+            return false;
+        _pooledFloats -= (long)oldest * Pool[oldest].Count;
+        Pool.Remove(oldest);
+        LastWanted.Remove(oldest);
+        return true;
     }
 
     /// <summary>Arrays of exactly <paramref name="length"/> floats waiting in the pool.</summary>
