@@ -19,6 +19,8 @@ public class FusedOpTests
     [InlineData(1, 5, 3, 4, false)]
     [InlineData(2, 7, 16, 33, true)]
     [InlineData(3, 64, 128, 96, true)]
+    [InlineData(4, 1, 32, 1, true)]
+    [InlineData(1, 6, 1, 8, false)]
     public void LinearMatchesMatmulByTheTransposedWeightBitForBit(int batch, int time, int inF, int outF, bool bias)
     {
         var g = new Generator(11);

@@ -10,7 +10,8 @@ public static partial class F
     /// x [.., in] -> [.., out]. A float32 x whose rows are contiguous and a contiguous float32
     /// weight take one fused op: one GEMM forward, and in backward dx = g·W and dW = gᵀ·x as one
     /// GEMM each, with no reshape or transpose views recorded. Every other case (a bf16 weight,
-    /// device tensors, strided inputs) multiplies by the transposed view. Both give the same bits.
+    /// device tensors, strided inputs, a weight with a single row or column) multiplies by the
+    /// transposed view. Both give the same bits.
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
@@ -26,8 +27,12 @@ public static partial class F
         return bias is null ? y : y.Add(bias.Float());
     }
 
+    // A weight with one row or one column (a score head) keeps the chain: its weight gradient is
+    // formed there as xᵀ·g, a different summation order from gᵀ·x, and the fused op must give the
+    // chain's bits.
     private static bool CanFuseLinear(Tensor x, Tensor weight, Tensor? bias) =>
-        x.Rank >= 2 && x.Dtype == DType.Float32 && weight.Dtype == DType.Float32 && !x.IsOnDevice && !weight.IsOnDevice
+        weight.ShapeArr[0] > 1 && weight.ShapeArr[1] > 1
+        && x.Rank >= 2 && x.Dtype == DType.Float32 && weight.Dtype == DType.Float32 && !x.IsOnDevice && !weight.IsOnDevice
         && x.IsContiguous && weight.IsContiguous && x.Numel > 0 && weight.Numel > 0
         && (bias is null || (bias.Dtype == DType.Float32 && !bias.IsOnDevice));
 
