@@ -76,11 +76,14 @@ public static partial class F
 
     // Per-thread scores scratch for one head (or one block of its rows), reused across calls: each
     // use writes every element it reads, and no call on this thread runs inside another.
-    private static float[] AttentionScratch(int length)
+    private static float[] AttentionScratch(int length) => ThreadScratch(ref _attentionScratch, length);
+
+    // A per-thread scratch array of at least `length` floats, kept in `slot` (a [ThreadStatic] field).
+    private static float[] ThreadScratch(ref float[]? slot, int length)
     {
-        var s = _attentionScratch;
+        var s = slot;
         if (s is null || s.Length < length)
-            _attentionScratch = s = new float[length];
+            slot = s = new float[length];
         return s;
     }
 
@@ -124,21 +127,22 @@ public static partial class F
     private static (int B, int H, int Hkv, int Tq, int Tk, int D, int Dv) CheckAttentionShapes(Tensor q, Tensor k, Tensor v, Tensor? mask)
     {
         const string op = "ScaledDotProductAttention";
-        string shapes = $"q {ShapeUtil.Format(q.ShapeArr)}, k {ShapeUtil.Format(k.ShapeArr)}, v {ShapeUtil.Format(v.ShapeArr)}";
+        // The message names all three shapes; it is built only when a check fails (this runs per call).
+        string Shapes() => $"q {ShapeUtil.Format(q.ShapeArr)}, k {ShapeUtil.Format(k.ShapeArr)}, v {ShapeUtil.Format(v.ShapeArr)}";
         if (q.Rank != 4 || k.Rank != 4 || v.Rank != 4)
-            throw new ShapeMismatchException(op, $"q, k, v must be [B, H, T, D]; got {shapes}");
+            throw new ShapeMismatchException(op, $"q, k, v must be [B, H, T, D]; got {Shapes()}");
         int bn = q.ShapeArr[0], hn = q.ShapeArr[1], tq = q.ShapeArr[2], d = q.ShapeArr[3];
         int hkv = k.ShapeArr[1], tk = k.ShapeArr[2];
         if (k.ShapeArr[0] != bn || v.ShapeArr[0] != bn)
-            throw new ShapeMismatchException(op, $"batch sizes differ: {shapes}");
+            throw new ShapeMismatchException(op, $"batch sizes differ: {Shapes()}");
         if (k.ShapeArr[3] != d)
-            throw new ShapeMismatchException(op, $"q and k head dims differ: {shapes}");
+            throw new ShapeMismatchException(op, $"q and k head dims differ: {Shapes()}");
         if (v.ShapeArr[1] != hkv || v.ShapeArr[2] != tk)
-            throw new ShapeMismatchException(op, $"k and v must agree on heads and length: {shapes}");
+            throw new ShapeMismatchException(op, $"k and v must agree on heads and length: {Shapes()}");
         if (hkv == 0 || hn % hkv != 0)
-            throw new ShapeMismatchException(op, $"query heads ({hn}) must be a multiple of key/value heads ({hkv}): {shapes}");
+            throw new ShapeMismatchException(op, $"query heads ({hn}) must be a multiple of key/value heads ({hkv}): {Shapes()}");
         if (mask is not null && (mask.Rank != 2 || mask.ShapeArr[0] != bn || mask.ShapeArr[1] != tk))
-            throw new ShapeMismatchException(op, $"keyPaddingMask shape {ShapeUtil.Format(mask.ShapeArr)} must be [B, Tk] = [{bn}, {tk}] for {shapes}");
+            throw new ShapeMismatchException(op, $"keyPaddingMask shape {ShapeUtil.Format(mask.ShapeArr)} must be [B, Tk] = [{bn}, {tk}] for {Shapes()}");
         return (bn, hn, hkv, tq, tk, d, v.ShapeArr[3]);
     }
 }

@@ -134,11 +134,5 @@ public static partial class F
     private static float[]? _normScratch;
 
     // Per-thread row scratch of the norm backward (x̂ and dx̂ of the row being processed).
-    private static float[] NormScratch(int length)
-    {
-        var s = _normScratch;
-        if (s is null || s.Length < length)
-            _normScratch = s = new float[length];
-        return s;
-    }
+    private static float[] NormScratch(int length) => ThreadScratch(ref _normScratch, length);
 }
