@@ -82,6 +82,17 @@ public sealed class ParquetLoadingTests : IDisposable
     }
 
     [Fact]
+    public void Dictionary_encoded_string_columns_read_like_jsonl()
+    {
+        string[] prompts = ["Same prompt", "Same prompt", "Other prompt", "Same prompt", "Grüß dich"];
+        string[] completions = ["yes", "no", "yes", "yes", "Hallo ü"];
+        var parquet = DictionaryParquetFile.Write(Path.Combine(_folder.Path, "dict.parquet"), ("prompt", prompts), ("completion", completions));
+        Assert.Contains(Parquet.Meta.Encoding.RLE_DICTIONARY, Encodings(parquet, "completion"));
+        var jsonl = _folder.Write("dict.jsonl", [.. prompts.Zip(completions, (p, c) => JsonSerializer.Serialize(new { prompt = p, completion = c }))]);
+        SameSft(jsonl, parquet);
+    }
+
+    [Fact]
     public void Binary_columns_holding_utf8_read_as_text()
     {
         var schema = new ParquetSchema(new DataField<byte[]>("prompt"), new DataField<byte[]>("completion"));
