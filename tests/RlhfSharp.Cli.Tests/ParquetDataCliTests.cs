@@ -35,6 +35,20 @@ public sealed class ParquetDataCliTests : IDisposable
         }
     }
 
+    /// <summary>A JSONL file of string and number fields rewritten beside it as Parquet (string and double columns); the JSONL is removed.</summary>
+    private static void ConvertToParquet(string jsonl)
+    {
+        var lines = File.ReadLines(jsonl).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var first = lines[0];
+        var fields = first.Select(kv => kv.Value!.GetValueKind() == System.Text.Json.JsonValueKind.Number
+            ? (Field)new DataField<double>(kv.Key) : new DataField<string>(kv.Key)).ToArray();
+        var rows = lines.Select(o => (IDictionary<string, object?>)fields.ToDictionary(f => f.Name,
+            f => f is DataField<double> ? (object?)o[f.Name]!.GetValue<double>() : o[f.Name]!.GetValue<string>())).ToList();
+        using (var stream = File.Create(Path.ChangeExtension(jsonl, ".parquet")))
+            ParquetSerializer.SerializeUntypedAsync(rows, new ParquetSchema(fields), stream).GetAwaiter().GetResult();
+        File.Delete(jsonl);
+    }
+
     /// <summary>Writes prompt/completion rows as string columns.</summary>
     private static void WriteRows(string path, IReadOnlyCollection<IDictionary<string, object?>> rows, int? rowGroupSize)
     {
@@ -76,5 +90,30 @@ public sealed class ParquetDataCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains($"{bad}: row group 0, row 1: column \"completion\"", err);
         Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void ThePipelineRunsOnADataFolderOfParquetFiles()
+    {
+        // A user's data folder (no gold scorer) whose every data file is Parquet instead of JSONL.
+        var data = Path.Combine(_dir, "data");
+        BuiltinTaskGenerator.Write(data, new BuiltinTaskOptions { TrainPrompts = 200, EvalPrompts = 6, PreferencePairs = 200, TokenizerVocabSize = 300 });
+        File.Delete(Path.Combine(data, BuiltinTaskGenerator.StatsFileName));
+        foreach (var jsonl in Directory.GetFiles(data, "*.jsonl"))
+            ConvertToParquet(jsonl);
+        Assert.Empty(Directory.GetFiles(data, "*.jsonl"));
+
+        var user = Path.Combine(_dir, "user");
+        var made = RlhfProcess.Run(Limit, "sft", "--data", data, "--out", user, "--max_steps", "1", "--warmup_steps", "0", "--eval_prompts", "0",
+            "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2", "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64");
+        Assert.True(made.Code == 0, made.Err);
+
+        var run = Path.Combine(_dir, "run");
+        var (code, _, err) = RlhfProcess.Run(Limit, "pipeline", "--out", run, "--model", Path.Combine(user, "model"), "--data", data, "--steps_scale", "0.01", "--eval_prompts", "4");
+        Assert.True(code == 0, err);
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
+        Assert.Equal(["sft", "ppo", "dpo", "grpo"], results["policies"]!.AsArray().Select(r => r!["policy"]!.GetValue<string>()));
+        // The held-out prompts came from prompts_eval.parquet: each policy answered them.
+        Assert.NotEmpty(File.ReadAllLines(Path.Combine(run, "responses.jsonl")));
     }
 }
