@@ -6,12 +6,21 @@ using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Cli.Commands;
 
-/// <summary><c>rlhf data …</c>: data sets the trainers read. Today: <c>rlhf data builtin</c>.</summary>
+/// <summary>
+/// <c>rlhf data …</c>: data sets the trainers read. Today: <c>rlhf data builtin</c>. Its help says
+/// that every data file may also be Parquet.
+/// </summary>
 public sealed class DataCommand : IVerb
 {
+    /// <summary>What the trainers read, for the help text.</summary>
+    public const string Formats =
+        "The trainers read JSONL, and Parquet with the same columns wherever a .jsonl file is accepted: a .parquet file, "
+        + "a folder of .parquet shards, or a pattern such as data/train-*.parquet (read in name order); "
+        + "chat columns as Hugging Face writes them, list<struct<content, role>>.";
+
     public Command CreateCommand()
     {
-        var data = new Command("data", "Write data sets the trainers read");
+        var data = new Command("data", "Write data sets the trainers read. " + Formats);
         data.Add(new BuiltinDataCommand().CreateCommand());
         return data;
     }

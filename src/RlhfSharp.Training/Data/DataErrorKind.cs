@@ -6,13 +6,13 @@ public enum DataErrorKind
     /// <summary>The file does not exist.</summary>
     FileNotFound,
 
-    /// <summary>The file has no non-blank lines.</summary>
+    /// <summary>The file has no non-blank lines (a Parquet file or shard set, no rows).</summary>
     EmptyFile,
 
     /// <summary>Every line was skipped as bad, so nothing is left to train on.</summary>
     NoUsableLines,
 
-    /// <summary>A line is not valid UTF-8.</summary>
+    /// <summary>A line (or a Parquet text value) is not valid UTF-8.</summary>
     InvalidEncoding,
 
     /// <summary>A line is not valid JSON.</summary>
@@ -47,4 +47,7 @@ public enum DataErrorKind
 
     /// <summary>A labelling file holds a second label by the same labeller for the same pair.</summary>
     DuplicateLabel,
+
+    /// <summary>A Parquet file cannot be decoded (truncated, not Parquet, a damaged page).</summary>
+    CorruptFile,
 }

@@ -27,10 +27,13 @@ public sealed class PreferenceDataset : JsonlDataset<PreferenceExample>
     {
     }
 
-    /// <summary>Reads a JSONL file. Throws <see cref="DataFormatException"/> on the first bad line unless bad lines are skipped.</summary>
+    /// <summary>
+    /// Reads a JSONL file, or Parquet with the same columns (a file, a folder or a shard pattern; see
+    /// <see cref="DataFiles"/>). Throws <see cref="DataFormatException"/> on the first bad line or row unless bad ones are skipped.
+    /// </summary>
     public static PreferenceDataset Load(string path, DataLoadOptions? options = null)
     {
-        var (examples, report) = JsonlReader.ReadFile(path, options, Parse);
+        var (examples, report) = DataFiles.Read(path, options, Parse);
         return new PreferenceDataset(examples, report);
     }
 
@@ -49,7 +52,7 @@ public sealed class PreferenceDataset : JsonlDataset<PreferenceExample>
     /// </summary>
     public static PreferenceDataset LoadTies(string path, DataLoadOptions? options = null)
     {
-        var (examples, report) = JsonlReader.ReadFile<PreferenceExample?>(path, options, ParseTie);
+        var (examples, report) = DataFiles.Read<PreferenceExample?>(path, options, ParseTie);
         return new PreferenceDataset([.. examples.OfType<PreferenceExample>()], report);
     }
 

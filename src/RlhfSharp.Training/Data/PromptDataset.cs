@@ -15,10 +15,13 @@ public sealed class PromptDataset : JsonlDataset<PromptExample>
     {
     }
 
-    /// <summary>Reads a JSONL file. Throws <see cref="DataFormatException"/> on the first bad line unless bad lines are skipped.</summary>
+    /// <summary>
+    /// Reads a JSONL file, or Parquet with the same columns (a file, a folder or a shard pattern; see
+    /// <see cref="DataFiles"/>). Throws <see cref="DataFormatException"/> on the first bad line or row unless bad ones are skipped.
+    /// </summary>
     public static PromptDataset Load(string path, DataLoadOptions? options = null)
     {
-        var (examples, report) = JsonlReader.ReadFile(path, options, Parse);
+        var (examples, report) = DataFiles.Read(path, options, Parse);
         return new PromptDataset(examples, report);
     }
 

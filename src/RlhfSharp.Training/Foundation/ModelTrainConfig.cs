@@ -9,13 +9,13 @@ public abstract class ModelTrainConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("data", "A data folder laid out as `rlhf data builtin` writes it; supplies default files, the tokenizer and the gold scorer")]
     public string? Data { get; set; }
 
-    [ConfigKey("train_file", "Training data (JSONL); default: the verb's file in the data folder")]
+    [ConfigKey("train_file", "Training data: JSONL, or Parquet with the same columns (a .parquet file, a folder of them, or a shard pattern such as data/train-*.parquet); default: the verb's file in the data folder")]
     public string? TrainFile { get; set; }
 
     [ConfigKey("extra_train_files", "More training files in train_file's format, appended to it (e.g. pairs from `rlhf label` beside the data folder's own)")]
     public List<string> ExtraTrainFiles { get; set; } = [];
 
-    [ConfigKey("eval_file", "Held-out data (JSONL); default: the verb's held-out file in the data folder")]
+    [ConfigKey("eval_file", "Held-out data (JSONL or Parquet, as train_file); default: the verb's held-out file in the data folder")]
     public string? EvalFile { get; set; }
 
     [ConfigKey("model", "HF model folder to start from; empty = a new model shaped by model_init")]
@@ -39,7 +39,7 @@ public abstract class ModelTrainConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("max_prompt_length", "Prompt tokens kept (from the end)")]
     public int MaxPromptLength { get; set; } = 32;
 
-    [ConfigKey("skip_bad_lines", "Count and skip malformed data lines instead of stopping")]
+    [ConfigKey("skip_bad_lines", "Count and skip malformed data lines (or Parquet rows) instead of stopping")]
     public bool SkipBadLines { get; set; }
 
     public override IEnumerable<string> Validate()

@@ -89,15 +89,22 @@ public static class TrainerSetup
             yield return "dtype: bf16 runs on a GPU device (device: cuda, or cpu-accelerator to check a run); the CPU engine computes in fp32";
     }
 
-    /// <summary>An explicit file, else the named file of the data folder; it must exist.</summary>
+    /// <summary>
+    /// An explicit path (a file, or for Parquet a folder or shard pattern, see <see cref="DataFiles"/>),
+    /// else the named file of the data folder, or the same name with .parquet; it must exist.
+    /// </summary>
     public static string? DataFile(string? explicitPath, string? dataDir, string fileName, string key, bool required)
     {
         var path = explicitPath ?? (dataDir is null ? null : Path.Combine(dataDir, fileName));
-        if (path is null || File.Exists(path))
+        if (path is null || (explicitPath is not null ? DataFiles.Exists(path) : File.Exists(path)))
             return path;
+        // A data folder may hold the same file as Parquet (sft_train.parquet for sft_train.jsonl).
+        var parquet = Path.ChangeExtension(path, DataFiles.ParquetExtension);
+        if (explicitPath is null && File.Exists(parquet))
+            return parquet;
         if (!required && explicitPath is null)
             return null;
-        throw new TrainingSetupException($"{path}: file not found (config key '{key}'{(explicitPath is null ? $", looked for {fileName} in the data folder" : "")})");
+        throw new TrainingSetupException($"{path}: file not found (config key '{key}'{(explicitPath is null ? $", looked for {fileName} or {Path.ChangeExtension(fileName, DataFiles.ParquetExtension)} in the data folder" : "")})");
     }
 
     /// <summary>

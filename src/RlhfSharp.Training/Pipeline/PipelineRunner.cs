@@ -171,7 +171,7 @@ public static class PipelineRunner
         if (p.StepsScale == 1)
             return cfg;
         int prompts = cfg.MaxPrompts > 0 ? cfg.MaxPrompts
-            : File.ReadLines(cfg.PromptsFile ?? Path.Combine(data, BuiltinTaskGenerator.PromptsTrainFileName)).Count(l => !string.IsNullOrWhiteSpace(l));
+            : PromptDataset.Load(TrainerSetup.DataFile(cfg.PromptsFile, data, BuiltinTaskGenerator.PromptsTrainFileName, "prompts_file", required: true)!).Count;
         cfg.MaxPrompts = Math.Max(8, (int)Math.Round(prompts * p.StepsScale));
         return cfg;
     }
@@ -198,8 +198,8 @@ public static class PipelineRunner
     private static (List<PolicyRow> Rows, List<PolicyAnswers> Answers) Compare(List<(string Name, string Model)> policies, string data, PipelineConfig cfg,
         Dictionary<string, JsonObject> summaries, IProgressReporter progress)
     {
-        var promptsFile = Path.Combine(data, "prompts_eval.jsonl");
-        if (!File.Exists(promptsFile))
+        // The data folder's held-out prompts, as JSONL or Parquet; without them there is nothing to compare.
+        if (TrainerSetup.DataFile(null, data, BuiltinTaskGenerator.PromptsEvalFileName, "data", required: false) is not { } promptsFile)
             return ([], []);
         var tokenizer = BpeTokenizer.FromDirectory(policies[0].Model);
         var template = TrainerSetup.Template("chatml");

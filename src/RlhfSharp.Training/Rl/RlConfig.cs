@@ -28,7 +28,7 @@ public abstract class RlConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("data", "A data folder laid out as `rlhf data builtin` writes it; supplies default prompt files and the gold scorer")]
     public string? Data { get; set; }
 
-    [ConfigKey("train_file", "Prompts to roll out (JSONL, {\"prompt\"} or {\"messages\"}); default <data>/prompts_train.jsonl")]
+    [ConfigKey("train_file", "Prompts to roll out (JSONL, {\"prompt\"} or {\"messages\"}, or Parquet with those columns); default <data>/prompts_train.jsonl")]
     public string? TrainFile { get; set; }
 
     [ConfigKey("eval_file", "Held-out prompts for evaluation; default <data>/prompts_eval.jsonl")]
