@@ -35,13 +35,18 @@ internal sealed class BatchWorker
 
     public void Start() => _thread.Start();
 
-    /// <summary>Queues a request; the task completes with its answer (or the generation's exception).</summary>
-    public Task<Completion> Submit(int[] promptIds, SamplingSettings sampling, long? seed, CancellationToken aborted)
+    /// <summary>
+    /// Queues a request; the task completes with its answer (or the generation's exception). With
+    /// <paramref name="onText"/> the answer's text also comes piece by piece, on the worker thread, as
+    /// it is drawn. When <paramref name="aborted"/> fires, the request leaves the queue or, once
+    /// generating, stops (finish reason "cancelled"); a batch whose requests have all stopped ends.
+    /// </summary>
+    public Task<Completion> Submit(int[] promptIds, SamplingSettings sampling, long? seed, CancellationToken aborted, Action<string>? onText = null)
     {
         string key = sampling.Greedy ? sampling.GroupKey
             : seed is null ? "sampled\u0000" + sampling.GroupKey
             : $"seeded\u0000{Interlocked.Increment(ref _solo)}";
-        var pending = new Pending(promptIds, sampling, seed, key, aborted);
+        var pending = new Pending(promptIds, sampling, seed, key, aborted, onText);
         if (!_queue.Writer.TryWrite(pending))
             pending.Result.TrySetException(new ApiError(503, "The server is shutting down.", null, "shutting_down", "server_error"));
         return pending.Result.Task;
@@ -89,9 +94,12 @@ internal sealed class BatchWorker
         var clock = Stopwatch.StartNew();
         try
         {
-            var results = _model.Generate([.. batch.Select(p => p.PromptIds)], first.Sampling, rng);
+            var results = _model.Generate([.. batch.Select(p => p.PromptIds)], first.Sampling, rng,
+                [.. batch.Select(p => new RowWatcher(p.OnText, p.Aborted))]);
+            int cancelled = results.Count(r => r.FinishReason == Completion.Cancelled);
             _log?.WriteLine($"batch {++_batches}: {batch.Count} request(s), prompts up to {batch.Max(p => p.PromptIds.Length)} tokens, " +
-                $"{results.Max(r => r.CompletionTokens)} new tokens, {clock.Elapsed.TotalMilliseconds:F0} ms");
+                $"{results.Max(r => r.CompletionTokens)} new tokens, {clock.Elapsed.TotalMilliseconds:F0} ms" +
+                (cancelled > 0 ? $", {cancelled} cancelled by the client" : ""));
             for (int i = 0; i < batch.Count; i++)
                 batch[i].Result.TrySetResult(results[i]);
         }
@@ -102,8 +110,10 @@ internal sealed class BatchWorker
         }
     }
 
-    private sealed class Pending(int[] promptIds, SamplingSettings sampling, long? seed, string key, CancellationToken aborted)
+    private sealed class Pending(int[] promptIds, SamplingSettings sampling, long? seed, string key, CancellationToken aborted, Action<string>? onText)
     {
+        public Action<string>? OnText { get; } = onText;
+
         public int[] PromptIds { get; } = promptIds;
 
         public SamplingSettings Sampling { get; } = sampling;

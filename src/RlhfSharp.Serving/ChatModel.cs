@@ -67,9 +67,13 @@ public sealed class ChatModel
 
     /// <summary>
     /// Generates one answer per prompt in a single batch: the prompts are left-padded to the
-    /// longest, so every row's tokens sit at the same positions as they would alone.
+    /// longest, so every row's tokens sit at the same positions as they would alone. A row whose
+    /// <paramref name="watchers"/> entry has a text callback gets its answer's text piece by piece as
+    /// it is drawn (the pieces join to the answer's text); a row whose cancellation token fires
+    /// stops there. Without watchers, or with watchers that neither stream nor cancel, the tokens
+    /// drawn are the same.
     /// </summary>
-    internal IReadOnlyList<Completion> Generate(IReadOnlyList<int[]> prompts, SamplingSettings sampling, Generator rng)
+    internal IReadOnlyList<Completion> Generate(IReadOnlyList<int[]> prompts, SamplingSettings sampling, Generator rng, IReadOnlyList<RowWatcher>? watchers = null)
     {
         int b = prompts.Count, p = prompts.Max(r => r.Length);
         var ids = new int[b * p];
@@ -81,6 +85,12 @@ public sealed class ChatModel
             prompts[r].CopyTo(ids.AsSpan(offset));
             mask.AsSpan(offset, prompts[r].Length).Fill(1f);
         }
+        var decoders = new IncrementalDecoder?[b];
+        for (int r = 0; r < b; r++)
+        {
+            if (watchers?[r].OnText is not null)
+                decoders[r] = new IncrementalDecoder(_tokenizer, sampling.Stop);
+        }
         var options = new GenerationOptions
         {
             MaxNewTokens = sampling.MaxTokens,
@@ -91,6 +101,8 @@ public sealed class ChatModel
             PadTokenId = _padId,
             StopStrings = sampling.Stop,
             Decode = sampling.Stop.Count > 0 ? t => _tokenizer.Decode(t, skipSpecialTokens: true) : null,
+            OnToken = decoders.Any(d => d is not null) ? t => Stream(t, decoders[t.Row], watchers![t.Row]) : null,
+            StopRow = watchers is null ? null : r => watchers[r].Aborted.IsCancellationRequested,
         };
         var g = Sampler.Generate(_model, Tensor.FromArray(ids, b, p), Tensor.FromArray(mask, b, p), options, rng); // [B, P] -> [B, N]
         var response = g.ResponseIds.ToIntArray();
@@ -105,8 +117,20 @@ public sealed class ChatModel
             int cut = sampling.Stop.Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
             if (cut >= 0)
                 text = text[..cut];
-            results[r] = new Completion(text, g.Ended[r] || cut >= 0 ? "stop" : "length", prompts[r].Length, length);
+            if (decoders[r] is { } decoder && text.Length > decoder.Emitted.Length && text.StartsWith(decoder.Emitted, StringComparison.Ordinal))
+                watchers![r].OnText!(text[decoder.Emitted.Length..]); // what the decoder held back, settled by the final text
+            string finish = g.Stopped[r] ? Completion.Cancelled : g.Ended[r] || cut >= 0 ? "stop" : "length";
+            results[r] = new Completion(text, finish, prompts[r].Length, length);
         }
         return results;
+    }
+
+    // Passes a streamed row's new text on; the token that ends its turn is not text.
+    private void Stream(SampledToken token, IncrementalDecoder? decoder, RowWatcher watcher)
+    {
+        if (decoder is null || (token.EndsRow && _stopIds.Contains(token.Token)))
+            return;
+        if (decoder.Push(token.Token) is { Length: > 0 } piece)
+            watcher.OnText!(piece);
     }
 }

@@ -10,6 +10,8 @@ namespace RlhfSharp.Serving;
 /// <param name="TopP">Nucleus mass in (0, 1].</param>
 /// <param name="Seed">Makes a sampled answer reproducible; null: the server's generator.</param>
 /// <param name="Stop">Strings that end the answer (not included in it).</param>
+/// <param name="Stream">Answer with server-sent events, one chunk per piece of text as it is drawn.</param>
+/// <param name="IncludeUsage">With <paramref name="Stream"/>: a last chunk with the token counts (stream_options.include_usage).</param>
 internal sealed record ChatRequest(
     string? Model,
     IReadOnlyList<ChatMessage> Messages,
@@ -17,4 +19,6 @@ internal sealed record ChatRequest(
     float Temperature,
     float TopP,
     long? Seed,
-    IReadOnlyList<string> Stop);
+    IReadOnlyList<string> Stop,
+    bool Stream = false,
+    bool IncludeUsage = false);

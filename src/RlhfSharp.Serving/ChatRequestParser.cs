@@ -48,14 +48,17 @@ internal static class ChatRequestParser
             long? seed = OptionalLong(root, "seed");
             if (OptionalInt(root, "n") is int n && n != 1)
                 throw ApiError.BadRequest($"n must be 1 (one choice per request), got {n}.", "n");
-            if (Optional(root, "stream") is { } stream)
+            bool stream = OptionalBool(root, "stream") ?? false;
+            bool includeUsage = false;
+            if (Optional(root, "stream_options") is { } streamOptions)
             {
-                if (stream.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                    throw ApiError.BadRequest($"stream must be true or false, got {Kind(stream)}.", "stream");
-                if (stream.GetBoolean())
-                    throw ApiError.BadRequest("stream: true is not supported; this server answers with the whole completion.", "stream", "unsupported_value");
+                if (streamOptions.ValueKind != JsonValueKind.Object)
+                    throw ApiError.BadRequest($"stream_options must be an object like {{\"include_usage\": true}}, got {Kind(streamOptions)}.", "stream_options");
+                if (!stream)
+                    throw ApiError.BadRequest("stream_options is only allowed with stream: true.", "stream_options");
+                includeUsage = OptionalBool(streamOptions, "include_usage", "stream_options.include_usage") ?? false;
             }
-            return new ChatRequest(model, messages, maxTokens, temperature, topP, seed, Stop(root));
+            return new ChatRequest(model, messages, maxTokens, temperature, topP, seed, Stop(root), stream, includeUsage);
         }
     }
 
@@ -138,6 +141,16 @@ internal static class ChatRequestParser
         return value.Value.ValueKind == JsonValueKind.String
             ? value.Value.GetString()
             : throw ApiError.BadRequest($"{name} must be a string, got {Kind(value.Value)}.", name);
+    }
+
+    private static bool? OptionalBool(JsonElement obj, string name, string? param = null)
+    {
+        var value = Optional(obj, name);
+        if (value is null)
+            return null;
+        return value.Value.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? value.Value.GetBoolean()
+            : throw ApiError.BadRequest($"{param ?? name} must be true or false, got {Kind(value.Value)}.", param ?? name);
     }
 
     private static int? OptionalInt(JsonElement obj, string name)

@@ -17,7 +17,9 @@ namespace RlhfSharp.Serving;
 /// refusal is OpenAI's JSON error object: 400 for a malformed body or bad field, 401 without the
 /// token, 403 for a foreign Host or Origin, 404 for an unknown path or model, 405 for a wrong method,
 /// 413 for a body over the byte limit or a prompt that leaves no room for max_tokens in the model's
-/// positions, 415 for a body that is not JSON.
+/// positions, 415 for a body that is not JSON. With <c>stream: true</c> the answer comes as
+/// server-sent events (<see cref="ChatStream"/>); a client that goes away, streaming or not, stops
+/// its generation.
 /// </summary>
 public sealed class ChatServer : IAsyncDisposable
 {
@@ -137,6 +139,11 @@ public sealed class ChatServer : IAsyncDisposable
                 "messages", "context_length_exceeded");
         }
         var sampling = new SamplingSettings(maxTokens, request.Temperature, request.TopP, request.Stop);
+        if (request.Stream)
+        {
+            await ChatStream.WriteAsync(context, _worker, promptIds, sampling, request, _model.Name, Json).ConfigureAwait(false);
+            return;
+        }
         var completion = await _worker.Submit(promptIds, sampling, request.Seed, context.RequestAborted).ConfigureAwait(false);
         var answer = new JsonObject
         {

@@ -108,7 +108,9 @@ public sealed class ServeEndpointTests(ServerFixture server)
     [InlineData("\"top_p\": 0", "top_p")]
     [InlineData("\"seed\": 1e40", "seed")]
     [InlineData("\"n\": 2", "n")]
-    [InlineData("\"stream\": true", "stream")]
+    [InlineData("\"stream\": \"yes\"", "stream")]
+    [InlineData("\"stream\": true, \"stream_options\": {\"include_usage\": 1}", "stream_options.include_usage")]
+    [InlineData("\"stream_options\": {\"include_usage\": true}", "stream_options")]
     public async Task BadNumbersAndUnsupportedOptionsAre400(string field, string param)
     {
         var (status, body) = await server.ChatAsync($"{{\"messages\": [{{\"role\": \"user\", \"content\": \"hi\"}}], {field}}}");

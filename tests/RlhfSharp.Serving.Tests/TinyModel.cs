@@ -22,10 +22,16 @@ internal static class TinyModel
         ("Which response is better, A or B?", "B"),
     ];
 
-    /// <summary>Writes the model and tokenizer into <paramref name="dir"/>.</summary>
-    public static void Write(string dir, ulong seed = 7)
+    /// <summary>
+    /// Writes the model and tokenizer into <paramref name="dir"/>. Without <paramref name="withEos"/>
+    /// the tokenizer has no EOS, so under the llama3 template (whose end-of-turn token this
+    /// vocabulary lacks) an answer runs to its max_tokens.
+    /// </summary>
+    public static void Write(string dir, ulong seed = 7, int maxPositions = MaxPositions, bool withEos = true)
     {
         var tokenizer = BuiltinTaskTokenizer.Train(Enumerable.Repeat(Conversations, 4).SelectMany(c => c), vocabSize: 300);
+        if (!withEos)
+            tokenizer.SetSpecialToken(Text.SpecialTokenRole.Eos, null);
         var config = new ModelConfig
         {
             ModelType = "llama",
@@ -35,7 +41,7 @@ internal static class TinyModel
             NumHeads = 2,
             NumKeyValueHeads = 1,
             IntermediateSize = 48,
-            MaxPositions = MaxPositions,
+            MaxPositions = maxPositions,
         };
         var model = new CausalLM(config, new Generator(seed));
         PretrainedIO.Save(model, dir);

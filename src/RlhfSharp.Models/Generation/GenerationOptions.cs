@@ -33,6 +33,20 @@ public sealed record GenerationOptions
     /// <summary>Turns response ids into text, for stop strings.</summary>
     public Func<IReadOnlyList<int>, string>? Decode { get; init; }
 
+    /// <summary>
+    /// Called on the generating thread for every token a row draws, as soon as it is drawn (for
+    /// streaming). Null: no calls. It only watches: the tokens drawn are the same with or without it.
+    /// </summary>
+    public Action<SampledToken>? OnToken { get; init; }
+
+    /// <summary>
+    /// Asked before each step about every row still running: true stops that row there (its caller
+    /// went away), and the generation ends early once every row has ended or stopped. A stopped row
+    /// keeps the tokens drawn so far and is marked in <see cref="GenerationResult.Stopped"/>. Null:
+    /// rows end only by EOS, a stop string or <see cref="MaxNewTokens"/>.
+    /// </summary>
+    public Func<int, bool>? StopRow { get; init; }
+
     internal void Validate()
     {
         if (MaxNewTokens < 0)

@@ -16,4 +16,8 @@ public sealed record GenerationResult(
     Tensor LogProbs,
     int[] ResponseLengths,
     bool[] Ended,
-    int PromptLength);
+    int PromptLength)
+{
+    /// <summary>Rows that <see cref="GenerationOptions.StopRow"/> stopped before they ended (all false without it).</summary>
+    public bool[] Stopped { get; init; } = new bool[Ended.Length];
+}

@@ -64,6 +64,7 @@ public static class Sampler
         var logProbs = new float[b * n];
         var lengths = new int[b];
         var ended = new bool[b];
+        var stopped = new bool[b];
         var eos = new HashSet<int>(o.EosTokenIds);
         var cache = model.NewCache(b, p + n);
 
@@ -87,6 +88,8 @@ public static class Sampler
         {
             for (int step = 0; step < n; step++)
             {
+                if (o.StopRow is not null && StopRows(o.StopRow, ended, stopped))
+                    break;
                 int[]? drawn = null;
                 float[]? drawnLp = null;
                 if (drawOnDevice)
@@ -116,6 +119,7 @@ public static class Sampler
                     lengths[r] = step + 1;
                     if (eos.Contains(token) || HitsStopString(responses.AsSpan(r * n, step + 1), o))
                         ended[r] = true;
+                    o.OnToken?.Invoke(new SampledToken(r, step, token, ended[r]));
                     allEnded &= ended[r];
                 }
                 steps = step + 1;
@@ -138,6 +142,10 @@ public static class Sampler
         {
             decoder?.Release();
         }
+
+        // A stopped row did not end by itself: Ended keeps its meaning (EOS or a stop string).
+        for (int r = 0; r < b; r++)
+            ended[r] &= !stopped[r];
 
         // Trim the response columns to the steps actually taken.
         var seq = new int[b * (p + steps)];
@@ -163,7 +171,24 @@ public static class Sampler
             Tensor.FromArray(lps, b, steps),
             lengths,
             ended,
-            p);
+            p)
+        { Stopped = stopped };
+    }
+
+    // Marks the rows the caller no longer wants as ended; true when no row is left running.
+    private static bool StopRows(Func<int, bool> stopRow, bool[] ended, bool[] stopped)
+    {
+        bool allEnded = true;
+        for (int r = 0; r < ended.Length; r++)
+        {
+            if (!ended[r] && stopRow(r))
+            {
+                ended[r] = true;
+                stopped[r] = true;
+            }
+            allEnded &= ended[r];
+        }
+        return allEnded;
     }
 
     private static Tensor Last(Tensor logits) => logits.Select(1, logits.Size(1) - 1).Contiguous(); // [B, T, V] -> [B, V]
