@@ -1,0 +1,97 @@
+namespace RlhfSharp.Text.Jinja;
+
+/// <summary>
+/// A Python str that remembers which of its characters came from the conversation (content) as
+/// opposed to the template's literals (markup). Operations that move characters around keep the
+/// ranges (concatenation, slicing, strip, split, join); others mark the whole result as content
+/// when any input was content (<see cref="Derived"/>).
+/// </summary>
+internal sealed class PyStr : IEquatable<PyStr>
+{
+    public static readonly PyStr Empty = new("");
+
+    /// <summary>Sorted, disjoint, non-adjacent [start, end) pairs; empty for pure markup.</summary>
+    private readonly int[] _content;
+
+    public PyStr(string value, bool content = false)
+    {
+        Value = value;
+        _content = content && value.Length > 0 ? [0, value.Length] : [];
+    }
+
+    private PyStr(string value, int[] content)
+    {
+        Value = value;
+        _content = content;
+    }
+
+    public string Value { get; }
+
+    public int Length => Value.Length;
+
+    public bool HasContent => _content.Length > 0;
+
+    /// <summary>The content ranges as (start, length).</summary>
+    public IEnumerable<(int Start, int Length)> ContentRanges()
+    {
+        for (int i = 0; i < _content.Length; i += 2) yield return (_content[i], _content[i + 1] - _content[i]);
+    }
+
+    /// <summary>A string computed from inputs: all content when any input has content.</summary>
+    public static PyStr Derived(string value, params ReadOnlySpan<PyStr?> inputs)
+    {
+        foreach (var s in inputs) if (s is { HasContent: true }) return new PyStr(value, content: true);
+        return new PyStr(value);
+    }
+
+    public static PyStr Concat(PyStr a, PyStr b)
+    {
+        if (b.Length == 0) return a;
+        if (a.Length == 0) return b;
+        var ranges = new List<int>(a._content);
+        foreach (var (start, length) in b.ContentRanges()) Add(ranges, a.Length + start, a.Length + start + length);
+        return new PyStr(a.Value + b.Value, [.. ranges]);
+    }
+
+    public static PyStr Join(PyStr separator, IReadOnlyList<PyStr> parts)
+    {
+        var result = Empty;
+        for (int i = 0; i < parts.Count; i++) result = Concat(i == 0 ? result : Concat(result, separator), parts[i]);
+        return result;
+    }
+
+    public PyStr Substring(int start, int length)
+    {
+        if (start == 0 && length == Length) return this;
+        var ranges = new List<int>();
+        int end = start + length;
+        for (int i = 0; i < _content.Length; i += 2)
+        {
+            int s = Math.Max(_content[i], start), e = Math.Min(_content[i + 1], end);
+            if (e > s) Add(ranges, s - start, e - start);
+        }
+        return new PyStr(Value.Substring(start, length), [.. ranges]);
+    }
+
+    /// <summary>The same text with each character's provenance unchanged (case mapping that keeps the length).</summary>
+    public PyStr WithValue(string value) => value.Length == Length ? new PyStr(value, _content) : Derived(value, this);
+
+    private static void Add(List<int> ranges, int start, int end)
+    {
+        if (end <= start) return;
+        if (ranges.Count > 0 && ranges[^1] == start) ranges[^1] = end;
+        else
+        {
+            ranges.Add(start);
+            ranges.Add(end);
+        }
+    }
+
+    public bool Equals(PyStr? other) => other is not null && other.Value == Value;
+
+    public override bool Equals(object? obj) => obj is PyStr s && Equals(s);
+
+    public override int GetHashCode() => Value.GetHashCode(StringComparison.Ordinal);
+
+    public override string ToString() => Value;
+}
