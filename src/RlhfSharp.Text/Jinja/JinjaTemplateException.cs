@@ -17,6 +17,9 @@ public enum JinjaErrorKind
 
     /// <summary>The template called <c>raise_exception(message)</c>.</summary>
     Raised,
+
+    /// <summary>The rendered conversation cannot be split into turns (assistant spans).</summary>
+    Turns,
 }
 
 /// <summary>
@@ -51,6 +54,7 @@ public sealed class JinjaTemplateException : Exception, IUserError
         JinjaErrorKind.Raised => "the template raised an error: ",
         JinjaErrorKind.Undefined => "undefined value: ",
         JinjaErrorKind.Security => "not allowed in the sandbox: ",
+        JinjaErrorKind.Turns => "cannot mark the assistant turns: ",
         _ => "",
     };
 }
