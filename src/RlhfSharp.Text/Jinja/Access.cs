@@ -40,8 +40,8 @@ internal static class Access
                 break;
             case PyStr s when key is long or bool:
                 long j = PyOps.AsLong(key);
-                if (j < 0) j += s.Length;
-                if (j >= 0 && j < s.Length) return s.Substring((int)j, 1);
+                if (j < 0) j += s.CodePointLength;
+                if (j >= 0 && j < s.CodePointLength) return s.CodePoints((int)j, 1);
                 break;
         }
         if (key is PyStr name) return GetAttr(obj, name.Value);
@@ -69,7 +69,7 @@ internal static class Access
         if (st == 0) throw PyException.Type("slice step cannot be zero");
         int n = obj switch
         {
-            PyStr s => s.Length,
+            PyStr s => s.CodePointLength,
             PyList l => l.Count,
             _ => throw PyException.Type($"'{Py.TypeName(obj)}' object is not subscriptable"),
         };
@@ -88,9 +88,9 @@ internal static class Access
         for (long i = lo; st > 0 ? i < hi : i > hi; i += st) picks.Add((int)i);
         if (obj is PyList list) return new PyList([.. picks.Select(i => list.Items[i])], list.IsTuple);
         var str = (PyStr)obj!;
-        if (st == 1) return picks.Count == 0 ? PyStr.Empty : str.Substring(picks[0], picks.Count);
+        if (st == 1) return picks.Count == 0 ? PyStr.Empty : str.CodePoints(picks[0], picks.Count);
         var result = PyStr.Empty;
-        foreach (int i in picks) result = PyStr.Concat(result, str.Substring(i, 1));
+        foreach (int i in picks) result = PyStr.Concat(result, str.CodePoints(i, 1));
         return result;
     }
 

@@ -10,7 +10,23 @@ internal static partial class Filters
         ["select"] = (v, a) => SelectOrReject(v, a, byAttribute: false, keep: true),
         ["reject"] = (v, a) => SelectOrReject(v, a, byAttribute: false, keep: false),
         ["map"] = Map,
+        ["dictsort"] = DictSort,
     };
+
+    private static object? DictSort(object? v, CallArgs a)
+    {
+        a.Accept("case_sensitive", "by", "reverse");
+        if (v is not PyDict d) throw PyException.Type($"dictsort: expected a mapping, got {Py.TypeName(v)}");
+        bool cs = a.Bool(0, "case_sensitive", false), reverse = a.Bool(2, "reverse", false);
+        string by = a.Get(1, "by") is PyStr b ? b.Value : "key";
+        if (by is not ("key" or "value")) throw PyException.Type("You can only sort by either 'key' or 'value'");
+        var items = PyMethods.Get(d, "items")!.Invoke([], []) as PyList;
+        var keyed = items!.Items.Select(x => (Key: SortKey(((PyList)x!).Items[by == "key" ? 0 : 1], null, cs), Item: x)).ToList();
+        var sorted = reverse
+            ? keyed.Select((x, i) => (x, i)).OrderByDescending(p => p.x.Key, Comparer).ThenBy(p => p.i).Select(p => p.x)
+            : keyed.OrderBy(p => p.Key, Comparer);
+        return new PyList([.. sorted.Select(p => p.Item)]);
+    }
 
     private static bool MoreExists(string name) => Sequences.ContainsKey(name);
 

@@ -82,7 +82,7 @@ internal static partial class Filters
         {
             a.Accept("width");
             string s = Py.Str(v).Value;
-            int width = (int)a.Int(0, "width", 80), pad = width - s.Length;
+            int width = (int)a.Int(0, "width", 80), pad = width - Py.Str(v).CodePointLength;
             if (pad <= 0) return new PyStr(s);
             int left = pad / 2 + (pad & width & 1);
             return PyStr.Derived(new string(' ', left) + s + new string(' ', pad - left), Py.Str(v));

@@ -155,7 +155,7 @@ internal static class Py
 
     public static long Len(object? v) => v switch
     {
-        PyStr s => s.Length,
+        PyStr s => s.CodePointLength,
         PyList l => l.Count,
         PyDict d => d.Count,
         Undefined => 0,
@@ -167,7 +167,7 @@ internal static class Py
     {
         PyList l => l.Items,
         PyDict d => [.. d.Keys],
-        PyStr s => [.. Enumerable.Range(0, s.Length).Select(i => (object?)s.Substring(i, 1))],
+        PyStr s => [.. Enumerable.Range(0, s.CodePointLength).Select(i => (object?)s.CodePoints(i, 1))],
         Undefined => [],
         _ => throw PyException.Type($"'{TypeName(v)}' object is not iterable"),
     };

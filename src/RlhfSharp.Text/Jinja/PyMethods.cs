@@ -74,14 +74,14 @@ internal static class PyMethods
                 : s.Value.IndexOf(sub, from, to - from, StringComparison.Ordinal);
             if (sub.Length == 0 && to >= from) found = name.StartsWith('r') ? to : from;
             if (found < 0 && name.EndsWith("index", StringComparison.Ordinal)) throw PyException.Type("substring not found");
-            return (long)found;
+            return found < 0 ? -1L : s.CodePointIndex(found);
         }),
         "count" => Bind(name, a =>
         {
             a.Accept("sub", "start", "end");
             var (from, to) = Range(s, a);
             string sub = Str(a.Required(0, "sub"), name).Value;
-            if (sub.Length == 0) return (long)Math.Max(0, to - from + 1);
+            if (sub.Length == 0) return (long)Math.Max(0, s.CodePointIndex(to) - s.CodePointIndex(from) + 1);
             long n = 0;
             for (int i = from; i + sub.Length <= to;)
             {
@@ -111,13 +111,14 @@ internal static class PyMethods
 
     private static PyStr Str(object? v, string fn) => v as PyStr ?? throw PyException.Type($"{fn}() argument must be str, not {Py.TypeName(v)}");
 
+    // start/end arguments count code points; the range returned is in UTF-16 offsets.
     private static (int From, int To) Range(PyStr s, CallArgs a)
     {
-        int n = s.Length;
+        int n = s.CodePointLength;
         long from = a.Get(1, "start") is { } st ? PyOps.AsLong(st) : 0, to = a.Get(2, "end") is { } en ? PyOps.AsLong(en) : n;
         if (from < 0) from = Math.Max(0, from + n);
         if (to < 0) to = Math.Max(0, to + n);
-        return ((int)Math.Min(from, n), (int)Math.Min(to, n));
+        return (s.Utf16Offset((int)Math.Min(from, n)), s.Utf16Offset((int)Math.Min(to, n)));
     }
 
     private static bool StartsOrEnds(PyStr s, CallArgs a, bool starts)

@@ -27,7 +27,54 @@ internal sealed class PyStr : IEquatable<PyStr>
 
     public string Value { get; }
 
+    /// <summary>The length in UTF-16 code units (the offsets spans use).</summary>
     public int Length => Value.Length;
+
+    private int[]? _codePointOffsets;
+
+    // For strings with surrogate pairs: the UTF-16 offset of each code point, and the length at the end.
+    private int[]? Offsets
+    {
+        get
+        {
+            if (_codePointOffsets is not null) return _codePointOffsets.Length == 0 ? null : _codePointOffsets;
+            if (!Value.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
+            {
+                _codePointOffsets = [];
+                return null;
+            }
+            var offsets = new List<int>(Value.Length + 1);
+            for (int i = 0; i < Value.Length; i++)
+            {
+                offsets.Add(i);
+                if (char.IsHighSurrogate(Value[i]) && i + 1 < Value.Length && char.IsLowSurrogate(Value[i + 1])) i++;
+            }
+            offsets.Add(Value.Length);
+            _codePointOffsets = [.. offsets];
+            return _codePointOffsets;
+        }
+    }
+
+    /// <summary>The length in code points, as Python counts a str.</summary>
+    public int CodePointLength => Offsets is { } o ? o.Length - 1 : Value.Length;
+
+    /// <summary>The UTF-16 offset of code point <paramref name="index"/> (0..CodePointLength).</summary>
+    public int Utf16Offset(int index) => Offsets is { } o ? o[index] : index;
+
+    /// <summary>The code point index of UTF-16 offset <paramref name="offset"/> (a code point boundary).</summary>
+    public int CodePointIndex(int offset)
+    {
+        if (Offsets is not { } o) return offset;
+        int i = Array.BinarySearch(o, offset);
+        return i >= 0 ? i : ~i;
+    }
+
+    /// <summary>Code points [start, start + count) as a str, keeping provenance.</summary>
+    public PyStr CodePoints(int start, int count)
+    {
+        int from = Utf16Offset(start);
+        return Substring(from, Utf16Offset(start + count) - from);
+    }
 
     public bool HasContent => _content.Length > 0;
 

@@ -18,7 +18,6 @@ internal sealed partial class Renderer
     private readonly OutputWriter _root = new();
     private readonly List<(int Start, int End)> _generation = [];
     private int _line = 1;
-    private int _depth;
 
     private Renderer(string name) => _name = name;
 
@@ -135,22 +134,14 @@ internal sealed partial class Renderer
             Exec(f.Else, scope, w);
             return;
         }
-        var loop = new LoopContext(items, _depth);
-        _depth++;
-        try
+        var loop = new LoopContext(items);
+        for (int i = 0; i < items.Count; i++)
         {
-            for (int i = 0; i < items.Count; i++)
-            {
-                loop.Index0 = i;
-                var s = new Scope(scope);
-                s.Set("loop", loop);
-                Assign(f.Target, items[i], s);
-                if (Exec(f.Body, s, w) == Flow.Break) break;
-            }
-        }
-        finally
-        {
-            _depth--;
+            loop.Index0 = i;
+            var s = new Scope(scope);
+            s.Set("loop", loop);
+            Assign(f.Target, items[i], s);
+            if (Exec(f.Body, s, w) == Flow.Break) break;
         }
     }
 

@@ -47,6 +47,110 @@ QWEN3_TOOLS = [
 ]
 
 
+# Templates in the style of well-known model families (written for these tests), for the constructs they combine.
+LLAMA31_STYLE = """{{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = strftime_now("%d %b %Y") %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message + builtin tools #}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if builtin_tools is defined or tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{%- if builtin_tools is defined %}
+    {{- "Tools: " + builtin_tools | reject('equalto', 'code_interpreter') | join(", ") + "\n\n"}}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- 'with its proper arguments that best answers the given prompt.\n\n' }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+        {{- '{"name": "' + tool_call.name + '", ' }}
+        {{- '"parameters": ' }}
+        {{- tool_call.arguments | tojson }}
+        {{- "}" }}
+        {{- "<|eot_id|>" }}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+"""
+
+MISTRAL_STYLE = """{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}"""
+
+GEMMA_STYLE = """{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}"""
+
+DEEPSEEK_STYLE = """{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}{% set ns = namespace(is_first=false, is_tool=false, is_output_first=true, system_prompt='', is_first_sp=true) %}{%- for message in messages %}{%- if message['role'] == 'system' %}{%- if ns.is_first_sp %}{% set ns.system_prompt = ns.system_prompt + message['content'] %}{% set ns.is_first_sp = false %}{%- else %}{% set ns.system_prompt = ns.system_prompt + '\n\n' + message['content'] %}{%- endif %}{%- endif %}{%- endfor %}{{ bos_token }}{{ ns.system_prompt }}{%- for message in messages %}{%- if message['role'] == 'user' %}{%- set ns.is_tool = false -%}{{'<｜User｜>' + message['content']}}{%- endif %}{%- if message['role'] == 'assistant' and message['content'] is not none %}{% set content = message['content'] %}{% if '</think>' in content %}{% set content = content.split('</think>')[-1] %}{% endif %}{{'<｜Assistant｜>' + content + '<｜end▁of▁sentence｜>'}}{%- endif %}{%- endfor -%}{% if add_generation_prompt %}{{'<｜Assistant｜><think>\n'}}{% endif %}"""
+
+ALTERNATING = [
+    {"role": "user", "content": "  Hello  "},
+    {"role": "assistant", "content": "<think>hm</think>Hi!"},
+    {"role": "user", "content": "Bye"},
+]
+
+
 def cases():
     c = []
 
@@ -165,4 +269,26 @@ def cases():
         {"role": "user", "content": "Go"},
         {"role": "assistant", "content": "Calling.", "tool_calls": [{"name": "f", "arguments": "{\"x\": 1}"}]},
     ], add_generation_prompt=False)
+    add("llama31_style_tools", LLAMA31_STYLE, bos_token="<|begin_of_text|>", messages=[
+        {"role": "system", "content": "  Be helpful.  "},
+        {"role": "user", "content": "Weather?"},
+        {"role": "assistant", "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
+        {"role": "tool", "content": {"temp": -3}},
+        {"role": "assistant", "content": "It is -3."},
+    ], tools=QWEN3_TOOLS, builtin_tools=["code_interpreter", "wolfram_alpha"], add_generation_prompt=True)
+    add("llama31_style_plain", LLAMA31_STYLE, bos_token="<|begin_of_text|>", messages=ALTERNATING, add_generation_prompt=False, date_string="26 Jul 2024")
+    add("llama31_style_no_user_error", LLAMA31_STYLE, bos_token="<|begin_of_text|>", messages=[{"role": "system", "content": "s"}], tools=QWEN3_TOOLS)
+    add("mistral_style", MISTRAL_STYLE, bos_token="<s>", eos_token="</s>", messages=ALTERNATING)
+    add("mistral_style_not_alternating", MISTRAL_STYLE, bos_token="<s>", eos_token="</s>", messages=ALTERNATING[:1] * 2)
+    add("gemma_style", GEMMA_STYLE, bos_token="<bos>", messages=ALTERNATING, add_generation_prompt=True)
+    add("deepseek_style", DEEPSEEK_STYLE, bos_token="<｜begin▁of▁sentence｜>", messages=[{"role": "system", "content": "A"}, {"role": "system", "content": "B"}] + ALTERNATING, add_generation_prompt=True)
+    # more semantics
+    add("undefined_chains", "{{ d.a is defined }} {{ d.a.b is defined if d.a is defined else 'no' }} {{ (d.x | default({})).get('y', 'z') }} {{ missing == missing }} {{ none is none }}", d={})
+    add("loop_cycle_depth", "{% for a in [1, 2] %}{{ loop.depth }}{% for b in [1] %}{{ loop.depth }}{{ loop.depth0 }}{% endfor %}{{ loop.cycle('x', 'y', 'z') }}{% endfor %}")
+    add("unicode_strings", "{{ s | length }} {{ s[1] }} {{ s[:2] }} {{ s | upper }} {{ s | tojson }} {{ s.find('b') }} {{ s[::-1] }}", s="a😀b é")
+    add("in_dict_and_membership", "{{ 'a' in d }} {{ 'z' in d }} {{ 'tool_calls' in m }} {{ 1 in [1.0] }} {{ none in [none] }}", d={"a": 1}, m={"role": "user"})
+    add("string_compare_and_concat", "{{ 'a' ~ 'b' == 'ab' }} {{ 'B' < 'a' }} {{ 'abc' * 0 }}|{{ -1 * 'x' }}|{{ '%' }}")
+    add("whitespace_variable_trim_mix", "{%- for x in [1, 2] -%}\n  {{ x }}\n{%- endfor %}\n{{- 'end' }}\n  {# c #}  \n{% if true %}  t  {% endif %}")
+    add("for_over_items_filter_tuple", "{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}", d={"b": 1, "a": 2})
+    add("float_formatting", "{{ 1/3 }} {{ 2.0 * 3 }} {{ 1e-4 }} {{ 1e-5 }} {{ 123456789012345678.0 }} {{ 1e15 }} {{ 0.1 }} {{ -0.0 }} {{ 3 // 2.0 }} {{ 7 % -3 }} {{ 7.5 % 2 }}")
     return c
