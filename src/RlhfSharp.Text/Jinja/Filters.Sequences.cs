@@ -21,11 +21,8 @@ internal static partial class Filters
         string by = a.Get(1, "by") is PyStr b ? b.Value : "key";
         if (by is not ("key" or "value")) throw PyException.Type("You can only sort by either 'key' or 'value'");
         var items = PyMethods.Get(d, "items")!.Invoke([], []) as PyList;
-        var keyed = items!.Items.Select(x => (Key: SortKey(((PyList)x!).Items[by == "key" ? 0 : 1], null, cs), Item: x)).ToList();
-        var sorted = reverse
-            ? keyed.Select((x, i) => (x, i)).OrderByDescending(p => p.x.Key, Comparer).ThenBy(p => p.i).Select(p => p.x)
-            : keyed.OrderBy(p => p.Key, Comparer);
-        return new PyList([.. sorted.Select(p => p.Item)]);
+        var keyed = items!.Items.Select(x => (Key: SortKey(((PyList)x!).Items[by == "key" ? 0 : 1], null, cs), Item: (object?)x)).ToList();
+        return new PyList(StableSort(keyed, reverse));
     }
 
     private static bool MoreExists(string name) => Sequences.ContainsKey(name);
@@ -98,10 +95,23 @@ internal static partial class Filters
         var attr = a.Get(2, "attribute");
         var items = Py.Iterate(v).Select(x => (Key: SortKey(x, attr, cs), Item: x)).ToList();
         // Python's sort is stable, and reverse=True keeps equal items in their order too.
-        var sorted = reverse
-            ? items.Select((x, i) => (x, i)).OrderByDescending(p => p.x.Key, Comparer).ThenBy(p => p.i).Select(p => p.x)
-            : items.OrderBy(p => p.Key, Comparer);
-        return new PyList([.. sorted.Select(p => p.Item)]);
+        return new PyList(StableSort(items, reverse));
+    }
+
+    /// <summary>Python's sorted(key=..., reverse=...): stable both ways; a comparison that fails fails the filter.</summary>
+    private static List<object?> StableSort(List<(object? Key, object? Item)> items, bool reverse)
+    {
+        try
+        {
+            var sorted = reverse
+                ? items.Select((x, i) => (x, i)).OrderByDescending(p => p.x.Key, Comparer).ThenBy(p => p.i).Select(p => p.x)
+                : items.OrderBy(p => p.Key, Comparer);
+            return [.. sorted.Select(p => p.Item)];
+        }
+        catch (InvalidOperationException e) when (e.InnerException is PyException inner)
+        {
+            throw inner;
+        }
     }
 
     private static readonly Comparer<object?> Comparer = Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"));

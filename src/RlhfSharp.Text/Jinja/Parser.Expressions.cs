@@ -137,7 +137,25 @@ internal sealed partial class Parser
         return left;
     }
 
+    /// <summary>How deep expressions may nest (parentheses, brackets, unary operators) before the template is refused.</summary>
+    private const int MaxNesting = 200;
+
+    private int _nesting;
+
     private Expr ParseUnary(bool withFilter = true)
+    {
+        if (++_nesting > MaxNesting) throw Error(Current, $"expressions nest more than {MaxNesting} deep");
+        try
+        {
+            return ParseUnaryCore(withFilter);
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private Expr ParseUnaryCore(bool withFilter)
     {
         Expr node;
         if (Current.IsOp("-") || Current.IsOp("+"))

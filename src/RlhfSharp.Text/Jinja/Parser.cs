@@ -9,6 +9,9 @@ internal sealed partial class Parser
     private readonly string _name;
     private readonly List<Token> _tokens;
     private readonly Stack<(string Tag, int Line)> _open = new();
+
+    /// <summary>How deep block tags may nest before the template is refused (the parser and renderer recurse per level).</summary>
+    private const int MaxBlockNesting = 100;
     private int _i;
 
     private Parser(string name, List<Token> tokens)
@@ -104,6 +107,7 @@ internal sealed partial class Parser
     {
         var t = Current;
         if (t.Kind != TokenKind.Name) throw Error(t, $"tag name expected, got {t.Describe()}");
+        if (_open.Count >= MaxBlockNesting) throw Error(t, $"blocks nest more than {MaxBlockNesting} deep");
         _open.Push((t.Value, t.Line));
         try
         {

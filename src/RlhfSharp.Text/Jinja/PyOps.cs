@@ -174,7 +174,12 @@ internal static class PyOps
         long result = 1, x = AsLong(a);
         try
         {
-            for (long e = AsLong(b); e > 0; e--) result = checked(result * x);
+            // Exponentiation by squaring: the loop runs once per bit of the exponent.
+            for (long e = AsLong(b); e > 0; e >>= 1)
+            {
+                if ((e & 1) != 0) result = checked(result * x);
+                if (e > 1) x = checked(x * x);
+            }
         }
         catch (OverflowException)
         {

@@ -18,6 +18,10 @@ internal sealed partial class Renderer
     private readonly OutputWriter _root = new();
     private readonly List<(int Start, int End)> _generation = [];
     private int _line = 1;
+    private int _calls;
+
+    /// <summary>How deep macro calls may nest (Python stops runaway recursion too).</summary>
+    private const int MaxCallDepth = 100;
 
     private Renderer(string name) => _name = name;
 
@@ -192,9 +196,18 @@ internal sealed partial class Renderer
                 else if (!parameters.Any(p => p.Name == k)) throw PyException.Type($"macro '{name}' takes no keyword argument '{k}'");
             }
             int line = _line;
-            var w = new OutputWriter();
-            Exec(body, s, w);
-            _line = line;
-            return w.ToPyStr();
+            if (++_calls > MaxCallDepth)
+                throw PyException.Type($"maximum recursion depth exceeded: macro calls nest more than {MaxCallDepth} deep (in '{name}')");
+            try
+            {
+                var w = new OutputWriter();
+                Exec(body, s, w);
+                return w.ToPyStr();
+            }
+            finally
+            {
+                _calls--;
+                _line = line;
+            }
         });
 }

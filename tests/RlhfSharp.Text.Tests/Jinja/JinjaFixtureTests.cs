@@ -22,6 +22,8 @@ public class JinjaFixtureTests
 
     internal static JsonObject Case(string name) => Cases.Value[name];
 
+    internal static IEnumerable<string> Templates() => Cases.Value.Values.Select(c => (string)c["template"]!);
+
     internal static JinjaOutput Render(JsonObject c)
     {
         var template = JinjaTemplate.Parse((string)c["template"]!, (string)c["name"]!).WithClock(() => FixedNow);
