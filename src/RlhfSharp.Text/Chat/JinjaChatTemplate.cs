@@ -63,9 +63,9 @@ public sealed class JinjaChatTemplate : ChatTemplate
                 throw new ArgumentException($"messages[{i}] must be a JSON object with a \"role\".", nameof(messages));
         var full = RenderPrefix(messages, messages.Count, tools, addGenerationPrompt, extra);
         var assistant = Template.HasGenerationBlocks
-            ? MergeSpans(full.GenerationSpans)
+            ? MergeSpans([.. full.GenerationSpans.Select(Span)])
             : PrefixSpans(messages, tools, extra, full);
-        return new RenderedChat(full.Text, assistant, full.ContentSpans);
+        return new RenderedChat(full.Text, assistant, [.. full.ContentSpans.Select(Span)]);
     }
 
     private JinjaOutput RenderPrefix(IReadOnlyList<JsonNode> messages, int count, JsonArray? tools, bool addGenerationPrompt,
@@ -144,6 +144,8 @@ public sealed class JinjaChatTemplate : ChatTemplate
         throw new JinjaTemplateException(Template.Name, 1, JinjaErrorKind.Turns,
             $"cannot find where assistant message {message} ends: the template renders it differently once later messages follow, and no end-of-turn marker (eos_token) follows it; mark assistant text with {{% generation %}}...{{% endgeneration %}} in the template");
     }
+
+    private static TextSpan Span((int Start, int End) r) => new(r.Start, r.End - r.Start);
 
     private static List<TextSpan> MergeSpans(IReadOnlyList<TextSpan> spans)
     {

@@ -1,15 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using RlhfSharp.Text.Chat;
 
 namespace RlhfSharp.Text.Jinja;
 
 /// <summary>What rendering produced: the text, where the conversation's own text lies in it, and the <c>{% generation %}</c> blocks.</summary>
 /// <param name="Text">The rendered text.</param>
-/// <param name="ContentSpans">Where characters that came from content variables (strings in them, through any operation) lie.</param>
-/// <param name="GenerationSpans">The text of each top-level <c>{% generation %}</c> block, in order.</param>
-public sealed record JinjaOutput(string Text, IReadOnlyList<TextSpan> ContentSpans, IReadOnlyList<TextSpan> GenerationSpans);
+/// <param name="ContentSpans">[Start, End) ranges (UTF-16 offsets) of characters that came from content variables (strings in them, through any operation).</param>
+/// <param name="GenerationSpans">[Start, End) of each top-level <c>{% generation %}</c> block's text, in order.</param>
+public sealed record JinjaOutput(string Text, IReadOnlyList<(int Start, int End)> ContentSpans, IReadOnlyList<(int Start, int End)> GenerationSpans);
 
 /// <summary>
 /// A Jinja template as Hugging Face transformers runs chat templates: jinja2's
@@ -66,9 +65,7 @@ public sealed class JinjaTemplate
         AddGlobals(globals);
         foreach (var (key, node) in variables) globals.Set(key, FromJson(node, contentVariables?.Contains(key) ?? false));
         var (output, generation) = Renderer.Run(Name, _body, globals);
-        return new JinjaOutput(output.Text,
-            [.. output.ContentRanges.Select(r => new TextSpan(r.Start, r.End - r.Start))],
-            [.. generation.Select(g => new TextSpan(g.Start, g.End - g.Start))]);
+        return new JinjaOutput(output.Text, [.. output.ContentRanges], [.. generation]);
     }
 
     private void AddGlobals(Scope globals)

@@ -36,6 +36,16 @@ public class JinjaMalformedTemplateTests
     }
 
     [Fact]
+    public void Raise_exception_names_the_template_and_the_line_it_ran_on()
+    {
+        var e = Assert.Throws<JinjaTemplateException>(() =>
+            JinjaTemplate.Parse("a\n{% for m in messages %}\n{{ raise_exception('No ' ~ m.role ~ ' turns here') }}\n{% endfor %}", "config.json: chat_template").Render(Context));
+        Assert.Equal(JinjaErrorKind.Raised, e.Kind);
+        Assert.Equal(3, e.Line);
+        Assert.Equal("config.json: chat_template: line 3: the template raised an error: No user turns here", e.Message);
+    }
+
+    [Fact]
     public void Exponentiation_by_a_huge_power_of_one_finishes() =>
         Assert.Equal("1", JinjaTemplate.Parse("{{ 1 ** 9223372036854775807 }}").Render(Context).Text);
 

@@ -17,7 +17,7 @@ public class JinjaProvenanceTests
         int pos = 0;
         foreach (var span in output.ContentSpans)
         {
-            sb.Append(output.Text, pos, span.Start - pos).Append('[').Append(span.Of(output.Text)).Append(']');
+            sb.Append(output.Text, pos, span.Start - pos).Append('[').Append(output.Text, span.Start, span.End - span.Start).Append(']');
             pos = span.End;
         }
         return sb.Append(output.Text, pos, output.Text.Length - pos).ToString();
