@@ -89,9 +89,9 @@ internal static class Access
         if (obj is PyList list) return new PyList([.. picks.Select(i => list.Items[i])], list.IsTuple);
         var str = (PyStr)obj!;
         if (st == 1) return picks.Count == 0 ? PyStr.Empty : str.CodePoints(picks[0], picks.Count);
-        var result = PyStr.Empty;
-        foreach (int i in picks) result = PyStr.Concat(result, str.CodePoints(i, 1));
-        return result;
+        var w = new OutputWriter();
+        foreach (int i in picks) w.Write(str.CodePoints(i, 1));
+        return w.ToPyStr();
     }
 
     private static long Index(object? v) => v is long or bool ? PyOps.AsLong(v)

@@ -25,20 +25,7 @@ internal sealed class OutputWriter
     public void Write(string markup) => _text.Append(markup);
 
     /// <summary>What was written, as one string that keeps the provenance.</summary>
-    public PyStr ToPyStr()
-    {
-        var result = new PyStr(_text.ToString());
-        if (_content.Count == 0) return result;
-        var s = PyStr.Empty;
-        int pos = 0;
-        foreach (var (start, end) in _content)
-        {
-            s = PyStr.Concat(s, result.Substring(pos, start - pos));
-            s = PyStr.Concat(s, new PyStr(_text.ToString(start, end - start), content: true));
-            pos = end;
-        }
-        return PyStr.Concat(s, result.Substring(pos, result.Length - pos));
-    }
+    public PyStr ToPyStr() => PyStr.FromRanges(_text.ToString(), _content);
 
     public string Text => _text.ToString();
 

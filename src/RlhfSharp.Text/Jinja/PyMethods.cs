@@ -222,30 +222,38 @@ internal static class PyMethods
 
     public static PyStr Replace(PyStr s, PyStr old, PyStr replacement, long count)
     {
-        var result = PyStr.Empty;
+        var w = new OutputWriter();
         string v = s.Value;
         int pos = 0;
         long n = 0;
         if (old.Length == 0)
         {
-            for (int i = 0; i <= v.Length; i++)
+            // Python inserts the replacement before every code point and at the end.
+            int points = s.CodePointLength;
+            for (int i = 0; i <= points; i++)
             {
-                if (count >= 0 && n >= count) { result = PyStr.Concat(result, s.Substring(i, v.Length - i)); return result; }
-                result = PyStr.Concat(result, replacement);
+                if (count >= 0 && n >= count)
+                {
+                    w.Write(s.Substring(s.Utf16Offset(i), v.Length - s.Utf16Offset(i)));
+                    return w.ToPyStr();
+                }
+                w.Write(replacement);
                 n++;
-                if (i < v.Length) result = PyStr.Concat(result, s.Substring(i, 1));
+                if (i < points) w.Write(s.CodePoints(i, 1));
             }
-            return result;
+            return w.ToPyStr();
         }
         while (count < 0 || n < count)
         {
             int k = v.IndexOf(old.Value, pos, StringComparison.Ordinal);
             if (k < 0) break;
-            result = PyStr.Concat(PyStr.Concat(result, s.Substring(pos, k - pos)), replacement);
+            w.Write(s.Substring(pos, k - pos));
+            w.Write(replacement);
             pos = k + old.Length;
             n++;
         }
-        return PyStr.Concat(result, s.Substring(pos, v.Length - pos));
+        w.Write(s.Substring(pos, v.Length - pos));
+        return w.ToPyStr();
     }
 
     /// <summary>Python's str.title: a letter after a non-letter goes upper case, other letters lower case.</summary>

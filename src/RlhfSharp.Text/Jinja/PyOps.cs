@@ -132,12 +132,7 @@ internal static class PyOps
     private static object Repeat(object? seq, long n)
     {
         if (n * Py.Len(seq) > 100_000_000) throw PyException.Type("repeated sequence would be too long");
-        if (seq is PyStr s)
-        {
-            var r = PyStr.Empty;
-            for (long i = 0; i < n; i++) r = PyStr.Concat(r, s);
-            return r;
-        }
+        if (seq is PyStr s) return PyStr.Derived(string.Concat(Enumerable.Repeat(s.Value, (int)Math.Max(0, n))), s);
         var l = (PyList)seq!;
         var items = new List<object?>();
         for (long i = 0; i < n; i++) items.AddRange(l.Items);

@@ -102,9 +102,21 @@ internal sealed class PyStr : IEquatable<PyStr>
 
     public static PyStr Join(PyStr separator, IReadOnlyList<PyStr> parts)
     {
-        var result = Empty;
-        for (int i = 0; i < parts.Count; i++) result = Concat(i == 0 ? result : Concat(result, separator), parts[i]);
-        return result;
+        var w = new OutputWriter();
+        for (int i = 0; i < parts.Count; i++)
+        {
+            if (i > 0) w.Write(separator);
+            w.Write(parts[i]);
+        }
+        return w.ToPyStr();
+    }
+
+    /// <summary>A string whose content ranges are already known ([start, end) pairs, sorted and disjoint).</summary>
+    internal static PyStr FromRanges(string value, IReadOnlyList<(int Start, int End)> content)
+    {
+        var ranges = new List<int>(content.Count * 2);
+        foreach (var (start, end) in content) Add(ranges, start, end);
+        return new PyStr(value, [.. ranges]);
     }
 
     public PyStr Substring(int start, int length)

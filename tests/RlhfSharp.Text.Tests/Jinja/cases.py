@@ -291,4 +291,5 @@ def cases():
     add("whitespace_variable_trim_mix", "{%- for x in [1, 2] -%}\n  {{ x }}\n{%- endfor %}\n{{- 'end' }}\n  {# c #}  \n{% if true %}  t  {% endif %}")
     add("for_over_items_filter_tuple", "{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}", d={"b": 1, "a": 2})
     add("float_formatting", "{{ 1/3 }} {{ 2.0 * 3 }} {{ 1e-4 }} {{ 1e-5 }} {{ 123456789012345678.0 }} {{ 1e15 }} {{ 0.1 }} {{ -0.0 }} {{ 3 // 2.0 }} {{ 7 % -3 }} {{ 7.5 % 2 }}")
+    add("replace_empty_and_unicode", "{{ 'ab'.replace('', '-') }} {{ s.replace('', '|', 2) }} {{ s.replace('😀', 'x') }} {{ s | replace('b', 'B') }} {{ s[::2] }} {{ s * 2 }}", s="😀ab😀")
     return c
