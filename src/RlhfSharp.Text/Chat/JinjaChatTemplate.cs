@@ -17,8 +17,9 @@ namespace RlhfSharp.Text.Chat;
 /// message i's span starts where rendering messages[..i] with the generation prompt ends, and
 /// ends where rendering messages[..i+1] ends, less trailing whitespace (ChatML's "\n" after
 /// <c>&lt;|im_end|&gt;</c>). Where a template renders a turn differently once later turns follow
-/// (Qwen3 drops the reasoning of earlier turns), the span ends after the first end-of-turn marker
-/// (<see cref="EndOfTurn"/>) of the template's own markup. Content spans are where strings from
+/// (Qwen3 drops the reasoning of earlier turns), the turn starts after the first generation prompt
+/// (or its first lines) the template wrote after the previous turn, and ends after the first
+/// end-of-turn marker (<see cref="EndOfTurn"/>) of the template's own markup. Content spans are where strings from
 /// <c>messages</c> and <c>tools</c> landed in the text, through any string operation.
 /// </remarks>
 public sealed class JinjaChatTemplate : ChatTemplate
@@ -118,13 +119,27 @@ public sealed class JinjaChatTemplate : ChatTemplate
         string without = RenderPrefix(messages, i, tools, addGenerationPrompt: false, extra).Text;
         if (with.Length > without.Length && with.StartsWith(without, StringComparison.Ordinal))
         {
-            string header = with[without.Length..];
-            for (int at = full.Text.IndexOf(header, searchFrom, StringComparison.Ordinal); at >= 0;
-                 at = full.Text.IndexOf(header, at + 1, StringComparison.Ordinal))
+            string prompt = with[without.Length..];
+            // The whole prompt, else its first lines (Qwen3 with enable_thinking=false adds an empty
+            // think block to the prompt that earlier turns do not have).
+            var candidates = new List<string> { prompt };
+            for (int nl = prompt.LastIndexOf('\n', prompt.Length - 2 < 0 ? 0 : prompt.Length - 2); nl >= 0;
+                 nl = nl == 0 ? -1 : prompt.LastIndexOf('\n', nl - 1))
+                candidates.Add(prompt[..(nl + 1)]);
+            // The earliest match wins (this turn comes before later ones), the longest at that place.
+            (int At, int End)? best = null;
+            foreach (var header in candidates)
             {
-                // Its first character must be the template's (a role name from the data may follow).
-                if (!full.ContentSpans.Any(c => c.Start <= at && at < c.End)) return at + header.Length;
+                for (int at = full.Text.IndexOf(header, searchFrom, StringComparison.Ordinal); at >= 0;
+                     at = full.Text.IndexOf(header, at + 1, StringComparison.Ordinal))
+                {
+                    // Its first character must be the template's (a role name from the data may follow).
+                    if (full.ContentSpans.Any(c => c.Start <= at && at < c.End)) continue;
+                    if (best is null || at < best.Value.At) best = (at, at + header.Length);
+                    break;
+                }
             }
+            if (best is { } found) return found.End;
         }
         throw new JinjaTemplateException(Template.Name, 1, JinjaErrorKind.Turns,
             $"cannot find where assistant message {i} starts: the conversation before it renders differently once later messages follow, and its generation prompt does not appear in the whole conversation; mark assistant text with {{% generation %}}...{{% endgeneration %}} in the template");

@@ -104,6 +104,24 @@ public class JinjaChatTemplateTests
     }
 
     [Fact]
+    public void Qwen3_without_thinking_puts_the_empty_think_block_in_the_prompt_and_finds_earlier_turns()
+    {
+        var template = JinjaChatTemplate.FromTokenizerDirectory(Fixtures.PathOf("qwen3"))!;
+        JsonNode[] messages =
+        [
+            new JsonObject { ["role"] = "user", ["content"] = "a?" },
+            new JsonObject { ["role"] = "assistant", ["content"] = "A." },
+            new JsonObject { ["role"] = "user", ["content"] = "b?" },
+            new JsonObject { ["role"] = "assistant", ["content"] = "B." },
+        ];
+        var rendered = template.Render(messages, null, false, new Dictionary<string, JsonNode?> { ["enable_thinking"] = false });
+        Assert.Equal(
+            "<|im_start|>user\na?<|im_end|>\n<|im_start|>assistant\nA.<|im_end|>\n<|im_start|>user\nb?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nB.<|im_end|>\n",
+            rendered.Text);
+        Assert.Equal(["A.<|im_end|>", "B.<|im_end|>"], rendered.AssistantSpans.Select(s => s.Of(rendered.Text)));
+    }
+
+    [Fact]
     public void Content_that_spells_control_tokens_encodes_as_text()
     {
         var tokenizer = Fixtures.Qwen3;
