@@ -28,7 +28,7 @@ internal static partial class Filters
     private static bool MoreExists(string name) => Sequences.ContainsKey(name);
 
     private static object? ApplyMore(string name, object? value, CallArgs args) =>
-        Sequences.TryGetValue(name, out var f) ? f(value, args) : throw PyException.Type($"no filter named '{name}'");
+        Sequences.TryGetValue(name, out var f) ? f(value, args) : throw PyException.Type($"No filter named '{name}' found.");
 
     private static PyList SelectOrReject(object? v, CallArgs a, bool byAttribute, bool keep)
     {

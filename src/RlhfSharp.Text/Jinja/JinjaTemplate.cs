@@ -139,8 +139,12 @@ public sealed class JinjaTemplate
     private static object Number(JsonValue v)
     {
         string raw = v.ToJsonString();
-        if (raw.AsSpan().IndexOfAny(".eE") < 0 && long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
-            return l;
+        if (raw.AsSpan().IndexOfAny(".eE") < 0)
+        {
+            // Python's ints have no bound; ints past 64 bits print and serialise, but do no arithmetic here.
+            if (long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return l;
+            return System.Numerics.BigInteger.Parse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        }
         return double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 

@@ -318,7 +318,6 @@ internal sealed partial class Parser
     private FilterExpr ParseFilterName(Expr node)
     {
         var name = Expect(TokenKind.Name);
-        if (!Filters.Exists(name.Value)) throw Error(name, $"no filter named '{name.Value}'");
         var args = Current.IsOp("(") ? ParseCallArgs() : Arguments.None;
         return new FilterExpr(name.Line, node, name.Value, args);
     }
@@ -328,7 +327,6 @@ internal sealed partial class Parser
         int line = Expect(TokenKind.Name, "is").Line;
         bool negated = SkipIf(TokenKind.Name, "not");
         var name = Expect(TokenKind.Name);
-        if (!Tests.Exists(name.Value)) throw Error(name, $"no test named '{name.Value}'");
         var args = Arguments.None;
         if (Current.IsOp("(")) args = ParseCallArgs();
         else if ((Current.Kind is TokenKind.Name or TokenKind.String or TokenKind.Integer or TokenKind.Float

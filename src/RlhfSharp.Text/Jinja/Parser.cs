@@ -25,6 +25,7 @@ internal sealed partial class Parser
         var parser = new Parser(name, Lexer.Tokenize(name, source));
         var body = parser.Subparse([]);
         if (parser.Current.Kind != TokenKind.End) throw parser.Error(parser.Current, $"unexpected {parser.Current.Describe()}");
+        NameCheck.Check(name, body);
         return body;
     }
 

@@ -25,6 +25,7 @@ internal static class PyJson
             case null: sb.Append("null"); return;
             case bool b: sb.Append(b ? "true" : "false"); return;
             case long l: sb.Append(l.ToString(CultureInfo.InvariantCulture)); return;
+            case System.Numerics.BigInteger b: sb.Append(b.ToString(CultureInfo.InvariantCulture)); return;
             case double d: sb.Append(Float(d)); return;
             case PyStr s: WriteString(sb, s.Value, ascii); return;
             case PyList list:

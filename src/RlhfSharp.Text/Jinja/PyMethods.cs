@@ -100,6 +100,16 @@ internal static class PyMethods
             return PyStr.Join(s, parts);
         }),
         "format" => Bind(name, a => StrFormat.Format(s, a)),
+        "center" or "ljust" or "rjust" => Bind(name, a =>
+        {
+            a.Accept("width", "fillchar");
+            int width = (int)Math.Min(a.Int(0, "width", 0), 1_000_000), pad = width - s.CodePointLength;
+            string fill = a.OptionalStr(1, "fillchar")?.Value ?? " ";
+            if (fill.Length != 1) throw PyException.Type("The fill character must be exactly one character long");
+            if (pad <= 0) return s;
+            int left = name == "ljust" ? 0 : name == "rjust" ? pad : pad / 2 + (pad & width & 1);
+            return PyStr.Concat(PyStr.Concat(new PyStr(new string(fill[0], left)), s), new PyStr(new string(fill[0], pad - left)));
+        }),
         "isdigit" or "isnumeric" or "isdecimal" => Bind(name, a => { a.Accept(); return s.Length > 0 && s.Value.All(char.IsDigit); }),
         "isalpha" => Bind(name, a => { a.Accept(); return s.Length > 0 && s.Value.All(char.IsLetter); }),
         "isalnum" => Bind(name, a => { a.Accept(); return s.Length > 0 && s.Value.All(char.IsLetterOrDigit); }),

@@ -28,6 +28,7 @@ internal static class PyOps
         return (a, b) switch
         {
             (PyStr x, PyStr y) => x.Value == y.Value,
+            (System.Numerics.BigInteger x, System.Numerics.BigInteger y) => x == y,
             (PyList x, PyList y) => x.IsTuple == y.IsTuple && x.Count == y.Count && x.Items.Zip(y.Items).All(p => Eq(p.First, p.Second)),
             (PyDict x, PyDict y) => x.Count == y.Count && x.Map.All(kv => y.Map.TryGetValue(kv.Key, out var v) && Eq(kv.Value, v)),
             (Undefined, Undefined) => true,

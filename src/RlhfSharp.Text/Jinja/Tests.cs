@@ -15,8 +15,8 @@ internal static class Tests
         ["undefined"] = NoArgs(v => v is Undefined),
         ["none"] = NoArgs(v => v is null),
         ["string"] = NoArgs(v => v is PyStr),
-        ["number"] = NoArgs(v => v is long or double or bool),
-        ["integer"] = NoArgs(v => v is long),
+        ["number"] = NoArgs(v => v is long or double or bool or System.Numerics.BigInteger),
+        ["integer"] = NoArgs(v => v is long or System.Numerics.BigInteger),
         ["float"] = NoArgs(v => v is double),
         ["boolean"] = NoArgs(v => v is bool),
         ["true"] = NoArgs(v => v is true),
@@ -70,5 +70,5 @@ internal static class Tests
     public static bool Exists(string name) => All.ContainsKey(name);
 
     public static bool Apply(string name, object? value, CallArgs args) =>
-        All.TryGetValue(name, out var t) ? t(value, args) : throw PyException.Type($"No test named '{name}'.");
+        All.TryGetValue(name, out var t) ? t(value, args) : throw PyException.Type($"No test named '{name}' found.");
 }

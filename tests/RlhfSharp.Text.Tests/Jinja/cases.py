@@ -292,4 +292,17 @@ def cases():
     add("for_over_items_filter_tuple", "{% for k, v in d | dictsort %}{{ k }}{{ v }}{% endfor %}", d={"b": 1, "a": 2})
     add("float_formatting", "{{ 1/3 }} {{ 2.0 * 3 }} {{ 1e-4 }} {{ 1e-5 }} {{ 123456789012345678.0 }} {{ 1e15 }} {{ 0.1 }} {{ -0.0 }} {{ 3 // 2.0 }} {{ 7 % -3 }} {{ 7.5 % 2 }}")
     add("replace_empty_and_unicode", "{{ 'ab'.replace('', '-') }} {{ s.replace('', '|', 2) }} {{ s.replace('😀', 'x') }} {{ s | replace('b', 'B') }} {{ s[::2] }} {{ s * 2 }}", s="😀ab😀")
+    add("edge_mixed", "{{ [1, [2, 'x']] | tojson }} {{ {'a': none} | tojson }} {{ d | tojson }} {{ 'a\\u0001b' | tojson }} {{ (1, 'a') | tojson }} {{ {1: 2, true: 3} }} {{ 2 ** 0.5 }} {{ 10 // 3 * 3 + 10 % 3 }} {{ -2 ** 2 }} {{ (-2) ** 2 }} {{ not true == false }}",
+        d={"k": [{"n": 1.25, "m": -0.0, "big": 12345678901234567890, "e": 1e300}]})
+    add("edge_strings", "{{ 'a-b_c d'.title() }} {{ 'ABC'.lower().capitalize() }} {{ '  x  '.strip() | length }} {{ 'x'.center(5) }}|{{ 'a.b.c'.rsplit('.', 1)[0] }} {{ 'abc'.index('c') }} {{ 'a\tb'.split() }} {{ 'line1\nline2\r\nline3'.splitlines() }} {{ 'abc'.startswith('bc', 1) }} {{ 'Hello'.isupper() }} {{ '123'.isdigit() }}")
+    add("edge_loops", "{% for i in range(3) %}{% for j in range(i) %}{{ i }}{{ j }}{% if j == 0 %}{% continue %}{% endif %}!{% endfor %}{% if i == 1 %}{% break %}{% endif %}{% else %}E{% endfor %}|{% for x in [] if x %}{% else %}none{% endfor %}|{% for a, b in {'x': 1}.items() %}{{ a }}{{ b }}{% endfor %}")
+    add("edge_set_in_if_in_loop", "{% set ns = namespace(s='') %}{% for m in messages %}{% if m.role == 'user' %}{% set ns.s = ns.s + m.content[:3] %}{% set local = 1 %}{% endif %}{% endfor %}{{ ns.s }}|{{ local is defined }}", messages=MSGS)
+    add("edge_macro_defaults_scope", "{% set g = 'G' %}{% macro m(a, b=a ~ '!') %}{{ a }}{{ b }}{{ g }}{% endmacro %}{{ m('x') }}{{ m('y', b='z') }}")
+    add("edge_filters_chain", "{{ messages | map(attribute='role') | unique | join(',') | upper }} {{ messages | selectattr('role', 'in', ['user', 'system']) | list | length }} {{ messages | map(attribute='content') | map('length') | sum }} {{ messages | last | no_such_filter if false else 'ok' }}", messages=MSGS)
+    add("edge_whitespace_blocks", "<ul>\n{% for i in [1, 2] %}\n    <li>{{ i }}</li>\n{% endfor %}\n</ul>\n{%- if true %}\n  x\n{%- endif %}\n  {%- set y = 1 -%}\n  z")
+    add("edge_default_undefined_attr", "{{ message.tool_calls | default([]) | length }} {{ message.name | default('anon') }} {{ (message.content or '') | length }} {{ message['tool_calls'] is defined }}", message={"role": "user", "content": None})
+    add("soft_unknown_filter_in_if", "{% if false %}{{ 1 | nof }}{% endif %}{{ (1 | nof) if false }}{% if false %}{{ 1 is notest }}{% endif %}ok")
+    add("err_soft_unknown_filter_runs", "{% if true %}\n{{ 1 | nof }}{% endif %}")
+    add("err_unknown_filter_in_loop_in_if", "{% if false %}\n{% for x in [] %}{{ 1 | nof }}{% endfor %}{% endif %}")
+    add("str_center_just", "[{{ 'ab'.center(7, '*') }}][{{ 'ab'.ljust(4) }}][{{ 'ab'.rjust(4, '-') }}][{{ 'abc'.center(2) }}][{{ 'a'.center(4) }}]")
     return c
