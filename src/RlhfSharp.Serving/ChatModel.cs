@@ -36,13 +36,13 @@ public sealed class ChatModel
     }
 
     /// <summary>Loads an HF model folder (and its tokenizer, or the one in <paramref name="tokenizerDir"/>).</summary>
-    public static ChatModel Load(string modelDir, string? tokenizerDir = null, string template = "chatml", string? name = null, string device = "cpu", string dtype = "fp32")
+    public static ChatModel Load(string modelDir, string? tokenizerDir = null, string template = ChatTemplateChoice.DefaultName, string? name = null, string device = "cpu", string dtype = "fp32")
     {
         TrainerSetup.RequireDir(modelDir, "model");
         string tokDir = tokenizerDir ?? modelDir;
         if (!Directory.Exists(tokDir))
             throw new TrainingSetupException($"{tokDir}: tokenizer folder not found (config key 'tokenizer')");
-        var chat = TrainerSetup.Template(template);
+        var chat = TrainerSetup.Template(template, tokDir);
         var tokenizer = BpeTokenizer.FromDirectory(tokDir);
         TokenizerModelCheck.Check(tokenizer, tokDir, modelDir);
         var model = PretrainedIO.LoadCausalLM(modelDir);

@@ -1,4 +1,5 @@
 using System.Net;
+using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.Configuration;
 
 namespace RlhfSharp.Serving;
@@ -12,8 +13,8 @@ public sealed class ServeConfig : IValidatableConfig
     [ConfigKey("tokenizer", "Tokenizer folder; default the model folder")]
     public string? Tokenizer { get; set; }
 
-    [ConfigKey("chat_template", "chatml, llama3 or plain")]
-    public string ChatTemplate { get; set; } = "chatml";
+    [ConfigKey("chat_template", "auto (the tokenizer's own chat_template when it has one, else chatml), tokenizer (its own, required; tokenizer:NAME for a named one), chatml, llama3 or plain")]
+    public string ChatTemplate { get; set; } = "auto";
 
     [ConfigKey("model_name", "The name /v1/models reports and requests may ask for; default the model folder's name")]
     public string? ModelName { get; set; }
@@ -64,8 +65,9 @@ public sealed class ServeConfig : IValidatableConfig
             yield return e;
         if (Port is < 0 or > IPEndPoint.MaxPort)
             yield return $"port must be in 0..{IPEndPoint.MaxPort}, got {Port}";
-        if (!Text.Chat.ChatTemplate.Names.Contains(ChatTemplate, StringComparer.OrdinalIgnoreCase))
-            yield return $"chat_template must be one of {string.Join(", ", Text.Chat.ChatTemplate.Names)}, got '{ChatTemplate}'";
+        if (!ChatTemplateChoice.Names.Contains(ChatTemplate, StringComparer.OrdinalIgnoreCase)
+            && !ChatTemplate.StartsWith(ChatTemplateChoice.TokenizerName + ":", StringComparison.OrdinalIgnoreCase))
+            yield return $"chat_template must be {ChatTemplateChoice.Help}; got '{ChatTemplate}'";
         if (MaxBatch < 1 || MaxRequestBytes < 1 || DefaultMaxTokens < 1)
             yield return "max_batch, max_request_bytes and default_max_tokens must be positive";
         if (Threads < 0)

@@ -24,7 +24,7 @@ public sealed class TokenizeCommand : IVerb
         var decode = Flags.Create<bool>("decode", "Ids in, text out: --text prints the text exactly (no newline added); --file prints one JSON string per line");
         var render = Flags.Create<bool>("render", "With --messages: print the rendered text itself, exactly as the template wrote it (no newline added), instead of its ids");
         var generationPrompt = Flags.Create<bool>("add_generation_prompt", "With --messages: end with the header that asks for an assistant turn");
-        var template = Flags.Create<string>("chat_template", $"With --messages: {string.Join(", ", ChatTemplate.Names)} [default: {ChatTemplateChoice.DefaultName}]", "NAME");
+        var template = Flags.Create<string>("chat_template", $"With --messages: {ChatTemplateChoice.Help} [default: {ChatTemplateChoice.DefaultName}]", "NAME");
         var command = new Command("tokenize", "Text to token ids and back (one JSON array per line), or a conversation rendered with its chat template")
         {
             tokenizer, text, file, messages, decode, render, generationPrompt, template,
@@ -49,9 +49,17 @@ public sealed class TokenizeCommand : IVerb
 
             if (messagesValue is not null)
             {
-                var chat = MessagesFile.Read(messagesValue);
                 var choice = ChatTemplateChoice.Resolve(dir, parse.GetValue(template));
-                var rendered = choice.Render(chat.Messages, chat.Tools, isPrompt);
+                var chat = MessagesFile.Read(messagesValue, anyFields: choice.RendersAnyMessage);
+                RenderedChat rendered;
+                try
+                {
+                    rendered = choice.Render(chat.Json, chat.Tools, isPrompt);
+                }
+                catch (ChatTemplateException e)
+                {
+                    throw new InputException($"{messagesValue}: {e.Message}", e);
+                }
                 if (isRender)
                     output.Write(rendered.Text);
                 else

@@ -10,22 +10,31 @@ namespace RlhfSharp.Cli.Generating;
 /// "tools": [{...}, ...]}</c> (<c>tools</c> optional). Every problem is an <see cref="InputException"/>
 /// naming the file, the line and column and the field.
 /// </summary>
-internal sealed record MessagesFile(IReadOnlyList<ChatMessage> Messages, IReadOnlyList<JsonNode?> Tools)
+/// <param name="Messages">The messages as role and content (only when read for a built-in template, else empty).</param>
+/// <param name="Json">The messages as the file has them, every field kept (for a model's own template).</param>
+/// <param name="Tools">The tool schemas.</param>
+internal sealed record MessagesFile(IReadOnlyList<ChatMessage> Messages, IReadOnlyList<JsonNode> Json, IReadOnlyList<JsonNode?> Tools)
 {
     private const string Shape = "{\"messages\": [{\"role\": \"user\", \"content\": \"...\"}], \"tools\": [...]}";
 
-    public static MessagesFile Read(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="anyFields">
+    /// True for a model's own template: a message needs a string "role" and may hold any other
+    /// field ("tool_calls", "reasoning_content", a null "content"...). False for a built-in template,
+    /// which renders only string "role" and "content".
+    /// </param>
+    public static MessagesFile Read(string path, bool anyFields = false)
     {
         if (!File.Exists(path))
             throw new InputException($"{path}: file not found (--messages); expected a JSON file like {Shape}");
-        return Parse(File.ReadAllBytes(path), path);
+        return Parse(File.ReadAllBytes(path), path, anyFields);
     }
 
-    public static MessagesFile Parse(byte[] json, string source)
+    public static MessagesFile Parse(byte[] json, string source, bool anyFields = false)
     {
         if (JsonUnicode.Find(json) is { } bad)
             throw new InputException($"{source}: line {bad.Line}, byte {bad.ByteInLine}: {bad.Reason}");
-        var walker = new Walker(json, source);
+        var walker = new Walker(json, source, anyFields);
         try
         {
             return walker.File();
@@ -43,7 +52,7 @@ internal sealed record MessagesFile(IReadOnlyList<ChatMessage> Messages, IReadOn
         return (cut > 0 ? message[..cut] : message).TrimEnd(' ', '.');
     }
 
-    private ref struct Walker(byte[] json, string source)
+    private ref struct Walker(byte[] json, string source, bool anyFields)
     {
         private Utf8JsonReader _reader = new(json, new JsonReaderOptions { MaxDepth = 256 });
 
@@ -77,7 +86,8 @@ internal sealed record MessagesFile(IReadOnlyList<ChatMessage> Messages, IReadOn
                 throw Error("messages", "the list is empty; give at least one message");
             if (Next() is var extra && extra != JsonTokenType.None)
                 throw Error("(root)", "text after the JSON object; the file holds one object");
-            return new MessagesFile(messages, tools);
+            var all = JsonNode.Parse(json)!["messages"]!.AsArray();
+            return new MessagesFile(anyFields ? [] : messages, [.. all.Select(m => m!)], tools);
         }
 
         private List<ChatMessage> Messages()
@@ -97,27 +107,39 @@ internal sealed record MessagesFile(IReadOnlyList<ChatMessage> Messages, IReadOn
                     string key = _reader.GetString()!;
                     long at = _reader.TokenStartIndex;
                     Next();
+                    if (anyFields && (key != "role" || _reader.TokenType == JsonTokenType.String))
+                    {
+                        if (key == "role")
+                            role = CheckedRole(path);
+                        else if (key == "content")
+                            content = "";
+                        _reader.Skip();
+                        continue;
+                    }
                     if (key is not ("role" or "content"))
-                        throw Error($"{path}.{key}", "unknown key; a message has \"role\" and \"content\" strings (the built-in templates render nothing else)", at);
+                        throw Error($"{path}.{key}", "unknown key; a message has \"role\" and \"content\" strings (the built-in templates render nothing else; a tokenizer with its own chat_template renders tool_calls and the rest)", at);
                     if (_reader.TokenType != JsonTokenType.String)
                         throw Error($"{path}.{key}", $"expected a string, found {Kind()}");
-                    string value = _reader.GetString()!;
                     if (key == "role")
-                    {
-                        if (value.Trim().Length == 0)
-                            throw Error($"{path}.role", "is empty; use system, user or assistant");
-                        role = value;
-                    }
+                        role = CheckedRole(path);
                     else
-                    {
-                        content = value;
-                    }
+                        content = _reader.GetString()!;
                 }
-                if (role is null || content is null)
+                if (anyFields && role is null)
+                    throw Error(path, "missing \"role\"; a message needs a \"role\" string", start);
+                if (!anyFields && (role is null || content is null))
                     throw Error(path, $"missing \"{(role is null ? "role" : "content")}\"; a message needs \"role\" and \"content\" strings", start);
-                messages.Add(new ChatMessage(role, content));
+                messages.Add(new ChatMessage(role!, content ?? ""));
             }
             return messages;
+        }
+
+        private readonly string CheckedRole(string path)
+        {
+            string value = _reader.GetString()!;
+            if (value.Trim().Length == 0)
+                throw Error($"{path}.role", "is empty; use system, user or assistant");
+            return value;
         }
 
         private void Tools(List<JsonNode?> tools)

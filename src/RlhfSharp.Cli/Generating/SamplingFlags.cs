@@ -14,7 +14,7 @@ internal sealed class SamplingFlags
 
     public Option<string> Tokenizer { get; } = Flags.Create<string>("tokenizer", "Tokenizer folder [default: the model folder]", "DIR");
 
-    public Option<string> ChatTemplate { get; } = Flags.Create<string>("chat_template", $"Chat template: {string.Join(", ", Text.Chat.ChatTemplate.Names)} [default: {ChatTemplateChoice.DefaultName}]", "NAME");
+    public Option<string> ChatTemplate { get; } = Flags.Create<string>("chat_template", $"Chat template: {ChatTemplateChoice.Help} [default: {ChatTemplateChoice.DefaultName}]", "NAME");
 
     public Option<int> MaxNewTokens { get; } = Flags.Create("max_new_tokens", "Most tokens to generate (capped by the room the model's positions leave)", 128, "INT");
 

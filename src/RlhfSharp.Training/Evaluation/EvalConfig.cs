@@ -34,8 +34,8 @@ public sealed class EvalConfig : IValidatableConfig
     [ConfigKey("max_prompt_length", "Prompt tokens kept (longer prompts lose their start)")]
     public int MaxPromptLength { get; set; } = PolicyComparison.MaxPromptLength;
 
-    [ConfigKey("chat_template", "chatml, llama3 or plain")]
-    public string ChatTemplate { get; set; } = "chatml";
+    [ConfigKey("chat_template", "auto (the tokenizer's own chat_template when it has one, else chatml), tokenizer (its own, required; tokenizer:NAME for a named one), chatml, llama3 or plain")]
+    public string ChatTemplate { get; set; } = "auto";
 
     [ConfigKey("samples_per_prompt", "Sampled answers per prompt and model (temperature > 0): more answers, a less noisy win rate; the default is the pipeline's")]
     public int SamplesPerPrompt { get; set; } = PipelineDefaults.EvalSamples;

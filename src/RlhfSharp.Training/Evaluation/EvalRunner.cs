@@ -105,7 +105,7 @@ public static class EvalRunner
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
         if (prompts.Count == 0)
             throw new TrainingSetupException($"{promptsFile}: no prompts to answer");
-        var template = TrainerSetup.Template(cfg.ChatTemplate);
+        var template = TrainerSetup.Template(cfg.ChatTemplate, TrainerSetup.TokenizerDir(null, models[0].Item2, cfg.Data));
         IRewardSource judge = cfg.RewardModel is { } rm
             ? Placed(cfg, RewardModelSource.Load(TrainerSetup.RequireDir(rm, "reward_model"), template, cfg.MaxPromptLength + cfg.MaxNewTokens + 8, cfg.MaxPromptLength))
             : TrainerSetup.Gold(cfg.Data) ?? throw new TrainingSetupException(cfg.Data is null

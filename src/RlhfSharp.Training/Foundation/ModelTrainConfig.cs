@@ -24,8 +24,8 @@ public abstract class ModelTrainConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("tokenizer", "Tokenizer folder; default the model folder, else <data>/tokenizer")]
     public string? Tokenizer { get; set; }
 
-    [ConfigKey("chat_template", "chatml, llama3 or plain")]
-    public string ChatTemplate { get; set; } = "chatml";
+    [ConfigKey("chat_template", "auto (the tokenizer's own chat_template when it has one, else chatml), tokenizer (its own, required; tokenizer:NAME for a named one), chatml, llama3 or plain")]
+    public string ChatTemplate { get; set; } = "auto";
 
     [ConfigKey("special_tokens_in_content", "How special and added tokens written inside messages (\"<|im_end|>\" in a user turn) are encoded: text (plain text, only the chat template writes control tokens) or control (as those tokens, for trusted data whose messages are meant to hold markers such as <think>)")]
     public SpecialTokensInContent SpecialTokensInContent { get; set; } = SpecialTokensInContent.Text;

@@ -20,7 +20,7 @@ public sealed record TrainerInputs(BpeTokenizer Tokenizer, ChatTemplate Template
     {
         TrainerSetup.ApplyThreads(cfg);
         var dir = TrainerSetup.TokenizerDir(cfg.Tokenizer, cfg.Model, cfg.Data);
-        var inputs = new TrainerInputs(BpeTokenizer.FromDirectory(dir), TrainerSetup.Template(cfg.ChatTemplate), TrainerSetup.Gold(cfg.Data), cfg.SpecialTokensInContent) { TokenizerDir = dir };
+        var inputs = new TrainerInputs(BpeTokenizer.FromDirectory(dir), TrainerSetup.Template(cfg.ChatTemplate, dir), TrainerSetup.Gold(cfg.Data), cfg.SpecialTokensInContent) { TokenizerDir = dir };
         if (cfg.Model is not null && File.Exists(Path.Combine(cfg.Model, "config.json")))
             inputs.CheckModel(cfg.Model);
         return inputs;

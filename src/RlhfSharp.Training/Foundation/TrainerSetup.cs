@@ -150,15 +150,19 @@ public static class TrainerSetup
         return dir;
     }
 
-    public static ChatTemplate Template(string name)
+    /// <summary>
+    /// The chat template config key <c>chat_template</c> names (see <see cref="ChatTemplateChoice.Resolve"/>):
+    /// by default the tokenizer's own template when <paramref name="tokenizerDir"/> has one, else ChatML.
+    /// </summary>
+    public static ChatTemplate Template(string name, string? tokenizerDir = null)
     {
         try
         {
-            return ChatTemplate.Get(name);
+            return ChatTemplateChoice.Resolve(tokenizerDir, name).Template;
         }
-        catch (ArgumentException)
+        catch (ChatTemplateException e)
         {
-            throw new TrainingSetupException($"chat_template '{name}' is unknown; use one of {string.Join(", ", ChatTemplate.Names)}");
+            throw new TrainingSetupException($"config key 'chat_template': {e.Message}");
         }
     }
 

@@ -28,8 +28,8 @@ public sealed class LabelConfig : IValidatableConfig
     [ConfigKey("tokenizer", "Tokenizer folder; default the model folder")]
     public string? Tokenizer { get; set; }
 
-    [ConfigKey("chat_template", "chatml, llama3 or plain")]
-    public string ChatTemplate { get; set; } = "chatml";
+    [ConfigKey("chat_template", "auto (the tokenizer's own chat_template when it has one, else chatml), tokenizer (its own, required; tokenizer:NAME for a named one), chatml, llama3 or plain")]
+    public string ChatTemplate { get; set; } = "auto";
 
     [ConfigKey("judge", "gold (the built-in task's scorer), constitution, local_lm (a language model asked A or B in both orders), http (an OpenAI-compatible server asked the same) or human (people, on a web page this command serves)")]
     public string Judge { get; set; } = "constitution";

@@ -107,7 +107,7 @@ public static class Labeller
         var dir = TrainerSetup.RequireDir(cfg.JudgeModel!, "judge_model");
         var tokenizer = BpeTokenizer.FromDirectory(dir);
         TokenizerModelCheck.Check(tokenizer, dir, dir);
-        return new LocalLmJudge(Placed(cfg, PretrainedIO.LoadCausalLM(dir)), tokenizer, TrainerSetup.Template(cfg.ChatTemplate));
+        return new LocalLmJudge(Placed(cfg, PretrainedIO.LoadCausalLM(dir)), tokenizer, TrainerSetup.Template(cfg.ChatTemplate, dir));
     }
 
     private static IPreferenceJudge Judge(LabelConfig cfg, IRewardSource? gold) => cfg.Judge switch

@@ -3,6 +3,7 @@ using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Text;
+using RlhfSharp.Text.Chat;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Sampling;
@@ -31,14 +32,14 @@ public sealed class PairSampler
     private readonly GenerationOptions _generation;
     private readonly Generator _rng;
 
-    private PairSampler(LabelConfig cfg, IReadOnlyList<PromptExample> prompts, BpeTokenizer tokenizer, CausalLM policy, CausalLM? policyB)
+    private PairSampler(LabelConfig cfg, IReadOnlyList<PromptExample> prompts, BpeTokenizer tokenizer, ChatTemplate template, CausalLM policy, CausalLM? policyB)
     {
         _cfg = cfg;
         Prompts = prompts;
         _tokenizer = tokenizer;
         _policy = policy;
         _policyB = policyB;
-        _collator = new PromptCollator(tokenizer, TrainerSetup.Template(cfg.ChatTemplate), new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
+        _collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = cfg.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
         _generation = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.Temperature, tokenizer);
         _rng = new Generator((ulong)cfg.Seed);
     }
@@ -66,7 +67,7 @@ public sealed class PairSampler
         var policy = PretrainedIO.LoadCausalLM(modelDir);
         var policyB = modelBDir is null ? null : PretrainedIO.LoadCausalLM(modelBDir);
         TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, policy, policyB);
-        return new PairSampler(cfg, prompts, tokenizer, policy, policyB);
+        return new PairSampler(cfg, prompts, tokenizer, TrainerSetup.Template(cfg.ChatTemplate, tokenizerDir), policy, policyB);
     }
 
     /// <summary>Samples batch by batch (<c>batch_size</c> prompts at a time).</summary>
