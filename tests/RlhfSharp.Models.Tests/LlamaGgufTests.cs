@@ -199,6 +199,25 @@ public sealed class LlamaGgufTests : IDisposable
     }
 
     [Fact]
+    public void MergedAdaptersAreWrittenAsTheirBaseWeights()
+    {
+        var model = RandomModel(TinyModels.Llama());
+        Lora.PeftIO.Apply(model, new Lora.LoraConfig { Rank = 2, TargetModules = ["q_proj", "k_proj", "down_proj"] }, new Generator(2));
+        foreach (var (_, m) in model.NamedModules())
+        {
+            if (m is Modules.Linear { Lora: { } a })
+            {
+                a.B.Weight.Assign(new Generator(3).Normal(a.B.Weight.Shape, 0f, 0.5f));
+                a.Merge();
+            }
+        }
+        var path = Path.Combine(_dir, "merged.gguf");
+        LlamaGguf.Write(model, Vocab(37), path, GgmlType.F32, "x");
+        Assert.DoesNotContain(GgufFile.Open(path).Tensors, t => t.Name.Contains("lora", StringComparison.Ordinal));
+        Assert.Equal(model.Forward(Ids).ToArray(), LlamaGguf.Load(path).Forward(Ids).ToArray());
+    }
+
+    [Fact]
     public void UnmergedAdaptersAreRefused()
     {
         var model = new CausalLM(TinyModels.Llama(), new Generator(1));

@@ -81,7 +81,8 @@ public static class LlamaGguf
         w.AddFloat32($"{arch}.attention.layer_norm_rms_epsilon", cfg.NormEps);
         tokenizer.WriteTo(w);
 
-        foreach (var (hfName, p) in model.NamedParameters())
+        // A merged adapter's A and B stay attached to its layer; the merged base weight carries them.
+        foreach (var (hfName, p) in model.NamedParameters().Where(np => !np.Name.Contains(".lora_", StringComparison.Ordinal)))
         {
             var (ggufName, rows) = GgufName(hfName, cfg);
             var t = p.Value.Float();
