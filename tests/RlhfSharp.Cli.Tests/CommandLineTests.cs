@@ -51,7 +51,7 @@ public sealed class CommandLineTests : IDisposable
     public void ProductVerbsAreTheTopLevelCommands()
     {
         var names = VerbRegistry.Product().Select(v => v.CreateCommand().Name).Order().ToList();
-        Assert.Equal(["dashboard", "data", "dist-check", "dpo", "eval", "grpo", "label", "pipeline", "ppo", "report", "rm", "serve", "sft"], names);
+        Assert.Equal(["dashboard", "data", "dist-check", "dpo", "eval", "export", "grpo", "label", "pipeline", "ppo", "report", "rm", "serve", "sft"], names);
         var data = VerbRegistry.Product().Single(v => v.CreateCommand().Name == "data").CreateCommand();
         Assert.Contains(data.Subcommands, c => c.Name == "builtin");
     }
