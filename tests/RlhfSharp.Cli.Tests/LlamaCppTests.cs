@@ -21,31 +21,6 @@ public sealed class LlamaCppTests(ExportFixture fx)
 
     private static ModelParams Params(string path) => new(path) { ContextSize = 64, GpuLayerCount = 0, Threads = 1, BatchThreads = 1 };
 
-    /// <summary>Greedy decoding in llama.cpp: the prompt ids in one batch, then one token at a time, arg-max of the logits.</summary>
-    private static int[] LlamaCppGreedy(LLamaContext ctx, int[] prompt)
-    {
-        ctx.NativeHandle.MemoryClear(true);
-        var batch = new LLamaBatch();
-        for (int i = 0; i < prompt.Length; i++)
-            batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Length - 1);
-        var result = new int[NewTokens];
-        for (int s = 0; s < NewTokens; s++)
-        {
-            Assert.Equal(DecodeResult.Ok, ctx.Decode(batch));
-            var logits = ctx.NativeHandle.GetLogitsIth(batch.TokenCount - 1);
-            int best = 0;
-            for (int v = 1; v < logits.Length; v++)
-            {
-                if (logits[v] > logits[best])
-                    best = v;
-            }
-            result[s] = best;
-            batch.Clear();
-            batch.Add(best, prompt.Length + s, LLamaSeqId.Zero, true);
-        }
-        return result;
-    }
-
     private int[] OurGreedy(int[] prompt)
     {
         var model = fx.Load();
@@ -67,7 +42,7 @@ public sealed class LlamaCppTests(ExportFixture fx)
         {
             var prompt = fx.Tokenizer.Encode(p);
             var ours = OurGreedy(prompt);
-            Assert.Equal(ours, LlamaCppGreedy(ctx, prompt));
+            Assert.Equal(ours, LlamaCppGreedy.Generate(ctx, prompt, NewTokens));
             all.Add(ours);
         }
         // The continuations depend on the prompt, so a broken attention or RoPE would show.
@@ -92,7 +67,7 @@ public sealed class LlamaCppTests(ExportFixture fx)
             var prompt = fx.Tokenizer.Encode(p);
             var ids = Tensor.FromArray(prompt, 1, prompt.Length);
             var ours = Sampler.Generate(rounded, ids, Tensor.Ones(1, prompt.Length), new GenerationOptions { MaxNewTokens = NewTokens, DoSample = false }, new Generator(0)).ResponseIds.ToIntArray();
-            Assert.Equal(ours, LlamaCppGreedy(ctx, prompt));
+            Assert.Equal(ours, LlamaCppGreedy.Generate(ctx, prompt, NewTokens));
         }
     }
 

@@ -96,7 +96,8 @@ public static class GgufVocabulary
         throw new ExportException($"{source}: no llama.cpp pre-tokenizer splits text as this tokenizer does (its split regexes, in order: [{string.Join(", ", regexes)}]); GGUF export supports {supported}");
     }
 
-    // NFC changes only text that is not already composed; llama.cpp's converter accepts it for Qwen2.
+    // NFC changes only text that is not already composed; llama.cpp's converter accepts it for Qwen2,
+    // but llama.cpp never applies it, so text that is not in NFC is encoded otherwise there.
     private static bool NormalizerIsHarmless(Normalizer? n) => n switch
     {
         null => true,
