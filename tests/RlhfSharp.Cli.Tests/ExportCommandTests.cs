@@ -30,13 +30,14 @@ public sealed class ExportCommandTests(ExportFixture fx)
     }
 
     [Theory]
-    [InlineData("bf16", SafeTensorsDType.BF16)]
-    [InlineData("f16", SafeTensorsDType.F16)]
-    public void HfExportStoresTheAskedDtype(string flag, SafeTensorsDType expected)
+    [InlineData("bf16", SafeTensorsDType.BF16, "bfloat16")]
+    [InlineData("f16", SafeTensorsDType.F16, "float16")]
+    public void HfExportStoresTheAskedDtype(string flag, SafeTensorsDType expected, string torchDtype)
     {
         var outDir = fx.NewPath("hf-" + flag);
         var r = Rlhf("export", "--model", fx.Model, "--out", outDir, "--dtype", flag);
         Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(torchDtype, System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "config.json")))!["torch_dtype"]!.GetValue<string>());
         using var file = SafeTensorsFile.Open(Path.Combine(outDir, "model.safetensors"));
         Assert.All(file.Entries, e => Assert.Equal(expected, e.DType));
         var original = fx.Load().Body.TokenEmbedding.Weight.Value.ToArray();
@@ -61,6 +62,39 @@ public sealed class ExportCommandTests(ExportFixture fx)
         Assert.Equal(GgufTokenType.Control, tok.TokenTypes[fx.Tokenizer.TokenToId("<|im_end|>")!.Value]);
         Assert.Equal(fx.Tokenizer.EosTokenId, tok.EosTokenId);
         Assert.Equal(fx.Tokenizer.PadTokenId, tok.PadTokenId);
+    }
+
+    [Fact]
+    public void HfExportIsShardedBeyondMaxShardSize()
+    {
+        var outDir = fx.NewPath("sharded");
+        var r = Rlhf("export", "--model", fx.Model, "--out", outDir, "--max-shard-size", "100KB");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(File.Exists(Path.Combine(outDir, SafeTensorsCheckpoint.IndexFileName)));
+        Assert.False(File.Exists(Path.Combine(outDir, "model.safetensors")));
+        Assert.True(Directory.GetFiles(outDir, "model-*-of-*.safetensors").Length > 1);
+        Assert.Equal(fx.Load().Forward(Ids).ToArray(), PretrainedIO.LoadCausalLM(outDir).Forward(Ids).ToArray());
+    }
+
+    [Theory]
+    [InlineData("2GB", 2_000_000_000L)]
+    [InlineData("500mb", 500_000_000L)]
+    [InlineData("200 KB", 200_000L)]
+    [InlineData("1234", 1234L)]
+    public void ShardSizesParseAsHuggingFaceSpellsThem(string text, long bytes) =>
+        Assert.Equal(bytes, Training.Export.ShardSize.Parse(text, "--max-shard-size"));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("2.5GB")]
+    [InlineData("-1MB")]
+    [InlineData("0")]
+    [InlineData("5TB")]
+    [InlineData("99999999999999999999GB")]
+    public void MalformedShardSizesAreNamed(string text)
+    {
+        var e = Assert.Throws<Training.Export.ExportException>(() => Training.Export.ShardSize.Parse(text, "--max-shard-size"));
+        Assert.Contains("--max-shard-size", e.Message);
     }
 
     [Fact]

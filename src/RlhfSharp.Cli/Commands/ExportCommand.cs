@@ -5,7 +5,7 @@ using RlhfSharp.Training.Export;
 namespace RlhfSharp.Cli.Commands;
 
 /// <summary>
-/// <c>rlhf export --model DIR --out DIR [--merge-lora [--base DIR]] [--dtype f32|f16|bf16] [--format hf|gguf] [--force]</c>:
+/// <c>rlhf export --model DIR --out DIR [--merge-lora [--base DIR]] [--dtype f32|f16|bf16] [--format hf|gguf] [--max-shard-size SIZE] [--force]</c>:
 /// a model folder (or a LoRA adapter folded into its base) as a Hugging Face folder or one GGUF
 /// file for llama.cpp.
 /// </summary>
@@ -45,6 +45,12 @@ public sealed class ExportCommand : IVerb
             DefaultValueFactory = _ => "hf",
         };
         format.AcceptOnlyFromAmong("hf", "gguf");
+        var shardSize = new Option<string>("--max-shard-size", "--max_shard_size")
+        {
+            Description = "Largest safetensors file of an HF export; a larger model is split into shards with an index (e.g. 2GB, 500MB)",
+            HelpName = "SIZE",
+            DefaultValueFactory = _ => "2GB",
+        };
         var force = new Option<bool>("--force") { Description = "Replace the contents of a non-empty --out" };
         var command = new Command("export", "Write a model (or a LoRA adapter merged into its base) as a Hugging Face folder or a GGUF file")
         {
@@ -54,6 +60,7 @@ public sealed class ExportCommand : IVerb
             baseModel,
             dtype,
             format,
+            shardSize,
             force,
         };
         command.SetAction(parseResult =>
@@ -72,6 +79,7 @@ public sealed class ExportCommand : IVerb
                 },
                 Format = parseResult.GetValue(format) == "gguf" ? ExportFormat.Gguf : ExportFormat.Hf,
                 Force = parseResult.GetValue(force),
+                MaxShardBytes = ShardSize.Parse(parseResult.GetValue(shardSize)!, "--max-shard-size"),
             };
             var files = ModelExporter.Export(options);
             var writer = parseResult.InvocationConfiguration.Output;

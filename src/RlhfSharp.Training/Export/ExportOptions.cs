@@ -40,5 +40,5 @@ public sealed record ExportOptions
     public bool Force { get; init; }
 
     /// <summary>Largest safetensors shard (HF format).</summary>
-    public long MaxShardBytes { get; init; } = 2L << 30;
+    public long MaxShardBytes { get; init; } = 2L * 1000 * 1000 * 1000;
 }

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using RlhfSharp.Models.Gguf;
+using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Lora;
 using RlhfSharp.Models.Modules;
 using RlhfSharp.Models.SafeTensors;
@@ -112,6 +114,16 @@ public static class ModelExporter
             _ => SafeTensorsDType.F32,
         };
         PretrainedIO.Save(model, stage, dtype, options.MaxShardBytes);
+        // transformers reads torch_dtype to pick the type it loads the weights as ("auto").
+        var configPath = Path.Combine(stage, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["torch_dtype"] = options.DType switch
+        {
+            ExportDType.F16 => "float16",
+            ExportDType.BF16 => "bfloat16",
+            _ => "float32",
+        };
+        AtomicFile.WriteAllText(configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         foreach (var f in TokenizerFiles)
         {
             var src = Path.Combine(tokenizerDir, f);
