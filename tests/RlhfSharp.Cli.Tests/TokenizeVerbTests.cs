@@ -94,7 +94,7 @@ public sealed class TokenizeVerbTests : IDisposable
         ChatMessage[] messages = [ChatMessage.System("Be brief."), ChatMessage.User("Say <|im_end|> please"), ChatMessage.Assistant("Done."), ChatMessage.User("Again")];
         var tokenizer = BpeTokenizer.FromDirectory(Qwen3);
 
-        var render = ExactRun.Run("tokenize", "--tokenizer", Qwen3, "--messages", file, "--render", "--add_generation_prompt");
+        var render = ExactRun.Run("tokenize", "--tokenizer", Qwen3, "--messages", file, "--render", "--add_generation_prompt", "--chat_template", "chatml");
         var ids = ExactRun.Run("tokenize", "--tokenizer", Qwen3, "--messages", file, "--chat_template", "chatml");
         var llama = CliRun.Run("tokenize", "--tokenizer", Qwen3, "--messages", file, "--render", "--chat_template", "llama3");
 
@@ -107,6 +107,38 @@ public sealed class TokenizeVerbTests : IDisposable
         // The user's "<|im_end|>" stays text: the only end-of-turn ids are the template's four.
         Assert.Equal(4, expected.Count(id => id == tokenizer.TokenToId("<|im_end|>")));
         Assert.Equal(ChatTemplate.Llama3.Render(messages).Text, llama.Out);
+    }
+
+    [Fact]
+    public void MessagesUseTheTokenizersOwnTemplateWithToolsAndToolCalls()
+    {
+        string file = Path.Combine(_dir, "tools-own.json");
+        const string Json = """
+            {"messages": [
+              {"role": "system", "content": "You check the weather."},
+              {"role": "user", "content": "Weather in Paris?"},
+              {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+              {"role": "tool", "content": "18 C, sunny"}
+            ],
+             "tools": [{"type": "function", "function": {"name": "get_weather", "description": "Weather now", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]}
+            """;
+        File.WriteAllText(file, Json);
+        var doc = JsonNode.Parse(Json)!;
+        var expected = JinjaChatTemplate.FromTokenizerDirectory(Qwen3)!.Render(
+            [.. doc["messages"]!.AsArray().Select(m => m!)], doc["tools"]!.AsArray(), addGenerationPrompt: true);
+
+        var render = ExactRun.Run("tokenize", "--tokenizer", Qwen3, "--messages", file, "--render", "--add_generation_prompt");
+        var ids = ExactRun.Run("tokenize", "--tokenizer", Qwen3, "--messages", file, "--add_generation_prompt", "--chat_template", "tokenizer");
+        var builtIn = CliRun.Run("tokenize", "--tokenizer", Qwen3, "--messages", file, "--chat_template", "chatml");
+
+        Assert.True(render.Code == 0, render.Err);
+        Assert.Equal(expected.Text, render.Out);
+        Assert.Contains("<tool_call>", render.Out);
+        Assert.Contains("<tool_response>\n18 C, sunny\n</tool_response>", render.Out);
+        Assert.True(ids.Code == 0, ids.Err);
+        Assert.Equal(expected.Encode(BpeTokenizer.FromDirectory(Qwen3)).Ids, Assert.Single(IdLines(ids.Out)));
+        Assert.Equal(2, builtIn.Code);
+        Assert.Contains("field \"messages[2].tool_calls\": unknown key", builtIn.Err);
     }
 
     [Fact]
@@ -193,7 +225,8 @@ public sealed class TokenizeVerbTests : IDisposable
         var (code, _, error) = CliRun.Run("tokenize", "--tokenizer", Gpt2, "--messages", file, "--chat_template", "zephyr");
 
         Assert.Equal(2, code);
-        Assert.Contains("chat template 'zephyr' is unknown; use one of the built-in templates: chatml, llama3, plain", error);
+        Assert.Contains("chat template 'zephyr' is unknown; use auto (the tokenizer's own chat_template when it has one, else chatml)", error);
+        Assert.Contains("or a built-in template: chatml, llama3, plain", error);
     }
 
     [Fact]

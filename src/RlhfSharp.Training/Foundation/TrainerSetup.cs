@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using RlhfSharp.Models.Generation;
 using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
@@ -192,11 +193,42 @@ public static class TrainerSetup
     /// Copies tokenizer files next to a saved model so the folder is self-contained; each file is
     /// written atomically, so a full disk leaves the earlier one in place.
     /// </summary>
-    public static void SaveTokenizer(BpeTokenizer tokenizer, string modelDir)
+    /// <param name="tokenizer">The tokenizer.</param>
+    /// <param name="modelDir">The saved model's folder.</param>
+    /// <param name="sourceDir">
+    /// The folder the tokenizer was read from: its chat template (tokenizer_config.json's
+    /// <c>chat_template</c>, <c>chat_template.jinja</c>, <c>additional_chat_templates/</c>) goes along,
+    /// so the trained model keeps the conversation format it was trained in.
+    /// </param>
+    public static void SaveTokenizer(BpeTokenizer tokenizer, string modelDir, string? sourceDir = null)
     {
         AtomicFile.WriteAllText(Path.Combine(modelDir, BpeTokenizer.TokenizerJsonFileName), tokenizer.ToJson());
-        AtomicFile.WriteAllText(Path.Combine(modelDir, BpeTokenizer.TokenizerConfigFileName), tokenizer.ToConfigJson());
+        string config = tokenizer.ToConfigJson();
+        if (sourceDir is not null && !SameFolder(sourceDir, modelDir))
+        {
+            string sourceConfig = Path.Combine(sourceDir, BpeTokenizer.TokenizerConfigFileName);
+            if (File.Exists(sourceConfig) && JsonNode.Parse(File.ReadAllText(sourceConfig)) is JsonObject source
+                && source["chat_template"] is { } template && JsonNode.Parse(config) is JsonObject written)
+            {
+                written["chat_template"] = template.DeepClone();
+                config = written.ToJsonString(Indented);
+            }
+            string jinja = Path.Combine(sourceDir, ChatTemplateFiles.JinjaFileName);
+            if (File.Exists(jinja))
+                AtomicFile.WriteAllText(Path.Combine(modelDir, ChatTemplateFiles.JinjaFileName), File.ReadAllText(jinja));
+            string more = Path.Combine(sourceDir, ChatTemplateFiles.AdditionalTemplatesFolder);
+            if (Directory.Exists(more))
+            {
+                string target = Directory.CreateDirectory(Path.Combine(modelDir, ChatTemplateFiles.AdditionalTemplatesFolder)).FullName;
+                foreach (var file in Directory.GetFiles(more, "*.jinja"))
+                    AtomicFile.WriteAllText(Path.Combine(target, Path.GetFileName(file)), File.ReadAllText(file));
+            }
+        }
+        AtomicFile.WriteAllText(Path.Combine(modelDir, BpeTokenizer.TokenizerConfigFileName), config);
     }
+
+    private static bool SameFolder(string a, string b) =>
+        string.Equals(Path.GetFullPath(a).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(b).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal);
 
     public static JsonSerializerOptions Indented { get; } = new() { WriteIndented = true };
 }

@@ -174,7 +174,7 @@ public static class RlLoop
         if (session.IsMain)
         {
             PretrainedIO.Save(policy, modelDir);
-            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir, inputs.TokenizerDir);
         }
         summary["model"] = modelDir;
         if (learner.Models.TryGetValue("policy", out var policyModule))

@@ -136,7 +136,7 @@ public static class DpoTrainer
         if (session.IsMain)
         {
             PretrainedIO.Save(policy, modelDir);
-            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir, inputs.TokenizerDir);
         }
         summary["model"] = modelDir;
         dp.AddSummary(summary, policy, optimizer);

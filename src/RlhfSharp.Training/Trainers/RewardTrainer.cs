@@ -117,7 +117,7 @@ public sealed class RewardTrainer
         if (session.IsMain)
         {
             PretrainedIO.Save(model, modelDir);
-            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir, inputs.TokenizerDir);
         }
         summary["model"] = modelDir;
         dp.AddSummary(summary, model, optimizer);

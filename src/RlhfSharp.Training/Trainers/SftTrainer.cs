@@ -122,7 +122,7 @@ public sealed class SftTrainer
         if (session.IsMain)
         {
             PretrainedIO.Save(model, modelDir);
-            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir, inputs.TokenizerDir);
         }
         var summary = new JsonObject { ["stage"] = "sft", ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["model"] = modelDir, ["parameters"] = model.ParameterCount() };
         dp.AddSummary(summary, model, optimizer);
