@@ -44,7 +44,8 @@ public static partial class F
         var ws = weight.F.AsSpan(weight.Offset, weight.Numel);
         var y = GradBuffers.Rent(rows * outF);
         Gemm.Sgemm(false, true, rows, outF, inF, 1f, xs, inF, ws, inF, 0f, y, outF);
-        int[] outShape = [.. x.ShapeArr[..^1], outF];
+        var outShape = (int[])x.ShapeArr.Clone();
+        outShape[^1] = outF;
         var linear = Tensor.Record(new Tensor(y, outShape), "linear", [x, weight], g =>
         {
             var gd = g.Contiguous();
@@ -54,13 +55,13 @@ public static partial class F
             {
                 var d = GradBuffers.Rent(rows * inF);
                 Gemm.Sgemm(false, false, rows, inF, outF, 1f, gs, outF, weight.F.AsSpan(weight.Offset, weight.Numel), inF, 0f, d, inF);
-                dx = new Tensor(d, (int[])x.ShapeArr.Clone());
+                dx = new Tensor(d, x.ShapeArr); // shapes are never written: tensors share them
             }
             if (weight.RequiresGrad)
             {
                 var d = GradBuffers.Rent(outF * inF);
                 Gemm.Sgemm(true, false, outF, inF, rows, 1f, gs, outF, x.F.AsSpan(x.Offset, x.Numel), inF, 0f, d, inF);
-                dw = new Tensor(d, [outF, inF]);
+                dw = new Tensor(d, weight.ShapeArr);
             }
             return [dx, dw];
         });
