@@ -117,15 +117,16 @@ public sealed partial class Tensor
         int lead = Rank - shape.Length;
         if (lead < 0)
             throw new ShapeMismatchException("SumToShape", $"cannot reduce {ShapeUtil.Format(ShapeArr)} to the larger rank shape {ShapeUtil.Format(shape)}");
-        var dims = new List<int>();
+        Span<int> dims = stackalloc int[Rank];
+        int count = 0;
         for (int i = 0; i < Rank; i++)
         {
             if (i < lead || (shape[i - lead] == 1 && ShapeArr[i] != 1))
-                dims.Add(i);
+                dims[count++] = i;
             else if (shape[i - lead] != ShapeArr[i])
                 throw new ShapeMismatchException("SumToShape", $"cannot reduce {ShapeUtil.Format(ShapeArr)} to {ShapeUtil.Format(shape)}");
         }
-        return Sum([.. dims], keepDim: true).Reshape(shape);
+        return Sum(dims[..count].ToArray(), keepDim: true).Reshape(shape);
     }
 
     /// <summary>Applies a scalar function element-wise (not differentiable; for masks and tests).</summary>
@@ -135,7 +136,7 @@ public sealed partial class Tensor
         var data = GradBuffers.RentZeroed(Numel);
         for (int i = 0; i < data.Length; i++)
             data[i] = f(src[i]);
-        return new Tensor(data, (int[])ShapeArr.Clone());
+        return new Tensor(data, ShapeArr);
     }
 
     internal static Tensor Binary(Tensor a, Tensor b, BinaryOp op, string name)
@@ -148,7 +149,8 @@ public sealed partial class Tensor
             return BinaryFloat64(a, b, op, name);
         a = a.Dtype == DType.Float32 ? a : a.Float();
         b = b.Dtype == DType.Float32 ? b : b.Float();
-        var outShape = ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);
+        // Operands of one shape (the residual adds) share it with the result: shapes are never written.
+        var outShape = ShapeUtil.SameShape(a.ShapeArr, b.ShapeArr) ? a.ShapeArr : ShapeUtil.Broadcast(a.ShapeArr, b.ShapeArr, name);
         var result = GradBuffers.Rent(ShapeUtil.Numel(outShape));
         if (result.Length == 0)
             return new Tensor(result, outShape);

@@ -91,7 +91,7 @@ public sealed partial class Tensor
     /// A Float64 copy (float32, bf16 and int32 converted exactly; a Float64 tensor is returned as
     /// is). Not differentiable: the result has no grad, whatever this tensor has. [..] -> [..]
     /// </summary>
-    public Tensor Double() => Dtype == DType.Float64 ? this : new Tensor(ToDoubleArray(), (int[])ShapeArr.Clone());
+    public Tensor Double() => Dtype == DType.Float64 ? this : new Tensor(ToDoubleArray(), ShapeArr);
 
     /// <summary>IndexSelect of a contiguous Float64 [outer, n, inner]: rows copied exactly, no grad.</summary>
     private static Tensor IndexSelectFloat64(Tensor x, int[] idx, int[] outShape, int outer, int n, int inner)

@@ -70,7 +70,7 @@ public sealed partial class Tensor
         var result = new double[x.Length];
         for (int i = 0; i < result.Length; i++)
             result[i] = fill[i] ? value : x[i];
-        return new Tensor(result, (int[])ShapeArr.Clone());
+        return new Tensor(result, ShapeArr);
     }
 
     /// <summary>A 0-d Float64 tensor holding <paramref name="value"/>.</summary>
@@ -139,7 +139,7 @@ public sealed partial class Tensor
         var result = new double[x.Length];
         for (int i = 0; i < result.Length; i++)
             result[i] = f(x[i]);
-        return new Tensor(result, (int[])ShapeArr.Clone());
+        return new Tensor(result, ShapeArr);
     }
 
     /// <summary>Where with a Float64 value operand: the values read exactly (the other widened), no gradient. -> Float64 [shape]</summary>

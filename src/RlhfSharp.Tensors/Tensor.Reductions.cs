@@ -144,9 +144,16 @@ public sealed partial class Tensor
 
     private int[] NormaliseDims(int[] dims, string op)
     {
-        var nd = dims.Select(d => ShapeUtil.Dim(d, Rank, op)).Distinct().Order().ToArray();
-        if (nd.Length != dims.Length)
-            throw new ArgumentException($"{op}: dims {ShapeUtil.Format(dims)} repeat a dim");
+        // Without LINQ: the bias gradients of every step come through here.
+        var nd = new int[dims.Length];
+        for (int i = 0; i < dims.Length; i++)
+            nd[i] = ShapeUtil.Dim(dims[i], Rank, op);
+        Array.Sort(nd);
+        for (int i = 1; i < nd.Length; i++)
+        {
+            if (nd[i] == nd[i - 1])
+                throw new ArgumentException($"{op}: dims {ShapeUtil.Format(dims)} repeat a dim");
+        }
         return nd;
     }
 
@@ -155,6 +162,20 @@ public sealed partial class Tensor
     {
         var perm = Enumerable.Range(0, Rank).Where(i => i != dim).Append(dim).ToArray();
         return Permute(perm);
+    }
+
+    // The dims not in nd (in order), then nd: the permutation that moves the reduced dims last.
+    private int[] KeptThenReduced(int[] nd)
+    {
+        var perm = new int[Rank];
+        int o = 0;
+        for (int i = 0; i < Rank; i++)
+        {
+            if (Array.IndexOf(nd, i) < 0)
+                perm[o++] = i;
+        }
+        nd.CopyTo(perm, o);
+        return perm;
     }
 
     /// <summary>Sums over dims, without recording. Returns (values [kept shape], kept shape, squeezed shape).</summary>
@@ -166,14 +187,20 @@ public sealed partial class Tensor
         var kept = (int[])ShapeArr.Clone();
         foreach (var d in nd)
             kept[d] = 1;
-        var outShape = ShapeArr.Where((_, i) => !nd.Contains(i)).ToArray();
+        var outShape = new int[Rank - nd.Length];
+        for (int i = 0, o = 0; i < Rank; i++)
+        {
+            if (Array.IndexOf(nd, i) < 0)
+                outShape[o++] = ShapeArr[i];
+        }
         var x = Float().Detach();
         if (nd.Length == 0)
             return (x.Contiguous().Clone(), kept, outShape);
 
         // Reduced dims form a prefix: accumulate rows. A suffix: sum each row. Otherwise move them last.
-        bool prefix = nd.SequenceEqual(Enumerable.Range(0, nd.Length));
-        bool suffix = nd.SequenceEqual(Enumerable.Range(Rank - nd.Length, nd.Length));
+        // nd is sorted and distinct: a prefix ends at nd.Length - 1, a suffix starts at Rank - nd.Length.
+        bool prefix = nd[^1] == nd.Length - 1;
+        bool suffix = nd[0] == Rank - nd.Length;
         int reduceCount = 1;
         foreach (var d in nd)
             reduceCount *= ShapeArr[d];
@@ -187,7 +214,7 @@ public sealed partial class Tensor
         }
         else
         {
-            var moved = suffix ? x : x.Permute(Enumerable.Range(0, Rank).Where(i => !nd.Contains(i)).Concat(nd).ToArray());
+            var moved = suffix ? x : x.Permute(KeptThenReduced(nd));
             var src = moved.Contiguous().Span;
             for (int r = 0; r < outCount; r++)
                 result[r] = TensorPrimitives.Sum(src.Slice(r * reduceCount, reduceCount));

@@ -23,7 +23,7 @@ public sealed partial class Tensor
         var x = Float().Detach().Contiguous();
         var y = GradBuffers.Rent(Numel);
         f(x.Span, y);
-        return (new Tensor(y, (int[])ShapeArr.Clone()), x);
+        return (new Tensor(y, ShapeArr), x);
     }
 
     /// <summary>g ⊙ f'(saved) for a unary op: the local derivative is computed span-wise from a saved input or output.</summary>
@@ -32,7 +32,7 @@ public sealed partial class Tensor
         var d = GradBuffers.Rent(saved.Numel);
         derivative(saved.Span, d);
         TensorPrimitives.Multiply(g.Float().Contiguous().Span, d, d);
-        return new Tensor(d, (int[])saved.ShapeArr.Clone());
+        return new Tensor(d, saved.ShapeArr);
     }
 
     // Each op: x [..] -> y [..], same shape. Neg, Exp, Log, Sqrt, Abs, Pow and Clamp on a Float64
@@ -189,7 +189,7 @@ public sealed partial class Tensor
         {
             var d = GradBuffers.Rent(x.Numel);
             SiluKernels.SiluBackward(x.Span, g.Float().Contiguous().Span, d);
-            return [new Tensor(d, (int[])x.ShapeArr.Clone())];
+            return [new Tensor(d, x.ShapeArr)];
         });
     }
 
@@ -234,12 +234,12 @@ public sealed partial class Tensor
             var xt = Float().Detach().Contiguous();
             var yt = GradBuffers.Rent(Numel);
             ElementwiseParallel(xt, null, yt, static (s, _, d) => SiluKernels.GeluTanh(s, d));
-            return Record(new Tensor(yt, (int[])ShapeArr.Clone()), "gelu_tanh", [this], g =>
+            return Record(new Tensor(yt, ShapeArr), "gelu_tanh", [this], g =>
             {
                 var gd = g.Float().Contiguous();
                 var d = GradBuffers.Rent(xt.Numel);
                 ElementwiseParallel(xt, gd, d, static (s, gs, dst) => SiluKernels.GeluTanhBackward(s, gs, dst));
-                return [new Tensor(d, (int[])xt.ShapeArr.Clone())];
+                return [new Tensor(d, xt.ShapeArr)];
             });
         }
         var (y, x) = UnaryForward(static (s, d) =>

@@ -20,20 +20,20 @@ public sealed partial class Tensor
             case DType.Float32:
                 var f = GradBuffers.Rent(Numel);
                 StridedCopy.Copy(F!, Offset, ShapeArr, StridesArr, f);
-                result = new Tensor(f, (int[])ShapeArr.Clone());
+                result = new Tensor(f, ShapeArr);
                 break;
             case DType.BFloat16:
                 var h = new ushort[Numel];
                 StridedCopy.Copy(H!, Offset, ShapeArr, StridesArr, h);
-                return new Tensor(h, (int[])ShapeArr.Clone());
+                return new Tensor(h, ShapeArr);
             case DType.Int32:
                 var ints = new int[Numel];
                 StridedCopy.Copy(I!, Offset, ShapeArr, StridesArr, ints);
-                return new Tensor(ints, (int[])ShapeArr.Clone());
+                return new Tensor(ints, ShapeArr);
             case DType.Float64:
                 var doubles = new double[Numel];
                 StridedCopy.Copy(D!, Offset, ShapeArr, StridesArr, doubles);
-                return new Tensor(doubles, (int[])ShapeArr.Clone());
+                return new Tensor(doubles, ShapeArr);
             default:
                 throw UnknownDtype("Clone");
         }
@@ -50,12 +50,17 @@ public sealed partial class Tensor
     };
 
     /// <summary>Same elements, new shape; one dim may be -1. A view when contiguous, else a copy.</summary>
-    public Tensor Reshape(params int[] shape)
+    public Tensor Reshape(params int[] shape) => Reshape((ReadOnlySpan<int>)shape);
+
+    /// <summary>Same elements, new shape; one dim may be -1. A view when contiguous, else a copy.</summary>
+    public Tensor Reshape(params ReadOnlySpan<int> shape) => ReshapeTo(InferShape(shape));
+
+    // Reshape to `shape`, which the result owns from here on (callers pass a new array or another tensor's shape, never written).
+    private Tensor ReshapeTo(int[] shape)
     {
-        shape = InferShape(shape);
         var src = Contiguous();
-        var result = src.ViewOf(shape, ShapeUtil.ContiguousStrides(shape), src.Offset);
-        return Record(result, "reshape", [src], g => [g.Reshape(src.ShapeArr)]);
+        var result = src.ViewOf(shape, StridesCache.For(shape), src.Offset);
+        return Record(result, "reshape", [src], g => [g.ReshapeTo(src.ShapeArr)]);
     }
 
     /// <summary>Alias of <see cref="Reshape"/>.</summary>
@@ -80,9 +85,9 @@ public sealed partial class Tensor
         return Reshape([.. shape]);
     }
 
-    private int[] InferShape(int[] shape)
+    private int[] InferShape(ReadOnlySpan<int> requested)
     {
-        shape = (int[])shape.Clone();
+        var shape = requested.ToArray();
         int infer = -1;
         long known = 1;
         for (int i = 0; i < shape.Length; i++)
@@ -119,9 +124,12 @@ public sealed partial class Tensor
     {
         int a = ShapeUtil.Dim(dim0, Rank, "Transpose");
         int b = ShapeUtil.Dim(dim1, Rank, "Transpose");
-        var perm = Enumerable.Range(0, Rank).ToArray();
-        (perm[a], perm[b]) = (perm[b], perm[a]);
-        return Permute(perm);
+        var shape = (int[])ShapeArr.Clone();
+        var strides = (int[])StridesArr.Clone();
+        (shape[a], shape[b]) = (shape[b], shape[a]);
+        (strides[a], strides[b]) = (strides[b], strides[a]);
+        // A swap is its own inverse.
+        return Record(ViewOf(shape, strides, Offset), "permute", [this], g => [g.Transpose(a, b)]);
     }
 
     /// <summary>Transpose of a 2-D tensor (a view).</summary>
@@ -140,8 +148,8 @@ public sealed partial class Tensor
     {
         if (perm.Length != Rank)
             throw new ShapeMismatchException("Permute", $"permutation {ShapeUtil.Format(perm)} has {perm.Length} dims but the tensor {ShapeUtil.Format(ShapeArr)} has {Rank}");
-        var seen = new bool[Rank];
-        var p = new int[Rank];
+        Span<bool> seen = stackalloc bool[Rank];
+        Span<int> p = stackalloc int[Rank];
         var shape = new int[Rank];
         var strides = new int[Rank];
         for (int i = 0; i < Rank; i++)
@@ -178,7 +186,7 @@ public sealed partial class Tensor
                 return [dfull];
             }
             // Only the slices outside [start, start + length) are zeroed; the rest is g.
-            var full = new Tensor(GradBuffers.Rent(ShapeUtil.Numel(inShape)), (int[])inShape.Clone());
+            var full = new Tensor(GradBuffers.Rent(ShapeUtil.Numel(inShape)), inShape);
             var zero = Scalar(0f);
             if (start > 0)
                 full.NarrowNoGrad(d, 0, start).CopyFrom(zero);
@@ -361,7 +369,7 @@ public sealed partial class Tensor
             default:
                 throw UnknownDtype("Float");
         }
-        return new Tensor(data, (int[])ShapeArr.Clone());
+        return new Tensor(data, ShapeArr);
     }
 
     /// <summary>A bf16 copy for storage of frozen weights, rounded to nearest even (not differentiable).</summary>
@@ -378,11 +386,11 @@ public sealed partial class Tensor
             var doubles = Contiguous().DoubleSpan;
             for (int i = 0; i < data.Length; i++)
                 data[i] = BFloat16FromDouble(doubles[i]);
-            return new Tensor(data, (int[])ShapeArr.Clone());
+            return new Tensor(data, ShapeArr);
         }
         var c = Float().Contiguous();
         BFloat16.FromFloat(c.Span, data);
-        return new Tensor(data, (int[])ShapeArr.Clone());
+        return new Tensor(data, ShapeArr);
     }
 
     /// <summary>An int32 copy (values truncated toward zero).</summary>
@@ -399,11 +407,11 @@ public sealed partial class Tensor
             var doubles = Contiguous().DoubleSpan;
             for (int i = 0; i < data.Length; i++)
                 data[i] = (int)doubles[i];
-            return new Tensor(data, (int[])ShapeArr.Clone());
+            return new Tensor(data, ShapeArr);
         }
         var f = Float().Contiguous().Span;
         for (int i = 0; i < data.Length; i++)
             data[i] = (int)f[i];
-        return new Tensor(data, (int[])ShapeArr.Clone());
+        return new Tensor(data, ShapeArr);
     }
 }

@@ -14,11 +14,17 @@ namespace RlhfSharp.Tensors;
 /// </summary>
 public sealed partial class Tensor
 {
-    private readonly float[]? _f;
+    // The storage: float[], ushort[] (bf16), int[], double[] or a device's (one field for all of
+    // them: a step builds hundreds of tensors, and each field is eight bytes of every one).
+    private readonly object? _storage;
     private bool _released;
-    internal readonly ushort[]? H;
-    internal readonly int[]? I;
-    internal readonly double[]? D;
+
+    // What only leaves and named tensors carry (gradient, name, hooks), kept off the op results.
+    private LeafState? _leaf;
+
+    internal ushort[]? H => _storage as ushort[];
+    internal int[]? I => _storage as int[];
+    internal double[]? D => _storage as double[];
     internal readonly int[] ShapeArr;
     internal readonly int[] StridesArr;
     internal readonly int Offset;
@@ -26,10 +32,10 @@ public sealed partial class Tensor
 
     internal Tensor(float[] data, int[] shape, int[]? strides = null, int offset = 0)
     {
-        _f = data;
+        _storage = data;
         Dtype = DType.Float32;
         ShapeArr = shape;
-        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        StridesArr = strides ?? StridesCache.For(shape);
         Offset = offset;
         Numel = ShapeUtil.Numel(shape);
         GradBuffers.Track(this, data);
@@ -45,20 +51,17 @@ public sealed partial class Tensor
         {
             if (_released)
                 throw new TensorReleasedException(this);
-            return _f;
+            return _storage as float[];
         }
     }
 
     /// <summary>The float32 storage without the released check (the arena's own bookkeeping).</summary>
-    internal float[]? RawFloats => _f;
+    internal float[]? RawFloats => _storage as float[];
 
     /// <summary>Whether the step scope that owned this tensor's storage has ended.</summary>
     public bool IsReleased => _released;
 
     internal void MarkReleased() => _released = true;
-
-    // The gradient that ZeroGrad set aside; the next backward into this leaf writes into its storage.
-    private Tensor? _retiredGrad;
 
     /// <summary>
     /// Sets <see cref="Grad"/> to null, keeping its storage for the next backward into this leaf
@@ -68,15 +71,16 @@ public sealed partial class Tensor
     internal void RetireGrad()
     {
         if (Grad is { G: null, Dtype: DType.Float32, Offset: 0, IsReleased: false } g && g.IsContiguous && g.RawFloats!.Length == g.Numel)
-            _retiredGrad = g;
+            Leaf.RetiredGrad = g;
         Grad = null;
     }
 
     // The retired gradient's storage if it holds exactly `numel` floats (the retired tensor is released).
     internal float[]? TakeRetiredGrad(int numel)
     {
-        var g = _retiredGrad;
-        _retiredGrad = null;
+        var g = _leaf?.RetiredGrad;
+        if (_leaf is not null)
+            _leaf.RetiredGrad = null;
         if (g is null || g.IsReleased || g.Numel != numel || ReferenceEquals(g, Grad))
             return null;
         g.MarkReleased();
@@ -85,30 +89,30 @@ public sealed partial class Tensor
 
     internal Tensor(ushort[] data, int[] shape, int[]? strides = null, int offset = 0)
     {
-        H = data;
+        _storage = data;
         Dtype = DType.BFloat16;
         ShapeArr = shape;
-        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        StridesArr = strides ?? StridesCache.For(shape);
         Offset = offset;
         Numel = ShapeUtil.Numel(shape);
     }
 
     internal Tensor(int[] data, int[] shape, int[]? strides = null, int offset = 0)
     {
-        I = data;
+        _storage = data;
         Dtype = DType.Int32;
         ShapeArr = shape;
-        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        StridesArr = strides ?? StridesCache.For(shape);
         Offset = offset;
         Numel = ShapeUtil.Numel(shape);
     }
 
     internal Tensor(double[] data, int[] shape, int[]? strides = null, int offset = 0)
     {
-        D = data;
+        _storage = data;
         Dtype = DType.Float64;
         ShapeArr = shape;
-        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        StridesArr = strides ?? StridesCache.For(shape);
         Offset = offset;
         Numel = ShapeUtil.Numel(shape);
     }
@@ -130,10 +134,39 @@ public sealed partial class Tensor
     public int Size(int dim) => ShapeArr[ShapeUtil.Dim(dim, Rank, "Size")];
 
     /// <summary>Optional name, shown in errors and used by optimizers and checkpoints.</summary>
-    public string? Name { get; set; }
+    public string? Name
+    {
+        get => _leaf?.Name;
+        set
+        {
+            if (value is not null || _leaf is not null)
+                Leaf.Name = value;
+        }
+    }
 
     /// <summary>Gradient accumulated by <see cref="Backward"/> (leaves only).</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get => _leaf?.Grad;
+        set
+        {
+            if (value is not null || _leaf is not null)
+                Leaf.Grad = value;
+        }
+    }
+
+    private LeafState Leaf => _leaf ??= new LeafState();
+
+    /// <summary>The fields of a tensor that op results never set.</summary>
+    private sealed class LeafState
+    {
+        public string? Name;
+        public Tensor? Grad;
+        public Action<Tensor>? GradReadyHook;
+
+        // The gradient that ZeroGrad set aside; the next backward into this leaf writes into its storage.
+        public Tensor? RetiredGrad;
+    }
 
     /// <summary>The op that produced this tensor, or null for a leaf.</summary>
     internal Node? GradFn { get; set; }

@@ -73,7 +73,7 @@ public sealed class TransformerBody : Module
         if (past + t > Config.MaxPositions)
             throw new ArgumentException($"sequence of {past + t} tokens exceeds the model's {Config.MaxPositions} positions");
 
-        var positions = PositionIds(attentionMask, b, past, t);                 // [B, T]
+        var positions = attentionMask is null ? PlainPositionIds(b, past, t) : PositionIds(attentionMask, b, past, t); // [B, T]
         var keyMask = attentionMask?.Float();
         if (ids.IsOnDevice)
         {
@@ -92,6 +92,23 @@ public sealed class TransformerBody : Module
             x = checkpoint ? Checkpoint.Run(h => block.Forward(h, ctx), x) : block.Forward(x, ctx);
         cache?.Advance(t);
         return FinalNorm(x);
+    }
+
+    // The positions of the last unmasked forward, shared by the next one of the same shape (int32
+    // tensors are never written in place, and no step scope releases them).
+    private PlainPositions? _plainPositions;
+
+    private sealed record PlainPositions(int B, int Past, int T, Tensor Ids);
+
+    // PositionIds without a mask, reused while the batch shape and offset stay the same.
+    private Tensor PlainPositionIds(int b, int past, int t)
+    {
+        var cached = _plainPositions;
+        if (cached is not null && cached.B == b && cached.Past == past && cached.T == t)
+            return cached.Ids;
+        var fresh = new PlainPositions(b, past, t, PositionIds(null, b, past, t));
+        _plainPositions = fresh;
+        return fresh.Ids;
     }
 
     /// <summary>position = (number of real tokens before this one), 0 for padding. -> int32 [B, T]</summary>

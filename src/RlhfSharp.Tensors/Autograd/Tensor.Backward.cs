@@ -52,7 +52,15 @@ public sealed partial class Tensor
     /// overlaps the rest of the backward pass. Called once per <see cref="Backward"/> that reaches
     /// the leaf, on the thread running it.
     /// </summary>
-    public Action<Tensor>? GradReadyHook { get; set; }
+    public Action<Tensor>? GradReadyHook
+    {
+        get => _leaf?.GradReadyHook;
+        set
+        {
+            if (value is not null || _leaf is not null)
+                Leaf.GradReadyHook = value;
+        }
+    }
 
     /// <summary>
     /// Backpropagates from this tensor: a scalar by default, or any shape with a supplied
@@ -256,7 +264,7 @@ public sealed partial class Tensor
             // keeps this gradient after backward returns.
             var data = leaf.TakeRetiredGrad(g.Numel) ?? new float[g.Numel];
             StridedCopy.Copy(g.F!, g.Offset, g.ShapeArr, g.StridesArr, data);
-            leaf.Grad = new Tensor(data, (int[])g.ShapeArr.Clone());
+            leaf.Grad = new Tensor(data, g.ShapeArr);
         }
         else
         {

@@ -5,14 +5,14 @@ namespace RlhfSharp.Tensors;
 public sealed partial class Tensor
 {
     /// <summary>Device storage, when this tensor lives on a device (then F, H, I and D are null).</summary>
-    internal readonly DeviceStorage? G;
+    internal DeviceStorage? G => _storage as DeviceStorage;
 
     internal Tensor(DeviceStorage storage, int[] shape, int[]? strides = null, int offset = 0)
     {
-        G = storage;
+        _storage = storage;
         Dtype = storage.Dtype;
         ShapeArr = shape;
-        StridesArr = strides ?? ShapeUtil.ContiguousStrides(shape);
+        StridesArr = strides ?? StridesCache.For(shape);
         Offset = offset;
         Numel = ShapeUtil.Numel(shape);
     }

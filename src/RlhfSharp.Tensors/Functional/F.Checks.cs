@@ -34,6 +34,20 @@ public static partial class F
     /// <summary>An output buffer the kernel overwrites completely (skips zeroing large arrays).</summary>
     private static float[] Uninit(int length) => GradBuffers.Rent(length);
 
+    /// <summary>
+    /// A norm's weight or bias [C] as an array of exactly C floats: the parameter's own storage when
+    /// it is one (read again in backward, before any optimizer step, as the fused linear reads its
+    /// weight), else a copy.
+    /// </summary>
+    private static float[]? NormParam(Tensor? p)
+    {
+        if (p is null)
+            return null;
+        if (p.Dtype == DType.Float32 && !p.IsOnDevice && p.Offset == 0 && p.IsContiguous && p.F!.Length == p.Numel)
+            return p.F;
+        return p.Float().Contiguous().Span.ToArray();
+    }
+
     /// <summary>The values of a gradient handed to a backward closure, row-major from index 0.</summary>
     private static float[] Dense(Tensor g)
     {

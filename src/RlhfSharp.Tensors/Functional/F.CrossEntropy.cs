@@ -43,7 +43,7 @@ public static partial class F
         Tensor result;
         if (reduction == Reduction.None)
         {
-            result = Tensor.Wrap(loss, targets.Shape);
+            result = Tensor.Wrap(loss, targets.ShapeArr);
         }
         else
         {
@@ -74,7 +74,7 @@ public static partial class F
                     dr[t] -= gr;
                 }
             });
-            return [Tensor.Wrap(dx, logits.Shape)];
+            return [Tensor.Wrap(dx, logits.ShapeArr)];
         });
     }
 }

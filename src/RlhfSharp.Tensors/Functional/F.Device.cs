@@ -139,7 +139,7 @@ public static partial class F
         var mask = new float[x.Numel];
         for (int i = 0; i < mask.Length; i++)
             mask[i] = rng.NextFloat() >= p ? scale : 0f;
-        var m = Tensor.Wrap(mask, x.Shape).To(x.Device);
+        var m = Tensor.Wrap(mask, x.ShapeArr).To(x.Device);
         return x.Mul(m);
     }
 }

@@ -25,14 +25,14 @@ public static partial class F
             keep[i] = rng.NextFloat() >= p;
             y[i] = keep[i] ? src[i] * scale : 0f;
         }
-        var result = Tensor.Wrap(y, x.Shape);
+        var result = Tensor.Wrap(y, x.ShapeArr);
         return Tensor.Record(result, "dropout", [x], g =>
         {
             var gd = Dense(g);
             var dx = Uninit(keep.Length);
             for (int i = 0; i < dx.Length; i++)
                 dx[i] = keep[i] ? gd[i] * scale : 0f;
-            return [Tensor.Wrap(dx, x.Shape)];
+            return [Tensor.Wrap(dx, x.ShapeArr)];
         });
     }
 }

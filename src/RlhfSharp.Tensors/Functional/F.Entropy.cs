@@ -41,7 +41,7 @@ public static partial class F
                 for (int r = start; r < end; r++)
                     RowKernels.EntropyGrad(rows.Row(r), max[r], logSum[r], h[r], gd[r], dx.AsSpan(r * v, v));
             });
-            return [Tensor.Wrap(dx, logits.Shape)];
+            return [Tensor.Wrap(dx, logits.ShapeArr)];
         });
     }
 }

@@ -18,8 +18,8 @@ public static partial class F
             return DeviceNorm(x, weight, bias, eps, rms: false);
         var rows = RowLayout.Of(x);
         int n = rows.Count;
-        var w = weight?.Float().Contiguous().Span.ToArray();
-        var b = bias?.Float().Contiguous().Span.ToArray();
+        var w = NormParam(weight);
+        var b = NormParam(bias);
         var mean = GradBuffers.RentZeroed(n);
         var rstd = GradBuffers.RentZeroed(n);
         var y = Uninit(n * c);
@@ -42,19 +42,27 @@ public static partial class F
                     TensorPrimitives.Add(dst, b, dst);
             }
         });
-        var result = Tensor.Wrap(y, x.Shape);
-        Tensor[] inputs = [x, .. weight is null ? Array.Empty<Tensor>() : [weight], .. bias is null ? Array.Empty<Tensor>() : [bias]];
+        var result = Tensor.Wrap(y, x.ShapeArr);
+        Tensor[] inputs = (weight, bias) switch
+        {
+            (null, null) => [x],
+            (not null, null) => [x, weight],
+            (null, not null) => [x, bias],
+            _ => [x, weight, bias],
+        };
         return Tensor.Record(result, "layer_norm", inputs, g =>
         {
             var gd = Dense(g);
             bool needW = weight is { RequiresGrad: true }, needB = bias is { RequiresGrad: true };
             var grads = NormBackward(rows, gd, w, mean, rstd, x.RequiresGrad, needW, needB, centered: true);
-            var list = new List<Tensor?> { grads.Dx is null ? null : Tensor.Wrap(grads.Dx, x.Shape) };
+            var result = new Tensor?[inputs.Length];
+            int i = 0;
+            result[i++] = grads.Dx is null ? null : Tensor.Wrap(grads.Dx, x.ShapeArr);
             if (weight is not null)
-                list.Add(grads.Dw is null ? null : Tensor.Wrap(grads.Dw, c));
+                result[i++] = grads.Dw is null ? null : Tensor.Wrap(grads.Dw, weight.ShapeArr);
             if (bias is not null)
-                list.Add(grads.Db is null ? null : Tensor.Wrap(grads.Db, c));
-            return [.. list];
+                result[i] = grads.Db is null ? null : Tensor.Wrap(grads.Db, bias.ShapeArr);
+            return result;
         });
     }
 
@@ -63,12 +71,15 @@ public static partial class F
         if (x.Rank < 1)
             throw new ShapeMismatchException(op, "input must have a feature dim [.., C], got a scalar");
         int c = x.ShapeArr[^1];
-        foreach (var (p, name) in new[] { (weight, "weight"), (bias, "bias") })
-        {
-            if (p is not null && (p.Rank != 1 || p.ShapeArr[0] != c))
-                throw new ShapeMismatchException(op, $"{name} shape {ShapeUtil.Format(p.ShapeArr)} must be [{c}] for input of shape {ShapeUtil.Format(x.ShapeArr)}");
-        }
+        CheckNormParam(op, x, weight, "weight", c);
+        CheckNormParam(op, x, bias, "bias", c);
         return c;
+    }
+
+    private static void CheckNormParam(string op, Tensor x, Tensor? p, string name, int c)
+    {
+        if (p is not null && (p.Rank != 1 || p.ShapeArr[0] != c))
+            throw new ShapeMismatchException(op, $"{name} shape {ShapeUtil.Format(p.ShapeArr)} must be [{c}] for input of shape {ShapeUtil.Format(x.ShapeArr)}");
     }
 
     /// <summary>
@@ -86,8 +97,18 @@ public static partial class F
         // Each chunk's partial dw and db: row `chunk` of [chunks, C], summed in chunk order after.
         var dwParts = needW ? GradBuffers.RentZeroed(chunks * c) : null;
         var dbParts = needB ? GradBuffers.RentZeroed(chunks * c) : null;
-        Partition.For(n, 8L * c, (chunk, start, end) =>
+        Partition.For(n, 8L * c, new NormBackwardRows(rows, gd, w, mean, rstd, dx, dwParts, dbParts, centered));
+        return (dx, Combine(dwParts, chunks, c), Combine(dbParts, chunks, c));
+    }
+
+    // NormBackward over rows [start, end) as chunk `chunk` (its partial dw and db go to row `chunk` of the parts).
+    private readonly struct NormBackwardRows(RowLayout rows, float[] gd, float[]? w, float[] mean, float[] rstd,
+        float[]? dx, float[]? dwParts, float[]? dbParts, bool centered) : IPartitionBody
+    {
+        public void Run(int chunk, int start, int end)
         {
+            int c = rows.Width;
+            bool needW = dwParts is not null, needB = dbParts is not null;
             var xhat = NormScratch(2 * c).AsSpan(0, c);
             var dxhat = NormScratch(2 * c).AsSpan(c, c);
             var dw = needW ? dwParts.AsSpan(chunk * c, c) : default;
@@ -114,8 +135,7 @@ public static partial class F
                 TensorPrimitives.Add(dr, -meanDxhat, dr);
                 TensorPrimitives.Multiply(dr, rstd[r], dr);
             }
-        });
-        return (dx, Combine(dwParts, chunks, c), Combine(dbParts, chunks, c));
+        }
     }
 
     // Row 0 of [chunks, C] plus the other rows in order, as a C-long array of its own.

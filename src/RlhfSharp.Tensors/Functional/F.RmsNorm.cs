@@ -17,12 +17,27 @@ public static partial class F
             return DeviceNorm(x, weight, null, eps, rms: true);
         var rows = RowLayout.Of(x);
         int n = rows.Count;
-        var w = weight?.Float().Contiguous().Span.ToArray();
+        var w = NormParam(weight);
         var mean = GradBuffers.RentZeroed(n); // all zero: RMSNorm does not centre
         var rstd = GradBuffers.RentZeroed(n);
         var y = Uninit(n * c);
-        Partition.For(n, 3L * c, (_, start, end) =>
+        Partition.For(n, 3L * c, new RmsNormRows(rows, w, rstd, y, eps));
+        var result = Tensor.Wrap(y, x.ShapeArr);
+        Tensor[] inputs = weight is null ? [x] : [x, weight];
+        return Tensor.Record(result, "rms_norm", inputs, g =>
         {
+            var grads = NormBackward(rows, Dense(g), w, mean, rstd, x.RequiresGrad, weight is { RequiresGrad: true }, false, centered: false);
+            var dx = grads.Dx is null ? null : Tensor.Wrap(grads.Dx, x.ShapeArr);
+            return weight is null ? [dx] : [dx, grads.Dw is null ? null : Tensor.Wrap(grads.Dw, weight.ShapeArr)];
+        });
+    }
+
+    // y = x · rsqrt(mean(x²) + eps) ⊙ w over rows [start, end), rstd saved per row.
+    private readonly struct RmsNormRows(RowLayout rows, float[]? w, float[] rstd, float[] y, float eps) : IPartitionBody
+    {
+        public void Run(int chunk, int start, int end)
+        {
+            int c = rows.Width;
             for (int r = start; r < end; r++)
             {
                 var row = rows.Row(r);
@@ -33,14 +48,6 @@ public static partial class F
                 if (w is not null)
                     TensorPrimitives.Multiply(dst, w, dst);
             }
-        });
-        var result = Tensor.Wrap(y, x.Shape);
-        Tensor[] inputs = weight is null ? [x] : [x, weight];
-        return Tensor.Record(result, "rms_norm", inputs, g =>
-        {
-            var grads = NormBackward(rows, Dense(g), w, mean, rstd, x.RequiresGrad, weight is { RequiresGrad: true }, false, centered: false);
-            var dx = grads.Dx is null ? null : Tensor.Wrap(grads.Dx, x.Shape);
-            return weight is null ? [dx] : [dx, grads.Dw is null ? null : Tensor.Wrap(grads.Dw, c)];
-        });
+        }
     }
 }

@@ -90,19 +90,20 @@ public static partial class F
     /// <summary>Rotates every (b, h, t) row by table row tableRow[k], k = t or b·T + t.</summary>
     private static Tensor RopeCore(Tensor x, int[] tableRow, bool perBatch, float[] cos, float[] sin, int rd)
     {
-        var src = x.Float().Detach();
+        // Read through x itself (not recorded); a copy only when its rows are strided.
+        var src = x.Float();
         if (src.StridesArr[3] != 1 && src.ShapeArr[3] > 1)
-            src = src.Contiguous();
+            src = src.Detach().Contiguous();
         int bn = src.ShapeArr[0], hn = src.ShapeArr[1], tn = src.ShapeArr[2], d = src.ShapeArr[3];
         var y = Uninit(src.Numel);
         Rotate(src.F!, src.Offset, src.StridesArr, y, bn, hn, tn, d, tableRow, perBatch, cos, sin, rd, 1f);
-        var result = Tensor.Wrap(y, bn, hn, tn, d);
+        var result = Tensor.Wrap(y, src.ShapeArr);
         return Tensor.Record(result, "rope", [x], g =>
         {
             var gd = Dense(g);
             var dx = Uninit(gd.Length);
-            Rotate(gd, 0, [hn * tn * d, tn * d, d, 1], dx, bn, hn, tn, d, tableRow, perBatch, cos, sin, rd, -1f);
-            return [Tensor.Wrap(dx, bn, hn, tn, d)];
+            Rotate(gd, 0, StridesCache.For(src.ShapeArr), dx, bn, hn, tn, d, tableRow, perBatch, cos, sin, rd, -1f);
+            return [Tensor.Wrap(dx, src.ShapeArr)];
         });
     }
 
@@ -110,9 +111,16 @@ public static partial class F
     private static void Rotate(float[] src, int offset, int[] strides, float[] dst, int bn, int hn, int tn, int d,
         int[] tableRow, bool perBatch, float[] cos, float[] sin, int rd, float sign)
     {
-        int half = rd / 2;
-        Partition.For(bn * hn, 3L * tn * d, (_, start, end) =>
+        Partition.For(bn * hn, 3L * tn * d, new RotateRows(src, offset, strides, dst, hn, tn, d, tableRow, perBatch, cos, sin, rd, sign));
+    }
+
+    // Rotate over the (b, h) pairs [start, end).
+    private readonly struct RotateRows(float[] src, int offset, int[] strides, float[] dst, int hn, int tn, int d,
+        int[] tableRow, bool perBatch, float[] cos, float[] sin, int rd, float sign) : IPartitionBody
+    {
+        public void Run(int chunk, int start, int end)
         {
+            int half = rd / 2;
             for (int bh = start; bh < end; bh++)
             {
                 int b = bh / hn, h = bh % hn;
@@ -132,6 +140,6 @@ public static partial class F
                     xs[rd..].CopyTo(ys[rd..]);
                 }
             }
-        });
+        }
     }
 }

@@ -29,7 +29,7 @@ public static partial class F
                 TensorPrimitives.Multiply(dst, 1f / TensorPrimitives.Sum(dst), dst);
             }
         });
-        var result = Tensor.Wrap(y, x.Shape);
+        var result = Tensor.Wrap(y, x.ShapeArr);
         return Tensor.Record(result, "softmax", [x], g =>
         {
             var gd = Dense(g);
@@ -45,7 +45,7 @@ public static partial class F
                     TensorPrimitives.Multiply(dr, yr, dr);
                 }
             });
-            return [Tensor.Wrap(dx, x.Shape)];
+            return [Tensor.Wrap(dx, x.ShapeArr)];
         });
     }
 
@@ -73,7 +73,7 @@ public static partial class F
                 TensorPrimitives.Subtract(dst, MathF.Log(sum), dst);
             }
         });
-        var result = Tensor.Wrap(y, x.Shape);
+        var result = Tensor.Wrap(y, x.ShapeArr);
         return Tensor.Record(result, "log_softmax", [x], g =>
         {
             var gd = Dense(g);
@@ -88,7 +88,7 @@ public static partial class F
                     TensorPrimitives.Subtract(gr, dr, dr);
                 }
             });
-            return [Tensor.Wrap(dx, x.Shape)];
+            return [Tensor.Wrap(dx, x.ShapeArr)];
         });
     }
 }

@@ -25,37 +25,49 @@ public static partial class F
         var s = GradBuffers.Rent(n);
         var y = GradBuffers.Rent(n);
         // Element-wise, so split over threads in contiguous chunks like the other wide ops.
-        Partition.For(n, 16, (_, start, end) =>
-        {
-            int len = end - start;
-            SiluKernels.Silu(ga.AsSpan(go + start, len), s.AsSpan(start, len));
-            TensorPrimitives.Multiply(s.AsSpan(start, len), ua.AsSpan(uo + start, len), y.AsSpan(start, len));
-        });
-        return Tensor.Record(new Tensor(y, (int[])gate.ShapeArr.Clone()), "swiglu", [gate, up], g =>
+        Partition.For(n, 16, new SwiGluForward(ga, go, ua, uo, s, y));
+        return Tensor.Record(new Tensor(y, gate.ShapeArr), "swiglu", [gate, up], g =>
         {
             var gd = g.Contiguous();
             var gv = gd.F!;
             int gvo = gd.Offset;
             var dg = gate.RequiresGrad ? GradBuffers.Rent(n) : null;
             var du = up.RequiresGrad ? GradBuffers.Rent(n) : null;
-            Partition.For(n, 16, (_, start, end) =>
-            {
-                int len = end - start;
-                var gc = gv.AsSpan(gvo + start, len);
-                if (dg is not null)
-                {
-                    var d = dg.AsSpan(start, len);
-                    TensorPrimitives.Multiply(gc, ua.AsSpan(uo + start, len), d);
-                    SiluKernels.SiluBackward(ga.AsSpan(go + start, len), d, d);
-                }
-                if (du is not null)
-                    TensorPrimitives.Multiply(gc, s.AsSpan(start, len), du.AsSpan(start, len));
-            });
+            Partition.For(n, 16, new SwiGluBackward(gv, gvo, ga, go, ua, uo, s, dg, du));
             return
             [
-                dg is null ? null : new Tensor(dg, (int[])gate.ShapeArr.Clone()),
-                du is null ? null : new Tensor(du, (int[])up.ShapeArr.Clone()),
+                dg is null ? null : new Tensor(dg, gate.ShapeArr),
+                du is null ? null : new Tensor(du, up.ShapeArr),
             ];
         });
+    }
+
+    // s = silu(gate), y = s ⊙ up over elements [start, end).
+    private readonly struct SwiGluForward(float[] ga, int go, float[] ua, int uo, float[] s, float[] y) : IPartitionBody
+    {
+        public void Run(int chunk, int start, int end)
+        {
+            int len = end - start;
+            SiluKernels.Silu(ga.AsSpan(go + start, len), s.AsSpan(start, len));
+            TensorPrimitives.Multiply(s.AsSpan(start, len), ua.AsSpan(uo + start, len), y.AsSpan(start, len));
+        }
+    }
+
+    // d gate = silu'(gate) ⊙ g ⊙ up, d up = g ⊙ s over elements [start, end).
+    private readonly struct SwiGluBackward(float[] gv, int gvo, float[] ga, int go, float[] ua, int uo, float[] s, float[]? dg, float[]? du) : IPartitionBody
+    {
+        public void Run(int chunk, int start, int end)
+        {
+            int len = end - start;
+            var gc = gv.AsSpan(gvo + start, len);
+            if (dg is not null)
+            {
+                var d = dg.AsSpan(start, len);
+                TensorPrimitives.Multiply(gc, ua.AsSpan(uo + start, len), d);
+                SiluKernels.SiluBackward(ga.AsSpan(go + start, len), d, d);
+            }
+            if (du is not null)
+                TensorPrimitives.Multiply(gc, s.AsSpan(start, len), du.AsSpan(start, len));
+        }
     }
 }

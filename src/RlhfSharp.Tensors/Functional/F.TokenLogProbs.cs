@@ -29,7 +29,7 @@ public static partial class F
                 logp[r] = row[idx[r]] - max[r] - MathF.Log(sum[r]);
             }
         });
-        var result = Tensor.Wrap(logp, ids.Shape);
+        var result = Tensor.Wrap(logp, ids.ShapeArr);
         return Tensor.Record(result, "token_log_probs", [logits], g =>
         {
             var gd = Dense(g);
@@ -43,7 +43,7 @@ public static partial class F
                     dr[idx[r]] += gd[r];
                 }
             });
-            return [Tensor.Wrap(dx, logits.Shape)];
+            return [Tensor.Wrap(dx, logits.ShapeArr)];
         });
     }
 }

@@ -131,13 +131,17 @@ public static partial class Gemm
         C = first.C + (nint)(i * strideC * sizeof(float)),
     };
 
-    private static void BatchParallel(GemmJob first, int batch, long strideA, long strideB, long strideC, GemmIsa isa, int threads)
+    private static void BatchParallel(GemmJob first, int batch, long strideA, long strideB, long strideC, GemmIsa isa, int threads) =>
+        StructLoop<BatchRuns>.RunChunks(batch, threads, new BatchRuns(first, strideA, strideB, strideC, isa));
+
+    // Matrices [start, end) of a batch, each on one thread.
+    private readonly struct BatchRuns(GemmJob first, long strideA, long strideB, long strideC, GemmIsa isa) : IChunkBody
     {
-        ParallelFor.RunChunks(batch, threads, (start, end) =>
+        public void Run(int start, int end)
         {
             for (int i = start; i < end; i++)
                 Compute(Nth(first, i, strideA, strideB, strideC), isa, 1);
-        });
+        }
     }
 
     private static void Compute(in GemmJob job, GemmIsa isa, int threads)
@@ -203,19 +207,19 @@ public static partial class Gemm
         SplitParallel<TK>(job, threads, byRows <= byCols, byRows <= byCols ? mTiles : nTiles);
     }
 
-    // The parallel half of Split, apart so that its closure is only allocated when it runs.
-    private static void SplitParallel<TK>(GemmJob job, int threads, bool byRows, int tiles) where TK : struct, IMicroKernel
+    // The parallel half of Split: contiguous runs of MR-row tiles, or of NR-column tiles, per chunk.
+    private static void SplitParallel<TK>(GemmJob job, int threads, bool byRows, int tiles) where TK : struct, IMicroKernel =>
+        StructLoop<TileRuns<TK>>.RunChunks(tiles, threads, new TileRuns<TK>(job, byRows));
+
+    // Tiles [s, e) of C: rows s·MR.. or columns s·NR.., clipped to C.
+    private readonly struct TileRuns<TK>(GemmJob job, bool byRows) : IChunkBody where TK : struct, IMicroKernel
     {
-        int m = job.M, n = job.N;
-        if (byRows)
+        public void Run(int s, int e)
         {
-            ParallelFor.RunChunks(tiles, threads, (s, e) =>
-                Block<TK>(job, s * TK.MR, Math.Min(m, e * TK.MR), 0, n));
-        }
-        else
-        {
-            ParallelFor.RunChunks(tiles, threads, (s, e) =>
-                Block<TK>(job, 0, m, s * TK.NR, Math.Min(n, e * TK.NR)));
+            if (byRows)
+                Block<TK>(job, s * TK.MR, Math.Min(job.M, e * TK.MR), 0, job.N);
+            else
+                Block<TK>(job, 0, job.M, s * TK.NR, Math.Min(job.N, e * TK.NR));
         }
     }
 
