@@ -139,11 +139,11 @@ public class AlgorithmRegistryTests
     [Fact]
     public void PolicyLossNames()
     {
-        Assert.Equal(["dual_clip", "ppo_clip"], PolicyLosses.Names);
+        Assert.Equal(["dual_clip", "gspo", "ppo_clip"], PolicyLosses.Names);
         var e = Assert.Throws<UnknownAlgorithmException>(() => PolicyLosses.Get("nope"));
         Assert.Equal("nope", e.Name);
         Assert.Contains("'nope'", e.Message);
-        Assert.Contains("dual_clip, ppo_clip", e.Message);
+        Assert.Contains("dual_clip, gspo, ppo_clip", e.Message);
     }
 
     [Fact]

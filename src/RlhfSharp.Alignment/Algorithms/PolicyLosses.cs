@@ -1,3 +1,4 @@
+using RlhfSharp.Alignment.Gspo;
 using RlhfSharp.Alignment.Ppo;
 
 namespace RlhfSharp.Alignment.Algorithms;
@@ -5,13 +6,14 @@ namespace RlhfSharp.Alignment.Algorithms;
 /// <summary>
 /// The policy losses by the name configs use (policy_loss), like verl's <c>core_algos</c> registry:
 /// <c>ppo_clip</c> (PPO's clipped surrogate; ε_high ≠ ε is DAPO's clip-higher), <c>dual_clip</c>
-/// (dual-clip PPO). A new loss is one function and one line here.
+/// (dual-clip PPO), <c>gspo</c> (GSPO's sequence-level ratio). A new loss is one function and one line here.
 /// </summary>
 public static class PolicyLosses
 {
     private static readonly Dictionary<string, PolicyLossFunction> Registry = new(StringComparer.Ordinal)
     {
         ["dual_clip"] = DualClipPolicyLoss.Compute,
+        ["gspo"] = GspoLoss.Compute,
         ["ppo_clip"] = PolicyLoss.PpoClip,
     };
 
