@@ -12,6 +12,9 @@ public sealed record PolicyLossSettings
     /// <summary>Upper clip ε_high (null: ε; larger is DAPO's clip-higher, Yu et al. 2025).</summary>
     public double? ClipHigh { get; init; }
 
+    /// <summary>Dual-clip PPO's bound c &gt; 1 on the loss of a negative-advantage token, −c·A (Ye et al. 2020).</summary>
+    public double DualClipC { get; init; } = 3;
+
     /// <summary>How per-token losses become one number.</summary>
     public LossAggregation Aggregation { get; init; } = LossAggregation.TokenMean;
 
@@ -26,7 +29,11 @@ public sealed record PolicyLossSettings
 /// <param name="ApproxKl">Mean over real tokens of the chosen estimate of KL(π_old ‖ π) (policy/approxkl).</param>
 /// <param name="RatioMean">Mean of π/π_old over real tokens.</param>
 /// <param name="RatioMax">Largest π/π_old over real tokens.</param>
-public sealed record PolicyLossOutput(Tensor Loss, Tensor PerToken, double ClipFraction, double ApproxKl, double RatioMean, double RatioMax);
+public sealed record PolicyLossOutput(Tensor Loss, Tensor PerToken, double ClipFraction, double ApproxKl, double RatioMean, double RatioMax)
+{
+    /// <summary>Dual-clip only: fraction of real tokens where the −c·A bound is the active one (verl's pg_clipfrac_lower); 0 for other losses.</summary>
+    public double DualClipFraction { get; init; }
+}
 
 /// <summary>
 /// A policy loss: logp [B, T] (current policy, with grad), oldLogp [B, T] (the policy that

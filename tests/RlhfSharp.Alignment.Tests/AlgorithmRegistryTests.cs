@@ -46,8 +46,8 @@ public class AlgorithmRegistryTests
     [Fact]
     public void AdvantageEstimatorNamesAreSorted()
     {
-        Assert.Equal(["gae", "grpo", "rloo"], AdvantageEstimators.Names);
-        Assert.Equal(["grpo", "rloo"], AdvantageEstimators.CriticFree);
+        Assert.Equal(["gae", "grpo", "reinforce_plus_plus", "reinforce_plus_plus_baseline", "remax", "rloo"], AdvantageEstimators.Names);
+        Assert.Equal(["grpo", "reinforce_plus_plus", "reinforce_plus_plus_baseline", "remax", "rloo"], AdvantageEstimators.CriticFree);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class AlgorithmRegistryTests
         var e = Assert.Throws<UnknownAlgorithmException>(() => AdvantageEstimators.Get("nope"));
         Assert.Equal("nope", e.Name);
         Assert.Contains("'nope'", e.Message);
-        Assert.Contains("gae, grpo, rloo", e.Message);
+        Assert.Contains("gae, grpo, reinforce_plus_plus, reinforce_plus_plus_baseline, remax, rloo", e.Message);
     }
 
     [Fact]
@@ -139,11 +139,11 @@ public class AlgorithmRegistryTests
     [Fact]
     public void PolicyLossNames()
     {
-        Assert.Equal(["ppo_clip"], PolicyLosses.Names);
+        Assert.Equal(["dual_clip", "gspo", "ppo_clip"], PolicyLosses.Names);
         var e = Assert.Throws<UnknownAlgorithmException>(() => PolicyLosses.Get("nope"));
         Assert.Equal("nope", e.Name);
         Assert.Contains("'nope'", e.Message);
-        Assert.Contains("ppo_clip", e.Message);
+        Assert.Contains("dual_clip, gspo, ppo_clip", e.Message);
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using RlhfSharp.Alignment.Grpo;
+using RlhfSharp.Alignment.Reinforce;
 using RlhfSharp.Tensors;
+using RlhfSharp.Tensors.Distributed;
 
 namespace RlhfSharp.Alignment.Algorithms;
 
@@ -18,6 +20,18 @@ public sealed record AdvantageInputs
     /// <summary>[B]: one outcome score per response (outcome estimators), a prompt's G responses contiguous.</summary>
     public Tensor? Scores { get; init; }
 
+    /// <summary>[B, T]: the per-token KL estimate to the reference (REINFORCE++; may be null when <see cref="Beta"/> is 0).</summary>
+    public Tensor? Kl { get; init; }
+
+    /// <summary>The KL coefficient β of REINFORCE++'s per-token reward −β·KL_t.</summary>
+    public double Beta { get; init; }
+
+    /// <summary>[B]: the score of the greedy response to row b's prompt (ReMax's baseline).</summary>
+    public Tensor? GreedyScores { get; init; }
+
+    /// <summary>The ranks whose real tokens REINFORCE++'s whitening spans (one process by default).</summary>
+    public Communicator Communicator { get; init; } = SingleProcessCommunicator.Instance;
+
     /// <summary>G, responses per prompt (outcome estimators).</summary>
     public int GroupSize { get; init; } = 1;
 
@@ -31,7 +45,10 @@ public sealed record AdvantageInputs
     public bool ScaleByStd { get; init; } = true;
 }
 
-/// <summary>Advantages [B, T] and, for critic-based estimators, the returns [B, T] the critic regresses on; float64.</summary>
+/// <summary>
+/// Advantages [B, T] and the returns [B, T]: those the critic regresses on (critic-based
+/// estimators), REINFORCE++'s discounted returns before whitening, null for outcome estimators; float64.
+/// </summary>
 public sealed record AdvantageOutput(Tensor Advantages, Tensor? Returns);
 
 /// <summary>An advantage estimator (see <see cref="AdvantageEstimators"/>).</summary>
@@ -40,7 +57,10 @@ public delegate AdvantageOutput AdvantageEstimator(AdvantageInputs inputs);
 /// <summary>
 /// The advantage estimators by the name configs use (<c>advantage</c>), like verl's
 /// <c>core_algos</c>: <c>gae</c> (PPO's critic-based GAE), <c>grpo</c> (group-normalised outcome
-/// scores), <c>rloo</c> (leave-one-out baseline). A new estimator is one function and one line here.
+/// scores), <c>rloo</c> (leave-one-out baseline), <c>reinforce_plus_plus</c> and
+/// <c>reinforce_plus_plus_baseline</c> (discounted returns of −β·KL plus the score, whitened over the
+/// batch; the second after subtracting the group's mean score), <c>remax</c> (the greedy response's
+/// score as baseline). A new estimator is one function and one line here.
 /// Outcome estimators give every real token of a response its response's advantage.
 /// </summary>
 public static class AdvantageEstimators
@@ -52,6 +72,9 @@ public static class AdvantageEstimators
         ["gae"] = new(Gae, NeedsCritic: true),
         ["grpo"] = new(x => Outcome(x, GroupAdvantages.Compute(Require(x.Scores, "grpo", "Scores"), x.GroupSize, x.ScaleByStd)), NeedsCritic: false),
         ["rloo"] = new(x => Outcome(x, LeaveOneOutAdvantages.Compute(Require(x.Scores, "rloo", "Scores"), x.GroupSize)), NeedsCritic: false),
+        ["reinforce_plus_plus"] = new(x => Returns(ReinforcePlusPlus.Compute(Require(x.Scores, "reinforce_plus_plus", "Scores"), x.Kl, x.ResponseMask, x.Beta, x.Gamma, x.Communicator)), NeedsCritic: false),
+        ["reinforce_plus_plus_baseline"] = new(x => Returns(ReinforcePlusPlus.ComputeWithGroupBaseline(Require(x.Scores, "reinforce_plus_plus_baseline", "Scores"), x.GroupSize, x.Kl, x.ResponseMask, x.Beta, x.Gamma, x.Communicator)), NeedsCritic: false),
+        ["remax"] = new(x => Outcome(x, RemaxAdvantages.Compute(Require(x.Scores, "remax", "Scores"), Require(x.GreedyScores, "remax", "GreedyScores"))), NeedsCritic: false),
     };
 
     /// <summary>Every registered name, sorted.</summary>
@@ -69,6 +92,8 @@ public static class AdvantageEstimators
         var (advantages, returns) = Ppo.Gae.Compute(Require(x.TokenRewards, "gae", "TokenRewards"), Require(x.Values, "gae", "Values"), x.ResponseMask, x.Gamma, x.Lambda);
         return new AdvantageOutput(advantages, returns);
     }
+
+    private static AdvantageOutput Returns((Tensor Advantages, Tensor Returns) r) => new(r.Advantages, r.Returns);
 
     private static AdvantageOutput Outcome(AdvantageInputs x, Tensor perResponse) =>
         new(GroupAdvantages.ToTokens(perResponse, x.ResponseMask), null);

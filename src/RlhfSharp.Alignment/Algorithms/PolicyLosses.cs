@@ -1,15 +1,19 @@
+using RlhfSharp.Alignment.Gspo;
 using RlhfSharp.Alignment.Ppo;
 
 namespace RlhfSharp.Alignment.Algorithms;
 
 /// <summary>
 /// The policy losses by the name configs use (policy_loss), like verl's <c>core_algos</c> registry:
-/// a new loss is one function and one line here.
+/// <c>ppo_clip</c> (PPO's clipped surrogate; ε_high ≠ ε is DAPO's clip-higher), <c>dual_clip</c>
+/// (dual-clip PPO), <c>gspo</c> (GSPO's sequence-level ratio). A new loss is one function and one line here.
 /// </summary>
 public static class PolicyLosses
 {
     private static readonly Dictionary<string, PolicyLossFunction> Registry = new(StringComparer.Ordinal)
     {
+        ["dual_clip"] = DualClipPolicyLoss.Compute,
+        ["gspo"] = GspoLoss.Compute,
         ["ppo_clip"] = PolicyLoss.PpoClip,
     };
 
