@@ -43,11 +43,7 @@ public sealed class ChatModel
         if (!Directory.Exists(tokDir))
             throw new TrainingSetupException($"{tokDir}: tokenizer folder not found (config key 'tokenizer')");
         var chat = TrainerSetup.Template(template, tokDir);
-        var tokenizer = BpeTokenizer.FromDirectory(tokDir);
-        TokenizerModelCheck.Check(tokenizer, tokDir, modelDir);
-        var model = PretrainedIO.LoadCausalLM(modelDir);
-        model.Freeze();
-        TrainerSetup.PlaceModels(device, dtype, model);
+        var (model, tokenizer) = TrainerSetup.LoadForGeneration(modelDir, tokDir, device, dtype);
         return new ChatModel(model, tokenizer, chat, name ?? new DirectoryInfo(Path.GetFullPath(modelDir)).Name);
     }
 

@@ -1,3 +1,4 @@
+using RlhfSharp.Alignment.Preference;
 using RlhfSharp.Tensors;
 
 namespace RlhfSharp.Alignment.Dpo;
@@ -24,14 +25,6 @@ public sealed record DpoOutput(
     double LogpsRejected)
 {
     /// <summary>The metrics under TRL's names, with <c>loss</c> as the loss value.</summary>
-    public IReadOnlyDictionary<string, double> ToMetrics() => new Dictionary<string, double>
-    {
-        ["loss"] = Loss.Item(),
-        ["rewards/chosen"] = RewardsChosen,
-        ["rewards/rejected"] = RewardsRejected,
-        ["rewards/accuracies"] = RewardsAccuracies,
-        ["rewards/margins"] = RewardsMargins,
-        ["logps/chosen"] = LogpsChosen,
-        ["logps/rejected"] = LogpsRejected,
-    };
+    public IReadOnlyDictionary<string, double> ToMetrics() =>
+        PairRewardMetrics.Named(Loss.Item(), RewardsChosen, RewardsRejected, RewardsAccuracies, RewardsMargins, LogpsChosen, LogpsRejected);
 }

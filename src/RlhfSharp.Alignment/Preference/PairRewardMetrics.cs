@@ -30,4 +30,17 @@ internal readonly record struct PairRewardMetrics(
         double n = Math.Max(chosen.Length, 1);
         return new PairRewardMetrics(sumC / n, sumR / n, wins / n, (sumC - sumR) / n, sumPc / n, sumPr / n);
     }
+
+    /// <summary>The pair metrics under TRL's names, after <c>loss</c>, in the order every pairwise loss logs them.</summary>
+    public static Dictionary<string, double> Named(double loss, double rewardsChosen, double rewardsRejected, double rewardsAccuracies,
+        double rewardsMargins, double logpsChosen, double logpsRejected) => new()
+        {
+            ["loss"] = loss,
+            ["rewards/chosen"] = rewardsChosen,
+            ["rewards/rejected"] = rewardsRejected,
+            ["rewards/accuracies"] = rewardsAccuracies,
+            ["rewards/margins"] = rewardsMargins,
+            ["logps/chosen"] = logpsChosen,
+            ["logps/rejected"] = logpsRejected,
+        };
 }

@@ -39,11 +39,7 @@ internal sealed class LocalModel
         if (!Directory.Exists(tokDir))
             throw new InputException($"{tokDir}: tokenizer folder not found (--tokenizer)");
         var template = ChatTemplateChoice.Resolve(tokDir, templateName);
-        var tokenizer = BpeTokenizer.FromDirectory(tokDir);
-        TokenizerModelCheck.Check(tokenizer, tokDir, modelDir);
-        var model = PretrainedIO.LoadCausalLM(modelDir);
-        model.Freeze();
-        TrainerSetup.PlaceModels(device, dtype, model);
+        var (model, tokenizer) = TrainerSetup.LoadForGeneration(modelDir, tokDir, device, dtype);
         return new LocalModel(model, tokenizer, template);
     }
 

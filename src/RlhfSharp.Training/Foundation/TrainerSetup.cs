@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using RlhfSharp.Models.Generation;
 using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Modules;
+using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors.Kernels;
 using RlhfSharp.Tensors.Optim;
 using RlhfSharp.Text;
@@ -135,6 +136,20 @@ public static class TrainerSetup
     /// <summary>A model folder named by config key <paramref name="key"/>; it must exist.</summary>
     public static string RequireDir(string path, string key) =>
         Directory.Exists(path) ? path : throw new TrainingSetupException($"{path}: model folder not found (config key '{key}')");
+
+    /// <summary>
+    /// A model folder and its tokenizer for generation: the tokenizer checked against the model,
+    /// the model frozen and placed on <paramref name="device"/> in <paramref name="dtype"/>.
+    /// </summary>
+    public static (CausalLM Model, BpeTokenizer Tokenizer) LoadForGeneration(string modelDir, string tokenizerDir, string device, string dtype)
+    {
+        var tokenizer = BpeTokenizer.FromDirectory(tokenizerDir);
+        TokenizerModelCheck.Check(tokenizer, tokenizerDir, modelDir);
+        var model = PretrainedIO.LoadCausalLM(modelDir);
+        model.Freeze();
+        PlaceModels(device, dtype, model);
+        return (model, tokenizer);
+    }
 
     public static BpeTokenizer LoadTokenizer(string? tokenizerDir, string? modelDir, string? dataDir)
         => BpeTokenizer.FromDirectory(TokenizerDir(tokenizerDir, modelDir, dataDir));
