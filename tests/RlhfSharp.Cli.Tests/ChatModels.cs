@@ -1,10 +1,9 @@
-using RlhfSharp.Models.Config;
 using RlhfSharp.Models.Generation;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Tensors;
+using RlhfSharp.TestSupport;
 using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
-using RlhfSharp.Training.BuiltinTask;
 
 namespace RlhfSharp.Cli.Tests;
 
@@ -27,26 +26,8 @@ internal static class ChatModels
     /// Writes a model folder. Without <paramref name="withEos"/> the tokenizer has no EOS, so with
     /// the llama3 template (whose end-of-turn token this vocabulary lacks) a reply runs to its token limit.
     /// </summary>
-    public static string Write(string dir, int maxPositions = 256, bool withEos = true, ulong seed = 11)
-    {
-        var tokenizer = BuiltinTaskTokenizer.Train(Enumerable.Repeat(Conversations, 4).SelectMany(c => c), vocabSize: 300);
-        if (!withEos)
-            tokenizer.SetSpecialToken(SpecialTokenRole.Eos, null);
-        var config = new ModelConfig
-        {
-            ModelType = "llama",
-            VocabSize = tokenizer.VocabSize,
-            HiddenSize = 32,
-            NumLayers = 2,
-            NumHeads = 2,
-            NumKeyValueHeads = 1,
-            IntermediateSize = 48,
-            MaxPositions = maxPositions,
-        };
-        PretrainedIO.Save(new CausalLM(config, new Generator(seed)), dir);
-        tokenizer.Save(dir);
-        return dir;
-    }
+    public static string Write(string dir, int maxPositions = 256, bool withEos = true, ulong seed = 11) =>
+        TinyChatModel.Write(dir, Conversations, seed, maxPositions, withEos);
 
     /// <summary>
     /// The library's reply to <paramref name="prompt"/> ids: <see cref="Sampler.Generate(CausalLM, Tensor, Tensor, GenerationOptions, Generator)"/>

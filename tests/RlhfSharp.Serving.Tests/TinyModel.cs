@@ -1,7 +1,4 @@
-using RlhfSharp.Models.Config;
-using RlhfSharp.Models.Transformer;
-using RlhfSharp.Tensors;
-using RlhfSharp.Training.BuiltinTask;
+using RlhfSharp.TestSupport;
 
 namespace RlhfSharp.Serving.Tests;
 
@@ -27,24 +24,6 @@ internal static class TinyModel
     /// the tokenizer has no EOS, so under the llama3 template (whose end-of-turn token this
     /// vocabulary lacks) an answer runs to its max_tokens.
     /// </summary>
-    public static void Write(string dir, ulong seed = 7, int maxPositions = MaxPositions, bool withEos = true)
-    {
-        var tokenizer = BuiltinTaskTokenizer.Train(Enumerable.Repeat(Conversations, 4).SelectMany(c => c), vocabSize: 300);
-        if (!withEos)
-            tokenizer.SetSpecialToken(Text.SpecialTokenRole.Eos, null);
-        var config = new ModelConfig
-        {
-            ModelType = "llama",
-            VocabSize = tokenizer.VocabSize,
-            HiddenSize = 32,
-            NumLayers = 2,
-            NumHeads = 2,
-            NumKeyValueHeads = 1,
-            IntermediateSize = 48,
-            MaxPositions = maxPositions,
-        };
-        var model = new CausalLM(config, new Generator(seed));
-        PretrainedIO.Save(model, dir);
-        tokenizer.Save(dir);
-    }
+    public static void Write(string dir, ulong seed = 7, int maxPositions = MaxPositions, bool withEos = true) =>
+        TinyChatModel.Write(dir, Conversations, seed, maxPositions, withEos);
 }
