@@ -1,4 +1,5 @@
 using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.Data;
 
 namespace RlhfSharp.Training.Rewards;
 
@@ -22,6 +23,14 @@ public interface IRewardSource
     /// </summary>
     double[] ScoreDialogues(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, IReadOnlyList<string> responses)
         => Score([.. prompts.Select(LastUserText)], responses);
+
+    /// <summary>
+    /// Scores responses to prompt rows as the prompt file holds them: the dialogue and the row's
+    /// other fields (a reference answer in <c>label</c> or <c>answer</c> that a verifier checks
+    /// against). Sources that need only the dialogue get <see cref="ScoreDialogues"/>.
+    /// </summary>
+    double[] ScoreExamples(IReadOnlyList<PromptExample> prompts, IReadOnlyList<string> responses)
+        => ScoreDialogues([.. prompts.Select(p => p.Messages)], responses);
 
     /// <summary>The content of the last user turn (the whole last turn when there is no user turn).</summary>
     static string LastUserText(IReadOnlyList<ChatMessage> messages)

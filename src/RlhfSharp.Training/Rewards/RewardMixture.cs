@@ -1,5 +1,6 @@
 using RlhfSharp.Alignment.Ppo;
 using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.Data;
 
 namespace RlhfSharp.Training.Rewards;
 
@@ -66,6 +67,22 @@ public sealed class RewardMixture : IRewardSource
     /// </summary>
     public double[] ScoreDialogues(IReadOnlyList<IReadOnlyList<ChatMessage>> prompts, IReadOnlyList<string> responses, Func<double[], double[]> gather)
         => Combine(Components.Select(c => gather(c.Source.ScoreDialogues(prompts, responses))).ToList(), update: true);
+
+    /// <summary>Scores for training: the running normalisers (if any) first take in this batch.</summary>
+    public double[] ScoreExamples(IReadOnlyList<PromptExample> prompts, IReadOnlyList<string> responses)
+        => Combine(Components.Select(c => c.Source.ScoreExamples(prompts, responses)).ToList(), update: true);
+
+    /// <summary>
+    /// Scores prompt rows for training in a data-parallel run, as
+    /// <see cref="ScoreDialogues(IReadOnlyList{IReadOnlyList{ChatMessage}}, IReadOnlyList{string}, Func{double[], double[]})"/>
+    /// does for dialogues: each source sees the rows' other fields (reference answers) too.
+    /// </summary>
+    public double[] ScoreExamples(IReadOnlyList<PromptExample> prompts, IReadOnlyList<string> responses, Func<double[], double[]> gather)
+        => Combine(Components.Select(c => gather(c.Source.ScoreExamples(prompts, responses))).ToList(), update: true);
+
+    /// <summary>Scores prompt rows for evaluation: the normalisers are applied as they stand and not updated.</summary>
+    public double[] EvaluateExamples(IReadOnlyList<PromptExample> prompts, IReadOnlyList<string> responses)
+        => Combine(Components.Select(c => c.Source.ScoreExamples(prompts, responses)).ToList(), update: false);
 
     /// <summary>Scores for evaluation: the normalisers are applied as they stand and not updated.</summary>
     public double[] Evaluate(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)

@@ -57,7 +57,7 @@ public sealed class GrpoLearner : RlLearner<GrpoConfig>
         var refLogp = Cfg.Beta > 0 ? Rollouts.ReferenceLogProbs(Ctx.Policy, Ctx.Reference, rollout, Cfg.Temperature) : oldLogp;
         var dialogues = rollout.Prompts.Select(p => p.Messages).ToList();
         // The whole batch's scores (each rank scores its rows), so normalisers and metrics see them all.
-        var scores = Ctx.Reward.ScoreDialogues(dialogues, rollout.Texts, x => Dp.Gather(x, "scores"));
+        var scores = Ctx.Reward.ScoreExamples(rollout.Prompts, rollout.Texts, x => Dp.Gather(x, "scores"));
         var gold = Ctx.Gold is { } goldSource ? Dp.Gather(goldSource.ScoreDialogues(dialogues, rollout.Texts), "gold scores") : null;
         var ended = Dp.Gather([.. rollout.Ended.Select(e => e ? 1.0 : 0.0)], "ended");
         var advantages = _advantages(new AdvantageInputs

@@ -184,7 +184,7 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         long t3 = Stopwatch.GetTimestamp();
         var promptDialogues = rollout.Prompts.Select(p => p.Messages).ToList();
         // Each rank scores its rows; the normalisers take in the whole batch's scores.
-        var raw = Ctx.Reward.ScoreDialogues(promptDialogues, rollout.Texts, x => Dp.Gather(x, "scores"));
+        var raw = Ctx.Reward.ScoreExamples(rollout.Prompts, rollout.Texts, x => Dp.Gather(x, "scores"));
         var times = new ScoreTimes(
             Stopwatch.GetElapsedTime(t0, t1).TotalSeconds,
             Stopwatch.GetElapsedTime(t1, t2).TotalSeconds,

@@ -122,8 +122,8 @@ public abstract class RlConfig : TrainLoopConfig, ITrainerSources
             yield return "model is required: the SFT model folder the policy starts from";
         if (Data is null && TrainFile is null)
             yield return "give a data folder (data) or a train_file of prompts";
-        foreach (var f in RewardFuncs.Where(f => f != "gold"))
-            yield return $"reward_funcs: '{f}' is not a known reward function; known: gold";
+        foreach (var f in RewardFuncs.Where(f => !RewardFunctions.Names.Contains(f)))
+            yield return $"reward_funcs: '{f}' is not a known reward function; known: {string.Join(", ", RewardFunctions.Names)}";
         if (RewardFuncs.Distinct().Count() != RewardFuncs.Count)
             yield return "reward_funcs lists a function twice";
         if (RewardSourceCount == 0)

@@ -200,14 +200,9 @@ public static class RlLoop
             TrainerSetup.PlaceModels(cfg, rm.Model);
             sources.Add(rm);
         }
+        var context = new RewardFunctionContext(cfg, template, gold);
         foreach (var f in cfg.RewardFuncs)
-        {
-            sources.Add(f switch
-            {
-                "gold" => gold ?? throw new TrainingSetupException($"reward_funcs: gold needs a data folder written by `rlhf data builtin` (data: {cfg.Data ?? "not set"})"),
-                _ => throw new TrainingSetupException($"reward_funcs: unknown reward function '{f}'"),
-            });
-        }
+            sources.Add(RewardFunctions.Build(f, context));
         if (sources.Count == 0)
             throw new TrainingSetupException("no reward source configured");
         var weights = cfg.RewardWeights.Count > 0 ? cfg.RewardWeights : [.. sources.Select(_ => 1.0)];

@@ -1,0 +1,42 @@
+using RlhfSharp.Text.Chat;
+using RlhfSharp.Training.Foundation;
+using RlhfSharp.Training.Rewards;
+
+namespace RlhfSharp.Training.Rl;
+
+/// <summary>What a reward function named in <c>reward_funcs</c> is built from.</summary>
+/// <param name="Config">The RL run's config (a function's own keys live there).</param>
+/// <param name="Template">The chat template prompts are rendered with.</param>
+/// <param name="Gold">The built-in task's gold scorer, when the data folder has one.</param>
+public sealed record RewardFunctionContext(RlConfig Config, ChatTemplate Template, IRewardSource? Gold);
+
+/// <summary>
+/// The reward functions <c>reward_funcs</c> may name, registered by name like the advantage
+/// estimators and policy losses: each builds an <see cref="IRewardSource"/> that the run's
+/// <see cref="RewardMixture"/> weighs with the reward model and the others.
+/// </summary>
+public static class RewardFunctions
+{
+    private sealed record Entry(string Description, Func<RewardFunctionContext, IRewardSource> Build);
+
+    private static readonly Dictionary<string, Entry> Registry = new(StringComparer.Ordinal)
+    {
+        ["gold"] = new("the built-in task's gold scorer (needs a data folder from `rlhf data builtin`)", ctx => ctx.Gold
+            ?? throw new TrainingSetupException($"reward_funcs: gold needs a data folder written by `rlhf data builtin` (data: {ctx.Config.Data ?? "not set"})")),
+    };
+
+    /// <summary>The registered names, in registration order.</summary>
+    public static IReadOnlyList<string> Names => [.. Registry.Keys];
+
+    /// <summary>One line per function: its name and what it scores.</summary>
+    public static string Describe() => string.Join("; ", Registry.Select(kv => $"{kv.Key} ({kv.Value.Description})"));
+
+    /// <exception cref="TrainingSetupException">The name is not registered, or the function cannot be built from this run.</exception>
+    public static IRewardSource Build(string name, RewardFunctionContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Registry.TryGetValue(name, out var entry)
+            ? entry.Build(context)
+            : throw new TrainingSetupException($"reward_funcs: unknown reward function '{name}'; known: {string.Join(", ", Registry.Keys)}");
+    }
+}
