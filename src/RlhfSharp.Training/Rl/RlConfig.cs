@@ -11,7 +11,7 @@ namespace RlhfSharp.Training.Rl;
 /// What the online RL trainers (<c>rlhf ppo</c>, <c>rlhf grpo</c>) share: the prompts, the policy
 /// and its reference, the reward, rollout sampling, memory savings and held-out evaluation.
 /// </summary>
-public abstract class RlConfig : TrainLoopConfig, ITrainerSources
+public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
 {
     /// <summary>The defaults PPO and GRPO share (TRL's: a constant small learning rate, metrics every step).</summary>
     protected RlConfig()
