@@ -50,7 +50,7 @@ public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
         var (code, output, err) = Run("eval", "--models", $"{f.ModelA},{f.ModelB},again={f.ModelA}", "--data", f.Data, "--out", json);
         Assert.True(code == 0, err);
         Assert.Contains("Judged by the gold scorer on 10 prompts (8 sampled answers each at temperature 1, seed 1).", output);
-        Assert.Contains("| model | mean gold | response words |", output);
+        Assert.Contains("| model | mean gold | response words | KL to a/model |", output);
         Assert.Contains("Win rate of the row's model against the column's (ties count half):", output);
         Assert.Contains("| | a/model | b/model | again |", output);
 
@@ -73,6 +73,13 @@ public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
         Assert.Equal(0.5, w[0][2]);
         Assert.Equal(w[0][1], w[2][1]);
         Assert.Equal(result["models"]![0]!["mean_score"]!.GetValue<double>(), result["models"]![2]!["mean_score"]!.GetValue<double>());
+
+        // KL to the first model, from each model's own sampled answers: none for the first or its
+        // copy (identical log-probs), and a positive estimate for a model trained 20 times longer.
+        var kl = result["models"]!.AsArray().Select(m => m!["kl_to_first"]!.GetValue<double>()).ToArray();
+        Assert.Equal(0.0, kl[0]);
+        Assert.Equal(0.0, kl[2]);
+        Assert.True(kl[1] > 0.1, $"KL of b/model to a/model {kl[1]}");
     }
 
     [Fact]
@@ -87,7 +94,8 @@ public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
         var (code2, output, err2) = Run("eval", "--models", $"{f.ModelA},{f.ModelB}", "--data", f.NoGold, "--reward_model", f.RewardModel, "--temperature", "0", "--eval_prompts", "4");
         Assert.True(code2 == 0, err2);
         Assert.Contains($"Judged by the reward model {f.RewardModel} on 4 prompts (greedy, seed 1).", output);
-        Assert.Contains("| model | mean reward | response words |", output);
+        Assert.Contains("| model | mean reward | response words |\n", output.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("KL to", output); // greedy answers are not samples of the policy: no KL estimate
     }
 
     [Fact]

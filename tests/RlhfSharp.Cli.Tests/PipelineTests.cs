@@ -145,6 +145,10 @@ public sealed class PipelineTests : IDisposable
         var label = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--set", "stages=[sft, label, dpo]");
         Assert.Equal(2, label.Code);
         Assert.Contains("label writes pairs for the reward model: it needs the rm stage", label.Err);
+        var unknown = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--set", "stages=[sft, dpo, dpo, rlhf9000]");
+        Assert.Equal(2, unknown.Code);
+        Assert.Contains("stages: 'rlhf9000' is not a stage; stages are sft, label, rm, ppo, dpo, grpo", unknown.Err);
+        Assert.Contains("stages: a stage is listed twice", unknown.Err);
         Assert.False(Directory.Exists(Path.Combine(_dir, "bad", "sft")));
     }
 }

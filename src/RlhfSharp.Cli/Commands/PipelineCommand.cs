@@ -12,11 +12,11 @@ public sealed class PipelineCommand : ConfigVerb<PipelineConfig>
     public override string Description => "Data, SFT, reward model and PPO, plus DPO and GRPO from the same SFT model, then every policy compared on held-out prompts, with report.html";
 
     /// <summary>The example config of each stage, shipped inside the program.</summary>
-    internal static IReadOnlyDictionary<string, string> StageConfigs()
+    internal static IReadOnlyDictionary<string, string> StageConfigs(IEnumerable<string> stages)
     {
         var assembly = typeof(PipelineCommand).Assembly;
         var configs = new Dictionary<string, string>();
-        foreach (var stage in PipelineConfig.AllStages)
+        foreach (var stage in stages)
         {
             using var stream = assembly.GetManifestResourceStream($"examples.{stage}.yaml")
                 ?? throw new InvalidOperationException($"the program was built without examples/{stage}.yaml");
@@ -29,7 +29,7 @@ public sealed class PipelineCommand : ConfigVerb<PipelineConfig>
     protected override int Run(PipelineConfig config, VerbContext context)
     {
         var runDir = RunDirs.Resolve(context, "pipeline");
-        PipelineRunner.Run(config, runDir, StageConfigs(), ConsoleProgress.ForConsole(context.Output), context.Output);
+        PipelineRunner.Run(config, runDir, StageConfigs(config.Stages), ConsoleProgress.ForConsole(context.Output), context.Output);
         context.Output.WriteLine($"run folder: {Path.GetFullPath(runDir)}");
         // On several ranks rank 0 writes the report (the others' console is silent anyway).
         if (Tensors.Distributed.World.Current.IsMain)

@@ -22,7 +22,7 @@ public sealed record PromptResponses(string Prompt, IReadOnlyList<ComparedRespon
 public sealed class RunData
 {
     /// <summary>The pipeline's stages in the order they run; other subfolders follow by name.</summary>
-    public static readonly string[] StageOrder = [.. PipelineConfig.AllStages];
+    public static readonly string[] StageOrder = [.. PipelineStages.All];
 
     private RunData(string name, bool isPipeline, List<StageRun> stages, JsonObject? results, List<PromptResponses> responses)
     {

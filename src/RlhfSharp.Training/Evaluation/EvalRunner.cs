@@ -8,11 +8,16 @@ using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
+using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Evaluation;
 
-/// <summary>One model's answers in an <c>rlhf eval</c> comparison, with the judge's score of each.</summary>
-public sealed record EvalModelResult(string Name, string Dir, IReadOnlyList<string> Responses, double[] Scores)
+/// <summary>
+/// One model's answers in an <c>rlhf eval</c> comparison, with the judge's score of each and, for
+/// sampled answers, the KL of the model to the first one listed (the baseline, e.g. the SFT model):
+/// the mean over its answers of Σ_t log π(y_t) − log π_first(y_t), at the sampling temperature.
+/// </summary>
+public sealed record EvalModelResult(string Name, string Dir, IReadOnlyList<string> Responses, double[] Scores, double? KlToFirst = null)
 {
     public double MeanScore => Scores.Length == 0 ? double.NaN : Scores.Average();
 
@@ -33,7 +38,7 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
     {
         var models = new JsonArray();
         foreach (var m in Models)
-            models.Add(new JsonObject { ["name"] = m.Name, ["path"] = m.Dir, ["mean_score"] = m.MeanScore, ["response_words"] = m.MeanWords });
+            models.Add(new JsonObject { ["name"] = m.Name, ["path"] = m.Dir, ["mean_score"] = m.MeanScore, ["response_words"] = m.MeanWords, ["kl_to_first"] = m.KlToFirst });
         var matrix = new JsonArray();
         for (int i = 0; i < Models.Count; i++)
         {
@@ -67,10 +72,11 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
             sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"{(left.Count == 1 ? "1 prompt is not a built-in task prompt" : $"{left.Count} prompts are not built-in task prompts")}: the gold scorer cannot judge {(left.Count == 1 ? "it, so it was" : "them, so they were")} left out (the first is {left.Source} line {left.FirstLine}); give --reward_model DIR to judge every prompt."));
         sb.AppendLine();
-        sb.AppendLine($"| model | {ScoreName} | response words |");
-        sb.AppendLine("|---|---|---|");
+        bool kl = Models.Count > 1 && Temperature > 0;
+        sb.AppendLine($"| model | {ScoreName} | response words |{(kl ? $" KL to {Models[0].Name} |" : "")}");
+        sb.AppendLine(kl ? "|---|---|---|---|" : "|---|---|---|");
         foreach (var m in Models)
-            sb.AppendLine($"| {m.Name} | {F(m.MeanScore, "F3")} | {F(m.MeanWords, "F1")} |");
+            sb.AppendLine($"| {m.Name} | {F(m.MeanScore, "F3")} | {F(m.MeanWords, "F1")} |{(kl ? $" {F(m.KlToFirst ?? double.NaN, "F3")} |" : "")}");
         if (Models.Count < 2)
             return sb.ToString();
         sb.AppendLine();
@@ -121,6 +127,8 @@ public static class EvalRunner
         var dialogues = prompts.Select(p => p.Messages).ToList();
 
         var results = new List<EvalModelResult>();
+        // Sampled answers also measure each model's KL to the first one, which stays loaded for it.
+        CausalLM? first = null;
         progress.Begin("eval", models.Count, 0);
         for (int i = 0; i < models.Count; i++)
         {
@@ -132,9 +140,24 @@ public static class EvalRunner
             var gen = TrainerSetup.EvalGeneration(cfg.MaxNewTokens, cfg.Temperature, tokenizer);
             var policy = PretrainedIO.LoadCausalLM(dir);
             TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, policy);
-            var texts = PolicyComparison.Answer(policy, collator, tokenizer, prompts, gen, PolicyComparison.SampleSeed(cfg.Seed));
+            bool measureKl = cfg.Temperature > 0 && models.Count > 1;
+            if (i == 0 && measureKl)
+                first = policy;
+            else if (measureKl && first is not null)
+                TokenizerModelCheck.Check(tokenizer, tokenizerDir, models[0].Dir);
+            double klSum = 0;
+            var texts = PolicyComparison.Answer(policy, collator, tokenizer, prompts, gen, PolicyComparison.SampleSeed(cfg.Seed), rollout =>
+            {
+                if (first is null || ReferenceEquals(policy, first))
+                    return;
+                var a = Rollouts.LogProbs(policy, rollout, cfg.Temperature).ToArray();
+                var b = Rollouts.LogProbs(first, rollout, cfg.Temperature).ToArray();
+                for (int k = 0; k < a.Length; k++)
+                    klSum += a[k] - b[k]; // both are 0 past each response's end
+            });
             var scores = judge.ScoreDialogues(dialogues, texts);
-            results.Add(new EvalModelResult(names[i], dir, texts, scores));
+            double? kl = !measureKl ? null : i == 0 ? 0 : klSum / prompts.Count;
+            results.Add(new EvalModelResult(names[i], dir, texts, scores, kl));
             progress.Update(i + 1, new Dictionary<string, double> { [cfg.RewardModel is null ? "eval/gold_score" : "eval/score"] = results[^1].MeanScore });
         }
         progress.End();

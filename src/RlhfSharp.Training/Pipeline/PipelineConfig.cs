@@ -10,7 +10,6 @@ namespace RlhfSharp.Training.Pipeline;
 /// </summary>
 public sealed class PipelineConfig : IValidatableConfig
 {
-    public static readonly string[] AllStages = ["sft", "label", "rm", "ppo", "dpo", "grpo"];
 
     [ConfigKey("data", "A data folder; empty = write the built-in task into <run>/data")]
     public string? Data { get; set; }
@@ -18,8 +17,8 @@ public sealed class PipelineConfig : IValidatableConfig
     [ConfigKey("model", "An HF model folder SFT starts from; empty = a new model shaped by the SFT example's model_init")]
     public string? Model { get; set; }
 
-    [ConfigKey("stages", "Stages to run, in order (sft, label, rm, ppo, dpo, grpo); ppo needs rm; label needs data with the gold scorer, whose noisy labels of SFT answers the reward model then also trains on")]
-    public List<string> Stages { get; set; } = [.. AllStages];
+    [ConfigKey("stages", "Stages to run, in order: sft, label, rm, then policy stages, each trained from the SFT model with its example config (examples/<stage>.yaml) and compared with SFT at the end (default ppo, dpo, grpo; an unknown name is refused with the list); ppo needs rm; label needs data with the gold scorer, whose noisy labels of SFT answers the reward model then also trains on")]
+    public List<string> Stages { get; set; } = [.. PipelineStages.Default];
 
     [ConfigKey("steps_scale", "Multiplies every stage's max_steps, eval_every and save_every (below 1 for a quick look)")]
     public double StepsScale { get; set; } = 1;
@@ -46,14 +45,16 @@ public sealed class PipelineConfig : IValidatableConfig
     {
         foreach (var e in Foundation.TrainerSetup.DeviceErrors(Device, Dtype))
             yield return e;
-        foreach (var s in Stages.Where(s => !AllStages.Contains(s)))
-            yield return $"stages: '{s}' is not a stage; stages are {string.Join(", ", AllStages)}";
+        foreach (var s in Stages.Where(s => !PipelineStages.All.Contains(s)))
+            yield return $"stages: '{s}' is not a stage; stages are {string.Join(", ", PipelineStages.All)}";
+        if (Stages.Distinct().Count() != Stages.Count)
+            yield return "stages: a stage is listed twice";
         if (!Stages.Contains("sft") && Model is null)
             yield return "without the sft stage, give model: the SFT model the other stages start from";
         if (Stages.Contains("label") && !Stages.Contains("rm"))
             yield return "label writes pairs for the reward model: it needs the rm stage";
-        if (Stages.Contains("ppo") && !Stages.Contains("rm"))
-            yield return "ppo needs the rm stage (its reward model and critic)";
+        foreach (var s in Stages.Where(s => PipelineStages.NeedsRewardModel(s) && !Stages.Contains("rm")))
+            yield return $"{s} needs the rm stage (its reward model)";
         if (!(StepsScale > 0) || StepsScale > 10)
             yield return $"steps_scale must be in (0, 10], got {StepsScale}";
         if (EvalPrompts < 0 || Threads < 0)

@@ -102,12 +102,10 @@ public static class PipelineRunner
             }
             summaries[stage] = stage switch
             {
-                "sft" => SftTrainer.Run(Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, stageProgress),
+                "sft" => SftTrainer.Run(PipelineStages.Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, stageProgress),
                 "label" => Labeller.Run(ScaledLabel(ConfigBinder.LoadFromText<LabelConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg, data), dir, stageProgress),
-                "rm" => RewardTrainer.Run(Scaled(WithLabels(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), summaries.ContainsKey("label") ? Stage("label") : null), cfg), dir, resume, stageProgress),
-                "ppo" => PpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<PpoConfig>(yaml, source, [.. common, $"model={sftModel}", $"reward_model={Rm()}"]), cfg), dir, resume, stageProgress),
-                "dpo" => DpoTrainer.Run(Scaled(ConfigBinder.LoadFromText<DpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg), dir, resume, stageProgress),
-                _ => GrpoTrainer.Run(Scaled(GrpoReward(ConfigBinder.LoadFromText<GrpoConfig>(yaml, source, [.. common, $"model={sftModel}"]), hasGold, cfg.Stages.Contains("rm") ? Rm() : null), cfg), dir, resume, stageProgress),
+                "rm" => RewardTrainer.Run(PipelineStages.Scaled(WithLabels(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), summaries.ContainsKey("label") ? Stage("label") : null), cfg), dir, resume, stageProgress),
+                _ => PipelineStages.Run(stage, new PolicyStageRun(yaml, source, [.. common, $"model={sftModel}"], cfg.Stages.Contains("rm") ? Rm() : null, hasGold, dir, resume, stageProgress, cfg)),
             };
             // The next stage reads what rank 0 wrote at the end of this one (the trained model).
             comm.Barrier($"{stage} stage");
@@ -119,7 +117,7 @@ public static class PipelineRunner
         }
 
         var policies = new List<(string Name, string Model)> { ("sft", sftModel) };
-        foreach (var stage in new[] { "ppo", "dpo", "grpo" }.Where(cfg.Stages.Contains))
+        foreach (var stage in PipelineStages.PolicyStages(cfg.Stages))
             policies.Add((stage, Path.Combine(Stage(stage), "model")));
         var (rows, answers) = Compare(policies, data, cfg, summaries, new StageProgress(progress, steps, steps));
         var result = new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold };
@@ -152,19 +150,6 @@ public static class PipelineRunner
         return result;
     }
 
-    private static T Scaled<T>(T cfg, PipelineConfig p)
-        where T : TrainLoopConfig
-    {
-        if (p.StepsScale == 1)
-            return cfg;
-        int S(int v) => v == 0 ? 0 : Math.Max(1, (int)Math.Round(v * p.StepsScale));
-        cfg.MaxSteps = S(cfg.MaxSteps);
-        cfg.EvalEvery = S(cfg.EvalEvery);
-        cfg.SaveEvery = S(cfg.SaveEvery);
-        cfg.WarmupSteps = Math.Min(S(cfg.WarmupSteps), cfg.MaxSteps);
-        return cfg;
-    }
-
     // The label stage answers a steps_scale share of its prompts, as the trainers take that share of their steps.
     private static LabelConfig ScaledLabel(LabelConfig cfg, PipelineConfig p, string data)
     {
@@ -182,16 +167,6 @@ public static class PipelineRunner
     {
         cfg.ExtraTrainFiles = labelDir is null ? [] : [Path.Combine(labelDir, Labeller.OutputFileName)];
         cfg.TiesFiles = labelDir is null ? [] : [Path.Combine(labelDir, Labeller.TiesFileName)];
-        return cfg;
-    }
-
-    // GRPO's example rewards with the gold scorer; data without one falls back to the pipeline's reward model.
-    private static GrpoConfig GrpoReward(GrpoConfig cfg, bool hasGold, string? rewardModel)
-    {
-        if (hasGold || cfg.RewardModel is not null)
-            return cfg;
-        cfg.RewardFuncs = [];
-        cfg.RewardModel = rewardModel ?? throw new TrainingSetupException("grpo: the data has no gold scorer, so it needs the rm stage for a reward");
         return cfg;
     }
 
