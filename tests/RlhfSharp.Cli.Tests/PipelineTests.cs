@@ -137,6 +137,49 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void WithSeedsEveryPolicyStageRunsOncePerSeedAndTheSpreadIsReported()
+    {
+        var data = Path.Combine(_dir, "data");
+        Assert.Equal(0, Run("data", "builtin", "--out", data, "--train_prompts", "200", "--eval_prompts", "6", "--preference_pairs", "200", "--vocab_size", "300").Code);
+        var user = Path.Combine(_dir, "user");
+        var made = Run("sft", "--data", data, "--out", user, "--max_steps", "1", "--warmup_steps", "0", "--eval_prompts", "0",
+            "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2", "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64");
+        Assert.True(made.Code == 0, made.Err);
+
+        var run = Path.Combine(_dir, "run");
+        var (code, output, err) = Run("pipeline", "--out", run, "--model", Path.Combine(user, "model"), "--data", data, "--steps_scale", "0.01", "--eval_prompts", "6",
+            "--set", "stages=[dpo, grpo]", "--set", "seeds=[3, 5]");
+        Assert.True(code == 0, err);
+        foreach (var (stage, seed) in new[] { ("dpo", 3), ("dpo", 5), ("grpo", 3), ("grpo", 5) })
+            Assert.Contains($"seed: {seed}", File.ReadAllText(Path.Combine(run, $"{stage}-seed{seed}", "config.resolved.yaml")));
+        Assert.Contains("[grpo-seed5 4/5]", output);
+
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
+        var rows = results["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        Assert.Equal(["sft", "dpo-seed3", "dpo-seed5", "grpo-seed3", "grpo-seed5"], rows.Select(r => r["policy"]!.GetValue<string>()));
+        Assert.Equal(["dpo", "dpo", "grpo", "grpo"], rows.Skip(1).Select(r => r["stage"]!.GetValue<string>()));
+        Assert.Equal([3, 5, 3, 5], rows.Skip(1).Select(r => r["seed"]!.GetValue<int>()));
+
+        // Each stage's spread is the mean and sample std of its two seeds' rows.
+        var spread = results["over_seeds"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        Assert.Equal(["dpo", "grpo"], spread.Select(s => s["policy"]!.GetValue<string>()));
+        for (int k = 0; k < 2; k++)
+        {
+            foreach (var key in new[] { "eval/win_rate_vs_sft", "eval/kl_to_sft", "eval/gold_score" })
+            {
+                double a = rows[1 + (2 * k)][key]!.GetValue<double>(), b = rows[2 + (2 * k)][key]!.GetValue<double>();
+                var stat = spread[k][key]!.AsObject();
+                Assert.Equal([a, b], stat["values"]!.AsArray().Select(v => v!.GetValue<double>()));
+                Assert.Equal((a + b) / 2, stat["mean"]!.GetValue<double>(), 12);
+                Assert.Equal(Math.Abs(a - b) / Math.Sqrt(2), stat["std"]!.GetValue<double>(), 12);
+            }
+        }
+        Assert.Contains("Over seeds 3, 5 (mean ± std, then each seed's value):", output);
+        Assert.Contains("Over seeds", File.ReadAllText(Path.Combine(run, "report.html")));
+        Assert.Contains("<th>win rate vs SFT</th>", File.ReadAllText(Path.Combine(run, "report.html")));
+    }
+
+    [Fact]
     public void StagesThatCannotRunAreRejectedBeforeAnyWork()
     {
         var (code, _, err) = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--set", "stages=[sft, ppo]");
@@ -149,6 +192,9 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(2, unknown.Code);
         Assert.Contains("stages: 'rlhf9000' is not a stage; stages are sft, label, rm, ppo, dpo, grpo", unknown.Err);
         Assert.Contains("stages: a stage is listed twice", unknown.Err);
+        var seeds = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--set", "seeds=[1, 2, 1]");
+        Assert.Equal(2, seeds.Code);
+        Assert.Contains("seeds: a seed is listed twice ([1, 2, 1])", seeds.Err);
         Assert.False(Directory.Exists(Path.Combine(_dir, "bad", "sft")));
     }
 }

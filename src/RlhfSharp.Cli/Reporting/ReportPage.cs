@@ -110,13 +110,41 @@ public static class ReportPage
             sb.Append("<td>").Append(Html.Fixed(Num(row["eval/response_words"]), 1)).Append("</td>");
             sb.Append("<td>").Append(Html.Fixed(Num(row["time/total_s"]), 0)).Append("</td></tr>\n");
         }
-        sb.Append("</tbody></table>\n<ul class=\"facts\">");
+        sb.Append("</tbody></table>\n");
+        if (results["over_seeds"] is JsonArray spread && spread.Count > 0)
+            OverSeeds(sb, spread);
+        sb.Append("<ul class=\"facts\">");
         sb.Append("<li>Reward model held-out accuracy: ").Append(Html.Fixed(Num(results["rm/eval_accuracy"]), 3)).Append("</li>");
         if (results["time/stages_s"] is JsonObject times)
             sb.Append("<li>Stage times (s): ").Append(string.Join(", ", times.Select(t => $"{Html.Escape(t.Key)} {Html.Fixed(Num(t.Value), 0)}"))).Append("</li>");
         if (results["gold_scorer"] is JsonValue g && g.TryGetValue<bool>(out var hasGold) && !hasGold)
             sb.Append("<li>The data has no gold scorer: gold scores and win rates are not available (—).</li>");
         sb.Append("</ul></section>\n");
+    }
+
+    // Each policy stage's mean ± std over the pipeline's seeds, with every seed's value beside it.
+    private static void OverSeeds(StringBuilder sb, JsonArray spread)
+    {
+        static string Cell(JsonNode? stat, int digits)
+        {
+            if (stat is not JsonObject o)
+                return "—";
+            var values = (o["values"] as JsonArray ?? []).Select(v => Html.Fixed(Num(v), digits));
+            return $"{Html.Fixed(Num(o["mean"]), digits)} ± {Html.Fixed(Num(o["std"]), digits)} <span class=\"seeds\">({string.Join(", ", values)})</span>";
+        }
+        var seeds = (spread[0]!["seeds"] as JsonArray ?? []).Select(v => v?.ToJsonString());
+        sb.Append("<h3>Over seeds</h3>\n<p>Each policy stage ran once per seed (").Append(Html.Escape(string.Join(", ", seeds)))
+            .Append(") from the same SFT model and reward model: mean ± standard deviation, then each seed's value.</p>\n");
+        sb.Append("<table class=\"results\"><thead><tr><th>policy</th><th>gold score</th><th>win rate vs SFT</th><th>KL to SFT</th><th>response words</th></tr></thead><tbody>\n");
+        foreach (var row in spread.OfType<JsonObject>())
+        {
+            sb.Append("<tr><th scope=\"row\">").Append(Html.Escape(Str(row["policy"]) ?? "?")).Append("</th>");
+            sb.Append("<td>").Append(Cell(row["eval/gold_score"], 3)).Append("</td>");
+            sb.Append("<td>").Append(Cell(row["eval/win_rate_vs_sft"], 3)).Append("</td>");
+            sb.Append("<td>").Append(Cell(row["eval/kl_to_sft"], 2)).Append("</td>");
+            sb.Append("<td>").Append(Cell(row["eval/response_words"], 1)).Append("</td></tr>\n");
+        }
+        sb.Append("</tbody></table>\n");
     }
 
     private static void Stage(StringBuilder sb, StageRun stage)

@@ -105,8 +105,12 @@ public sealed class RunData
     private static IEnumerable<string> StageFolders(string full) =>
         Directory.EnumerateDirectories(full)
             .Where(d => File.Exists(Path.Combine(d, JsonlMetricSink.MetricsFileName)))
-            .OrderBy(d => Array.IndexOf(StageOrder, Path.GetFileName(d)) is var i && i >= 0 ? i : StageOrder.Length)
+            .OrderBy(d => Array.IndexOf(StageOrder, StageOf(Path.GetFileName(d))) is var i && i >= 0 ? i : StageOrder.Length)
             .ThenBy(d => Path.GetFileName(d), StringComparer.Ordinal);
+
+    // A pipeline stage's name from its run folder: "ppo-seed2" (one of several seeds' runs) is a ppo run.
+    private static string StageOf(string folder) =>
+        System.Text.RegularExpressions.Regex.Match(folder, "^(.+)-seed[0-9]+$") is { Success: true } m ? m.Groups[1].Value : folder;
 
     private static StageRun ReadStage(string name, string folder, JsonObject? summary)
     {

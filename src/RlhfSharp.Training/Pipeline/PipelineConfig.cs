@@ -32,6 +32,15 @@ public sealed class PipelineConfig : IValidatableConfig
     [ConfigKey("seed", "Seed of the data, of every stage and of the evaluation")]
     public int Seed { get; set; } = 1;
 
+    [ConfigKey("seeds", "Run every policy stage once per seed (folders <stage>-seed<N>), all from the same data, SFT and reward model (made with seed), and give each stage's mean ± std over the seeds beside each seed's value; empty = one run with seed")]
+    public List<int> Seeds { get; set; } = [];
+
+    /// <summary>The seeds the policy stages run with: <see cref="Seeds"/>, or <see cref="Seed"/> alone.</summary>
+    internal IReadOnlyList<int> PolicySeeds => Seeds.Count > 0 ? Seeds : [Seed];
+
+    /// <summary>The run folder (and comparison name) of a policy stage for one seed.</summary>
+    internal string PolicyRun(string stage, int seed) => Seeds.Count > 0 ? $"{stage}-seed{seed}" : stage;
+
     [ConfigKey("device", "Where models run: cpu, cuda, cuda:N, or cpu-accelerator (the GPU kernels on host threads)")]
     public string Device { get; set; } = "cpu";
 
@@ -59,6 +68,8 @@ public sealed class PipelineConfig : IValidatableConfig
             yield return $"steps_scale must be in (0, 10], got {StepsScale}";
         if (EvalPrompts < 0 || Threads < 0)
             yield return "eval_prompts and threads must be >= 0";
+        if (Seeds.Distinct().Count() != Seeds.Count)
+            yield return $"seeds: a seed is listed twice ([{string.Join(", ", Seeds)}])";
         if (EvalSamples < 1)
             yield return $"eval_samples must be at least 1, got {EvalSamples}";
     }

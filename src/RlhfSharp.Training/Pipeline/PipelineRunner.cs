@@ -71,16 +71,20 @@ public static class PipelineRunner
         var summaries = new Dictionary<string, JsonObject>();
         string sftModel = cfg.Model ?? Path.Combine(Stage("sft"), "model");
 
-        int steps = cfg.Stages.Count + 1; // the stages, then the comparison
-        for (int index = 0; index < cfg.Stages.Count; index++)
+        // Each policy stage runs once per seed; the inputs (sft, label, rm) once.
+        var runs = cfg.Stages.SelectMany(stage => PipelineStages.IsPolicy(stage)
+            ? cfg.PolicySeeds.Select(seed => (Stage: stage, Seed: seed, Name: cfg.PolicyRun(stage, seed)))
+            : [(Stage: stage, Seed: cfg.Seed, Name: stage)]).ToList();
+        int steps = runs.Count + 1; // the stages, then the comparison
+        for (int index = 0; index < runs.Count; index++)
         {
-            string stage = cfg.Stages[index];
-            var stageProgress = new StageProgress(progress, index + 1, steps);
-            string dir = Stage(stage);
+            var (stage, seed, name) = runs[index];
+            var stageProgress = new StageProgress(progress, index + 1, steps, name == stage ? null : name);
+            string dir = Stage(name);
             if (File.Exists(Path.Combine(dir, RunFolder.SummaryFileName)))
             {
-                log.WriteLine($"[{stage}] already done in {dir}");
-                summaries[stage] = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.SummaryFileName)))!;
+                log.WriteLine($"[{name}] already done in {dir}");
+                summaries[name] = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.SummaryFileName)))!;
                 continue;
             }
             if (stage == "label" && !hasGold)
@@ -89,7 +93,7 @@ public static class PipelineRunner
                 continue;
             }
             bool resume = Directory.Exists(dir) && new Checkpointing.CheckpointStore(dir).List().Count > 0;
-            var common = new List<string> { $"data={data}", $"seed={cfg.Seed}", $"threads={cfg.Threads}", $"device={cfg.Device}", $"dtype={cfg.Dtype}" };
+            var common = new List<string> { $"data={data}", $"seed={seed}", $"threads={cfg.Threads}", $"device={cfg.Device}", $"dtype={cfg.Dtype}" };
             string yaml = stageYaml.TryGetValue(stage, out var y) ? y : throw new ArgumentException($"no config text for stage {stage}", nameof(stageYaml));
             string source = $"examples/{stage}.yaml";
             string Rm() => Path.Combine(Stage("rm"), "model");
@@ -97,10 +101,10 @@ public static class PipelineRunner
             {
                 // Labelling is not data-parallel: rank 0 labels, the others read its summary.
                 comm.Barrier("label stage");
-                summaries[stage] = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.SummaryFileName)))!;
+                summaries[name] = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.SummaryFileName)))!;
                 continue;
             }
-            summaries[stage] = stage switch
+            summaries[name] = stage switch
             {
                 "sft" => SftTrainer.Run(PipelineStages.Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, stageProgress),
                 "label" => Labeller.Run(ScaledLabel(ConfigBinder.LoadFromText<LabelConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg, data), dir, stageProgress),
@@ -108,7 +112,7 @@ public static class PipelineRunner
                 _ => PipelineStages.Run(stage, new PolicyStageRun(yaml, source, [.. common, $"model={sftModel}"], cfg.Stages.Contains("rm") ? Rm() : null, hasGold, dir, resume, stageProgress, cfg)),
             };
             // The next stage reads what rank 0 wrote at the end of this one (the trained model).
-            comm.Barrier($"{stage} stage");
+            comm.Barrier($"{name} stage");
         }
         if (!comm.IsMain)
         {
@@ -117,8 +121,8 @@ public static class PipelineRunner
         }
 
         var policies = new List<(string Name, string Model)> { ("sft", sftModel) };
-        foreach (var stage in PipelineStages.PolicyStages(cfg.Stages))
-            policies.Add((stage, Path.Combine(Stage(stage), "model")));
+        foreach (var (_, _, name) in runs.Where(r => PipelineStages.IsPolicy(r.Stage)))
+            policies.Add((name, Path.Combine(Stage(name), "model")));
         var (rows, answers) = Compare(policies, data, cfg, summaries, new StageProgress(progress, steps, steps));
         var result = new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold };
         var table = new JsonArray();
@@ -133,15 +137,23 @@ public static class PipelineRunner
                 ["eval/response_words"] = r.ResponseWords,
                 ["time/total_s"] = r.TrainSeconds,
             });
+            if (cfg.Seeds.Count > 0 && runs.FirstOrDefault(x => x.Name == r.Name && PipelineStages.IsPolicy(x.Stage)) is { Stage: not null } run)
+            {
+                table[^1]!["stage"] = run.Stage;
+                table[^1]!["seed"] = run.Seed;
+            }
         }
         result["policies"] = table;
+        var spread = cfg.Seeds.Count > 0 ? SeedSpread.Of(rows, PipelineStages.PolicyStages(cfg.Stages), cfg.Seeds, cfg.PolicyRun) : [];
+        if (spread.Count > 0)
+            result["over_seeds"] = new JsonArray([.. spread.Select(x => (JsonNode)x.ToJson())]);
         if (summaries.TryGetValue("rm", out var rm) && rm["eval/accuracy"] is { } acc)
             result["rm/eval_accuracy"] = acc.GetValue<double>();
         var times = new JsonObject();
         foreach (var (stage, s) in summaries)
             times[stage] = s["time/total_s"]?.GetValue<double>();
         result["time/stages_s"] = times;
-        string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries);
+        string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries) + SeedSpread.Table(spread);
         folder.WriteFileAtomic(TableFile, text);
         folder.WriteFileAtomic(ResponsesFile, ResponsesJsonl(answers, cfg.EvalSamples));
         folder.WriteFileAtomic(ResultsFile, result.ToJsonString(TrainerSetup.Indented));

@@ -4,11 +4,12 @@ namespace RlhfSharp.Training.Pipeline;
 
 /// <summary>
 /// Passes progress on with the stage named by its place in the pipeline ("ppo 3/6"), so the
-/// console says how far the whole job has come, not only the stage.
+/// console says how far the whole job has come, not only the stage. <paramref name="run"/> names
+/// the run instead of its trainer where they differ (one seed's run: "grpo-seed2 5/9").
 /// </summary>
-internal sealed class StageProgress(IProgressReporter inner, int index, int count) : IProgressReporter
+internal sealed class StageProgress(IProgressReporter inner, int index, int count, string? run = null) : IProgressReporter
 {
-    public void Begin(string stage, long totalSteps, long startStep) => inner.Begin($"{stage} {index}/{count}", totalSteps, startStep);
+    public void Begin(string stage, long totalSteps, long startStep) => inner.Begin($"{run ?? stage} {index}/{count}", totalSteps, startStep);
 
     public void Update(long step, IReadOnlyDictionary<string, double> metrics) => inner.Update(step, metrics);
 
