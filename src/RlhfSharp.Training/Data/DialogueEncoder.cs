@@ -45,6 +45,14 @@ internal sealed class DialogueEncoder
     {
         var rendered = _template.Render(messages);
         if (rendered.AssistantSpans.Count == 0) throw new ArgumentException("The conversation has no assistant turn to train on.", nameof(messages));
+        return EncodeRendered(rendered);
+    }
+
+    /// <summary>Splits a rendered conversation at its final assistant span, which it must have.</summary>
+    public EncodedDialogue EncodeRendered(RenderedChat rendered)
+    {
+        ArgumentNullException.ThrowIfNull(rendered);
+        if (rendered.AssistantSpans.Count == 0) throw new ArgumentException("The conversation has no assistant turn to train on.", nameof(rendered));
         var last = rendered.AssistantSpans[^1];
         var prompt = rendered.Encode(_tokenizer, new TextSpan(0, last.Start), _options.SpecialTokensInContent);
         var response = new List<int>(rendered.Encode(_tokenizer, last, _options.SpecialTokensInContent).Ids);

@@ -49,9 +49,20 @@ public sealed class SftCollator
     public (int[] Ids, bool[] Trained) Tokenize(SftExample example)
     {
         ArgumentNullException.ThrowIfNull(example);
-        var encoded = _encoder.EncodeWithResponse(example.Messages);
+        return Tokenize(_encoder.EncodeWithResponse(example.Messages), example.Source, example.Line);
+    }
+
+    /// <summary>
+    /// A conversation already rendered (see <see cref="ResponseFrame"/>) as one example's token ids
+    /// (truncated as <see cref="Tokenize(SftExample)"/> truncates) and trained flags.
+    /// </summary>
+    public (int[] Ids, bool[] Trained) Tokenize(RenderedChat rendered, string source, int line)
+        => Tokenize(_encoder.EncodeRendered(rendered), source, line);
+
+    private (int[] Ids, bool[] Trained) Tokenize(EncodedDialogue encoded, string source, int line)
+    {
         int promptLength = encoded.PromptIds.Length, responseLength = encoded.ResponseIds.Length;
-        if (!_options.Truncation && _encoder.TooLong(example.Source, example.Line, promptLength, "completion", responseLength) is { } error)
+        if (!_options.Truncation && _encoder.TooLong(source, line, promptLength, "completion", responseLength) is { } error)
             throw error;
         int promptKeep = _encoder.PromptKeep(promptLength);
         int responseKeep = _encoder.ResponseKeep(responseLength, promptKeep);

@@ -15,6 +15,8 @@ namespace RlhfSharp.Training.Rewards;
 public sealed class RewardModelSource : IRewardSource
 {
     private readonly SftCollator _collator;
+    private readonly ResponseFrame _frame;
+    private readonly int _padId;
 
     public RewardModelSource(SequenceScorer model, BpeTokenizer tokenizer, ChatTemplate template, int maxLength, int maxPromptLength, int batchSize = 64, string name = "reward_model")
     {
@@ -32,6 +34,8 @@ public sealed class RewardModelSource : IRewardSource
             MaxPromptLength = maxPromptLength,
             PadTokenId = tokenizer.PadTokenId,
         });
+        _frame = ResponseFrame.Of(template);
+        _padId = _collator.PadTokenId;
         model.Freeze();
         model.Eval();
     }
@@ -75,6 +79,36 @@ public sealed class RewardModelSource : IRewardSource
                 examples.Add(new SftExample([.. prompts[i], ChatMessage.Assistant(responses[i])], Name, i + 1));
             var batch = _collator.Collate(examples);
             var s = Model.Forward(batch.InputIds, batch.AttentionMask).ToArray();
+            for (int i = 0; i < n; i++)
+                scores[start + i] = s[i];
+        }
+        return scores;
+    }
+
+    /// <summary>
+    /// Scores responses to prompts already rendered with the chat template (generation prompt
+    /// included), as a remote reward request carries them. The prompt text is read as the
+    /// template's output: added tokens in it are control tokens; the response is plain text, so a
+    /// literal "&lt;|im_end|&gt;" in it stays text, and the template's end-of-turn marker follows it.
+    /// For a prompt whose messages hold no added-token strings this scores exactly what
+    /// <see cref="ScoreDialogues"/> scores for the same dialogue and response.
+    /// </summary>
+    public double[] ScoreRendered(IReadOnlyList<string> renderedPrompts, IReadOnlyList<string> responses)
+    {
+        ArgumentNullException.ThrowIfNull(renderedPrompts);
+        ArgumentNullException.ThrowIfNull(responses);
+        if (renderedPrompts.Count != responses.Count)
+            throw new ArgumentException($"{renderedPrompts.Count} prompts but {responses.Count} responses; expected one response per prompt.", nameof(responses));
+        var scores = new double[renderedPrompts.Count];
+        using var _ = GradMode.NoGrad();
+        for (int start = 0; start < renderedPrompts.Count; start += BatchSize)
+        {
+            int n = Math.Min(BatchSize, renderedPrompts.Count - start);
+            var rows = new int[n][];
+            for (int i = 0; i < n; i++)
+                rows[i] = _collator.Tokenize(_frame.Render(renderedPrompts[start + i], responses[start + i]), Name, start + i + 1).Ids;
+            var (ids, attention) = Padding.Pad(rows, rows.Max(r => r.Length), _padId, left: false);
+            var s = Model.Forward(ids, attention).ToArray();
             for (int i = 0; i < n; i++)
                 scores[start + i] = s[i];
         }

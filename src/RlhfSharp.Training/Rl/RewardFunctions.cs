@@ -17,12 +17,16 @@ public sealed record RewardFunctionContext(RlConfig Config, ChatTemplate Templat
 /// </summary>
 public static class RewardFunctions
 {
+    /// <summary>The name of the reward server function (keys in RlConfig.Remote.cs).</summary>
+    public const string Remote = "remote";
+
     private sealed record Entry(string Description, Func<RewardFunctionContext, IRewardSource> Build);
 
     private static readonly Dictionary<string, Entry> Registry = new(StringComparer.Ordinal)
     {
         ["gold"] = new("the built-in task's gold scorer (needs a data folder from `rlhf data builtin`)", ctx => ctx.Gold
             ?? throw new TrainingSetupException($"reward_funcs: gold needs a data folder written by `rlhf data builtin` (data: {ctx.Config.Data ?? "not set"})")),
+        [Remote] = new("a reward server at reward_url speaking OpenRLHF's protocol: POST {query, prompts, labels}, answer {rewards}", ctx => ctx.Config.BuildRemoteReward(ctx.Template)),
     };
 
     /// <summary>The registered names, in registration order.</summary>

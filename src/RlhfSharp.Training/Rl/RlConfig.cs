@@ -40,7 +40,7 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("reward_model", "Reward model folder (from `rlhf rm`); its score is the reward")]
     public string? RewardModel { get; set; }
 
-    [ConfigKey("reward_funcs", "Rule rewards instead of or beside the reward model: gold (the built-in task's scorer)")]
+    [ConfigKey("reward_funcs", "Rule rewards instead of or beside the reward model: gold (the built-in task's scorer), remote (a reward server at reward_url)")]
     public List<string> RewardFuncs { get; set; } = [];
 
     [ConfigKey("reward_weights", "One weight per reward source, the reward model first, then reward_funcs in order; empty = all 1")]
@@ -126,8 +126,10 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
             yield return $"reward_funcs: '{f}' is not a known reward function; known: {string.Join(", ", RewardFunctions.Names)}";
         if (RewardFuncs.Distinct().Count() != RewardFuncs.Count)
             yield return "reward_funcs lists a function twice";
+        foreach (var e in RemoteRewardErrors())
+            yield return e;
         if (RewardSourceCount == 0)
-            yield return "no reward: set reward_model (a folder from `rlhf rm`) and/or reward_funcs: [gold]";
+            yield return "no reward: set reward_model (a folder from `rlhf rm`) and/or reward_funcs: [gold] or [remote]";
         if (RewardWeights.Count > 0 && RewardWeights.Count != RewardSourceCount)
             yield return $"reward_weights has {RewardWeights.Count} weights for {RewardSourceCount} reward sources (the reward model first, then reward_funcs)";
         if (!PolicyLosses.Names.Contains(PolicyLoss))
