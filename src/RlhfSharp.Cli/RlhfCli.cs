@@ -101,7 +101,7 @@ public static class RlhfCli
     }
 
     /// <summary>The verbs that run on several ranks (data-parallel training, and the check of the ranks).</summary>
-    public static readonly IReadOnlyList<string> DataParallelVerbs = ["sft", "rm", "dpo", "ppo", "grpo", "pipeline", "dist-check"];
+    public static readonly IReadOnlyList<string> DataParallelVerbs = ["sft", "rm", "dpo", "ppo", "grpo", "online-dpo", "pipeline", "dist-check"];
 
     // Bad files and settings a user can fix: the message says what and where, a stack trace would not help.
     private static bool IsUserError(Exception e) => e is IUserError

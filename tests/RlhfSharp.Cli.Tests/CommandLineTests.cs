@@ -51,7 +51,7 @@ public sealed class CommandLineTests : IDisposable
     public void ProductVerbsAreTheTopLevelCommands()
     {
         var names = VerbRegistry.Product().Select(v => v.CreateCommand().Name).Order().ToList();
-        Assert.Equal(["chat", "dashboard", "data", "dist-check", "dpo", "eval", "export", "generate", "grpo", "kto", "label", "orpo", "pipeline", "ppo", "report", "rm", "serve", "serve-rm", "sft", "simpo", "tokenize"], names);
+        Assert.Equal(["chat", "dashboard", "data", "dist-check", "dpo", "eval", "export", "generate", "grpo", "kto", "label", "online-dpo", "orpo", "pipeline", "ppo", "report", "rm", "serve", "serve-rm", "sft", "simpo", "tokenize"], names);
         string help = Run("--help").Out;
         Assert.All(names, name => Assert.Contains($"  {name} ", help));
         var data = VerbRegistry.Product().Single(v => v.CreateCommand().Name == "data").CreateCommand();

@@ -53,6 +53,8 @@ public sealed class DataParallelTests : IDisposable
             "ppo" => [.. common, .. rl, "--batch_size", "8", "--mini_batch_size", "4", "--gradient_accumulation_steps", "2"],
             // Groups of 4 stay on one rank; a prompt's group is never split.
             "grpo" => [.. common, .. rl, "--batch_size", "4", "--num_generations", "4", "--mini_batch_size", "8"],
+            // A prompt's two answers stay on one rank; the judge sees the whole batch's scores.
+            "online-dpo" => [.. common, .. rl, "--batch_size", "4", "--gradient_accumulation_steps", "2", "--missing_eos_penalty", "0.5"],
             _ => throw new ArgumentOutOfRangeException(nameof(verb)),
         };
     }
@@ -131,6 +133,7 @@ public sealed class DataParallelTests : IDisposable
     [Theory]
     [InlineData("ppo")]
     [InlineData("grpo")]
+    [InlineData("online-dpo")]
     public void RlRanksDrawTheSameRolloutsAndTrainTheSameModel(string verb)
     {
         var one = Path.Combine(_dir, "one");
@@ -140,9 +143,12 @@ public sealed class DataParallelTests : IDisposable
 
         // Each row draws from its own generator: the ranks answer as one process would, so the
         // lengths and scores of every step's whole batch agree (each rank scored its own rows).
-        string[] same = verb == "ppo"
-            ? ["rollout/response_length", "objective/scores", "objective/kl", "objective/entropy", "val/explained_variance", "policy/approxkl", "loss/value"]
-            : ["completions/mean_length", "reward", "reward_std", "kl", "loss"];
+        string[] same = verb switch
+        {
+            "ppo" => ["rollout/response_length", "objective/scores", "objective/kl", "objective/entropy", "val/explained_variance", "policy/approxkl", "loss/value"],
+            "online-dpo" => ["completions/mean_length", "objective/scores", "objective/scores_margin", "objective/kl", "loss", "train/grad_norm"],
+            _ => ["completions/mean_length", "reward", "reward_std", "kl", "loss"],
+        };
         foreach (var key in same)
         {
             var a = Series(one, key);
