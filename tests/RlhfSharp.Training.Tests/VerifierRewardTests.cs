@@ -116,7 +116,10 @@ public class VerifierRewardTests
             case "length_target": cfg.LengthTarget = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture); break;
         }
         Assert.Contains(cfg.Validate(), p => p.StartsWith(message, StringComparison.Ordinal));
-        Assert.StartsWith(message, Assert.Throws<TrainingSetupException>(() => Build(cfg, func)).Message, StringComparison.Ordinal);
+        var e = Assert.Throws<TrainingSetupException>(() => Build(cfg, func));
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("(Parameter", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\A(?:", e.Message, StringComparison.Ordinal); // the pattern as written, not its anchored form
     }
 
     [Fact]

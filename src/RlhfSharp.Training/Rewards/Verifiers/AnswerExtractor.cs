@@ -35,7 +35,7 @@ public sealed partial class AnswerExtractor
         "boxed" => new(name, LastBoxed),
         "text" => new(name, r => r.Trim()),
         "regex" => FromPattern(pattern),
-        _ => throw new ArgumentException($"unknown extractor '{name}'; valid: {string.Join(", ", Names)}", nameof(name)),
+        _ => throw new ArgumentException($"unknown extractor '{name}'; valid: {string.Join(", ", Names)}"),
     };
 
     /// <summary>
@@ -76,7 +76,7 @@ public sealed partial class AnswerExtractor
     private static AnswerExtractor FromPattern(string? pattern)
     {
         if (string.IsNullOrEmpty(pattern))
-            throw new ArgumentException("the regex extractor needs a pattern with one capture group, e.g. \"answer: (\\S+)\"", nameof(pattern));
+            throw new ArgumentException("the regex extractor needs a pattern with one capture group, e.g. \"answer: (\\S+)\"");
         Regex regex;
         try
         {
@@ -84,10 +84,10 @@ public sealed partial class AnswerExtractor
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"\"{pattern}\" is not a valid regular expression ({e.Message})", nameof(pattern), e);
+            throw new ArgumentException($"\"{pattern}\" is not a valid regular expression ({e.Message})", e);
         }
         if (regex.GetGroupNumbers().Length < 2)
-            throw new ArgumentException($"\"{pattern}\" has no capture group; put the answer in parentheses, e.g. \"answer: (\\S+)\"", nameof(pattern));
+            throw new ArgumentException($"\"{pattern}\" has no capture group; put the answer in parentheses, e.g. \"answer: (\\S+)\"");
         // The first match's first capture group; a match where that group took no part holds no answer.
         return new("regex", r => regex.Match(r) is { Success: true } m && m.Groups[1].Success ? m.Groups[1].Value.Trim() : null);
     }

@@ -22,12 +22,15 @@ public sealed class FormatVerifier : IRewardSource
         FullMatch = fullMatch;
         try
         {
-            _regex = new Regex(fullMatch ? $@"\A(?:{pattern})\z" : pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            // Parsed alone first, so an error speaks of the pattern as written rather than its anchored form.
+            _regex = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"\"{pattern}\" is not a valid regular expression ({e.Message})", nameof(pattern), e);
+            throw new ArgumentException($"\"{pattern}\" is not a valid regular expression ({e.Message})", e);
         }
+        if (fullMatch)
+            _regex = new Regex($@"\A(?:{pattern})\z", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
     }
 
     public string Name => "format";
