@@ -219,7 +219,7 @@ public static class RlLoop
         // The answers follow the held-out rows in order, so each is checked against its own row's reference.
         var rows = heldOut.Prompts;
         if (rows.Count != result.Responses.Count)
-            throw new InvalidOperationException($"{result.Responses.Count} held-out answers for {rows.Count} held-out prompts");
+            throw new TrainingSetupException($"{HeldOutEvaluation.FileName} holds {result.Responses.Count} answers of the starting policy but there are {rows.Count} held-out prompts; resume with the eval_file, eval_prompts and eval_samples the run started with");
         var metrics = new Dictionary<string, double> { ["eval/score"] = reward.EvaluateExamples(rows, result.Responses).Average() };
         if (reward.Components.Select(c => c.Source).OfType<AccuracyVerifier>().FirstOrDefault() is { } accuracy)
             metrics["eval/accuracy"] = Enumerable.Range(0, rows.Count).Count(i => accuracy.IsCorrect(rows[i], result.Responses[i])) / (double)rows.Count;
