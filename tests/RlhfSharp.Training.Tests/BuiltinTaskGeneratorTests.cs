@@ -33,7 +33,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
             BuiltinTaskGenerator.Write(other, new BuiltinTaskOptions());
             var names = Directory.GetFiles(fx.Dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(fx.Dir, f)).Order().ToList();
             Assert.Equal(names, Directory.GetFiles(other, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(other, f)).Order());
-            Assert.Equal(11, names.Count); // 6 jsonl, stats, README, constitution, 2 tokenizer files, and nothing else
+            Assert.Equal(13, names.Count); // 8 jsonl, stats, README, constitution, 2 tokenizer files, and nothing else
             foreach (var n in names) Assert.Equal(File.ReadAllBytes(Path.Combine(fx.Dir, n)), File.ReadAllBytes(Path.Combine(other, n)));
         }
         finally
@@ -53,7 +53,7 @@ public class BuiltinTaskGeneratorTests(BuiltinTaskFixture fx) : IClassFixture<Bu
     [Fact]
     public void EveryLineHasExactlyTheExpectedFields()
     {
-        string[][] fields = [["prompt", "completion"], ["prompt", "completion"], ["prompt", "chosen", "rejected"], ["prompt", "chosen", "rejected", "gold_chosen", "gold_rejected"], ["prompt"], ["prompt"]];
+        string[][] fields = [["prompt", "completion"], ["prompt", "completion"], ["prompt", "chosen", "rejected"], ["prompt", "chosen", "rejected", "gold_chosen", "gold_rejected"], ["prompt", "answer", "skill"], ["prompt", "answer", "skill"]];
         int[] counts = [6000, 200, 8000, 200, 6000, 200];
         for (int f = 0; f < DataFiles.Length; f++)
         {

@@ -28,6 +28,8 @@ public static class BuiltinTaskGenerator
     public const string SftTrainFileName = "sft_train.jsonl", SftEvalFileName = "sft_eval.jsonl";
     public const string PrefsTrainFileName = "prefs_train.jsonl", PrefsEvalFileName = "prefs_eval.jsonl";
     public const string PromptsTrainFileName = "prompts_train.jsonl", PromptsEvalFileName = "prompts_eval.jsonl";
+    /// <summary>The arithmetic prompts alone (a subset of the prompt files, same order), for verifiable-reward runs.</summary>
+    public const string ArithmeticTrainFileName = "prompts_arithmetic_train.jsonl", ArithmeticEvalFileName = "prompts_arithmetic_eval.jsonl";
     public const string StatsFileName = "stats.json", ReadmeFileName = "README.md", TokenizerFolderName = "tokenizer";
 
     /// <summary>The AI labeller's principles for <c>rlhf label --judge constitution</c>.</summary>
@@ -51,8 +53,10 @@ public static class BuiltinTaskGenerator
         WriteLines(outDir, SftEvalFileName, data.SftEval.Select(d => JsonLines.Line(("prompt", d.Prompt), ("completion", d.Completion))));
         WriteLines(outDir, PrefsTrainFileName, data.PrefsTrain.Select(PairLine));
         WriteLines(outDir, PrefsEvalFileName, data.PrefsEval.Select(EvalPairLine));
-        WriteLines(outDir, PromptsTrainFileName, data.TrainPrompts.Select(p => JsonLines.Line(("prompt", p))));
-        WriteLines(outDir, PromptsEvalFileName, data.EvalPrompts.Select(p => JsonLines.Line(("prompt", p))));
+        WriteLines(outDir, PromptsTrainFileName, data.TrainPrompts.Select(PromptLine));
+        WriteLines(outDir, PromptsEvalFileName, data.EvalPrompts.Select(PromptLine));
+        WriteLines(outDir, ArithmeticTrainFileName, ArithmeticOnly(data.TrainPrompts).Select(PromptLine));
+        WriteLines(outDir, ArithmeticEvalFileName, ArithmeticOnly(data.EvalPrompts).Select(PromptLine));
 
         string tokDir = Path.Combine(outDir, TokenizerFolderName);
         Directory.CreateDirectory(tokDir);
@@ -157,6 +161,20 @@ public static class BuiltinTaskGenerator
         while (f[last] <= 0) last--;
         return (ResponseStyle)last;
     }
+
+    /// <summary>
+    /// A prompt row: the prompt, its reference answer (the exact text the gold scorer counts correct,
+    /// which the accuracy reward compares with) and its skill.
+    /// </summary>
+    internal static string PromptLine(string prompt)
+    {
+        var problem = TaskPrompts.Parse(prompt);
+        return JsonLines.Line(("prompt", prompt), ("answer", problem.Answer), ("skill", BuiltinTaskStats.Name(problem.Skill)));
+    }
+
+    /// <summary>The arithmetic prompts among <paramref name="prompts"/>, in order.</summary>
+    public static IReadOnlyList<string> ArithmeticOnly(IReadOnlyList<string> prompts)
+        => [.. prompts.Where(p => TaskPrompts.Parse(p).Skill == Skill.Arithmetic)];
 
     private static string PairLine(PreferencePair p)
         => JsonLines.Line(("prompt", p.Prompt), ("chosen", p.Chosen), ("rejected", p.Rejected));

@@ -76,8 +76,10 @@ internal static class BuiltinTaskReadme
         L($"| {BuiltinTaskGenerator.SftEvalFileName} | {data.SftEval.Count} | prompt, completion: the same mixture on the held-out prompts |");
         L($"| {BuiltinTaskGenerator.PrefsTrainFileName} | {data.PrefsTrain.Count} | prompt, chosen, rejected: noisy labels, on the SFT train prompts (each once) |");
         L($"| {BuiltinTaskGenerator.PrefsEvalFileName} | {data.PrefsEval.Count} | prompt, chosen, rejected: gold labels, held-out prompts |");
-        L($"| {BuiltinTaskGenerator.PromptsTrainFileName} | {data.TrainPrompts.Count} | prompt: the train prompts, for RL |");
-        L($"| {BuiltinTaskGenerator.PromptsEvalFileName} | {data.EvalPrompts.Count} | prompt: the held-out prompts, for evaluation |");
+        L($"| {BuiltinTaskGenerator.PromptsTrainFileName} | {data.TrainPrompts.Count} | prompt, answer, skill: the train prompts, for RL, with the reference answer the gold scorer accepts |");
+        L($"| {BuiltinTaskGenerator.PromptsEvalFileName} | {data.EvalPrompts.Count} | prompt, answer, skill: the held-out prompts, for evaluation |");
+        L($"| {BuiltinTaskGenerator.ArithmeticTrainFileName} | {BuiltinTaskGenerator.ArithmeticOnly(data.TrainPrompts).Count} | prompt, answer, skill: the arithmetic train prompts alone, for verifiable-reward RL (`reward_funcs: [accuracy]`) |");
+        L($"| {BuiltinTaskGenerator.ArithmeticEvalFileName} | {BuiltinTaskGenerator.ArithmeticOnly(data.EvalPrompts).Count} | prompt, answer, skill: the arithmetic held-out prompts |");
         L($"| {BuiltinTaskGenerator.StatsFileName} | | counts, fractions, τ, agreement, mean gold per style |");
         L($"| {BuiltinTaskGenerator.ConstitutionFileName} | | the AI labeller's principles for `rlhf label --judge constitution` (style only: it cannot check answers) |");
         L($"| {BuiltinTaskGenerator.TokenizerFolderName}/ | | tokenizer.json + tokenizer_config.json |");

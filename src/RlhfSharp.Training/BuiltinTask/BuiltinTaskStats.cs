@@ -28,6 +28,8 @@ internal static class BuiltinTaskStats
             w.WriteNumber("prefs_eval", data.PrefsEval.Count);
             w.WriteNumber("prompts_train", data.TrainPrompts.Count);
             w.WriteNumber("prompts_eval", data.EvalPrompts.Count);
+            w.WriteNumber("prompts_arithmetic_train", BuiltinTaskGenerator.ArithmeticOnly(data.TrainPrompts).Count);
+            w.WriteNumber("prompts_arithmetic_eval", BuiltinTaskGenerator.ArithmeticOnly(data.EvalPrompts).Count);
             w.WriteEndObject();
 
             w.WriteStartObject("skills");

@@ -26,6 +26,9 @@ public static class RewardFunctions
     {
         ["gold"] = new("the built-in task's gold scorer (needs a data folder from `rlhf data builtin`)", ctx => ctx.Gold
             ?? throw new TrainingSetupException($"reward_funcs: gold needs a data folder written by `rlhf data builtin` (data: {ctx.Config.Data ?? "not set"})")),
+        ["accuracy"] = new("1 when the answer read from the response (accuracy_extractor) equals the prompt row's reference answer (label or answer), else 0", ctx => ctx.Config.BuildAccuracy()),
+        ["format"] = new("1 when the response matches format_pattern, else 0", ctx => ctx.Config.BuildFormat()),
+        ["length"] = new("-length_penalty per word or char past length_target", ctx => ctx.Config.BuildLength()),
         [Remote] = new("a reward server at reward_url speaking OpenRLHF's protocol: POST {query, prompts, labels}, answer {rewards}", ctx => ctx.Config.BuildRemoteReward(ctx.Template)),
     };
 

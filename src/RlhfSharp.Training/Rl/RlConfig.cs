@@ -40,7 +40,7 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("reward_model", "Reward model folder (from `rlhf rm`); its score is the reward")]
     public string? RewardModel { get; set; }
 
-    [ConfigKey("reward_funcs", "Rule rewards instead of or beside the reward model: gold (the built-in task's scorer), remote (a reward server at reward_url)")]
+    [ConfigKey("reward_funcs", "Rule rewards instead of or beside the reward model: gold (the built-in task's scorer), accuracy (the answer checked against the prompt row's reference), format (a regex), length (a penalty past a target length), remote (a reward server at reward_url)")]
     public List<string> RewardFuncs { get; set; } = [];
 
     [ConfigKey("reward_weights", "One weight per reward source, the reward model first, then reward_funcs in order; empty = all 1")]
@@ -144,5 +144,7 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
             yield return "eval_prompts, eval_temperature and sample_rollouts must be >= 0, eval_samples positive";
         if (MaxPromptLength <= 0 || ResponseLength <= 0)
             yield return "max_prompt_length and response_length must be positive";
+        foreach (var p in ValidateVerifiers())
+            yield return p;
     }
 }

@@ -12,6 +12,7 @@ using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Evaluation;
 using RlhfSharp.Training.Foundation;
 using RlhfSharp.Training.Rewards;
+using RlhfSharp.Training.Rewards.Verifiers;
 
 namespace RlhfSharp.Training.Rl;
 
@@ -157,6 +158,8 @@ public static class RlLoop
                 summary[k] = v;
             if (evalReference?.Gold is not null)
                 summary["eval/gold_score_ref"] = evalReference.MeanGold;
+            if (evalReference is not null && EvalMetrics(heldOut, evalReference, reward, withWinRate: false).TryGetValue("eval/accuracy", out var accuracyRef))
+                summary["eval/accuracy_ref"] = accuracyRef;
         }
         foreach (var key in summaryKeys)
             if (learner.LastMetrics.TryGetValue(key, out var v))
@@ -209,10 +212,17 @@ public static class RlLoop
         return new RewardMixture([.. sources.Zip(weights, (s, w) => new RewardComponent(s, w))], cfg.NormalizeRewards);
     }
 
-    // The held-out metrics with eval/score, the reward of the answers (what the policy optimises), beside the gold ones.
+    // The held-out metrics with eval/score, the reward of the answers (what the policy optimises), beside the gold ones;
+    // with the accuracy verifier among the rewards, eval/accuracy: the fraction of answers it counts correct.
     private static Dictionary<string, double> EvalMetrics(HeldOutEvaluation heldOut, EvalResult result, RewardMixture reward, bool withWinRate = true)
     {
-        var metrics = new Dictionary<string, double> { ["eval/score"] = reward.Evaluate(result.Prompts, result.Responses).Average() };
+        // The answers follow the held-out rows in order, so each is checked against its own row's reference.
+        var rows = heldOut.Prompts;
+        if (rows.Count != result.Responses.Count)
+            throw new TrainingSetupException($"{HeldOutEvaluation.FileName} holds {result.Responses.Count} answers of the starting policy but there are {rows.Count} held-out prompts; resume with the eval_file, eval_prompts and eval_samples the run started with");
+        var metrics = new Dictionary<string, double> { ["eval/score"] = reward.EvaluateExamples(rows, result.Responses).Average() };
+        if (reward.Components.Select(c => c.Source).OfType<AccuracyVerifier>().FirstOrDefault() is { } accuracy)
+            metrics["eval/accuracy"] = Enumerable.Range(0, rows.Count).Count(i => accuracy.IsCorrect(rows[i], result.Responses[i])) / (double)rows.Count;
         foreach (var (k, v) in heldOut.Metrics(result, withWinRate))
             metrics[k] = v;
         return metrics;
