@@ -40,6 +40,7 @@ public static class PipelineStages
         ["ppo"] = (s => PpoTrainer.Run(s.Config<PpoConfig>($"reward_model={RequireRm(s, "ppo")}"), s.Dir, s.Resume, s.Progress), true),
         ["dpo"] = (s => DpoTrainer.Run(s.Config<DpoConfig>(), s.Dir, s.Resume, s.Progress), false),
         ["grpo"] = (s => GrpoTrainer.Run(GrpoReward(s.Config<GrpoConfig>(), s), s.Dir, s.Resume, s.Progress), false),
+        ["online-dpo"] = (s => OnlineDpoTrainer.Run(s.Config<OnlineDpoConfig>($"reward_model={RequireRm(s, "online-dpo")}"), s.Dir, s.Resume, s.Progress), true),
         ["kto"] = (s => KtoTrainer.Run(s.Config<KtoConfig>(), s.Dir, s.Resume, s.Progress), false),
         ["orpo"] = (s => OrpoTrainer.Run(s.Config<OrpoConfig>(), s.Dir, s.Resume, s.Progress), false),
         ["simpo"] = (s => SimpoTrainer.Run(s.Config<SimpoConfig>(), s.Dir, s.Resume, s.Progress), false),
