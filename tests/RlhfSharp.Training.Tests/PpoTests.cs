@@ -187,6 +187,24 @@ public sealed class PpoTests : IDisposable
     }
 
     [Fact]
+    public void DualClipCReachesThePolicyLoss()
+    {
+        double LowerClipFraction(float c)
+        {
+            var cfg = Config();
+            cfg.PolicyLoss = "dual_clip";
+            cfg.DualClipC = c;
+            cfg.PpoEpochs = 2;
+            cfg.LearningRate = 5e-2f;
+            return Learner(cfg, PretrainedIO.LoadCausalLM(SftDir)).Step(Prompts(8), 0).Metrics["policy/clipfrac_lower"];
+        }
+
+        // The same rollouts and updates: a bound far away never holds, one just above 1 holds once ratios move.
+        Assert.Equal(0, LowerClipFraction(1e6f));
+        Assert.True(LowerClipFraction(1.0001f) > 0);
+    }
+
+    [Fact]
     public void TargetKlStopsTheEpochsEarly()
     {
         var cfg = Config();
