@@ -248,7 +248,7 @@ public sealed class GrpoEstimatorTests : IDisposable
     }
 
     [Fact]
-    public void RoundsWithDifferentPromptWidthsJoinWithTheirLogProbsUnchanged()
+    public void RoundsWithDifferentPromptAndResponseWidthsJoinWithTheirLogProbsUnchanged()
     {
         var cfg = Config("grpo");
         var policy = PretrainedIO.LoadCausalLM(SftDir);
@@ -256,19 +256,32 @@ public sealed class GrpoEstimatorTests : IDisposable
         var byLength = Prompts().OrderBy(p => p.Messages[^1].Content.Length).ToList();
         var options = cfg.RolloutSampling(_tokenizer);
         var a = Rollouts.Generate(policy, collator, _tokenizer, byLength.Take(2).ToList(), options, new Generator(1));
-        var b = Rollouts.Generate(policy, collator, _tokenizer, byLength.TakeLast(2).ToList(), options, new Generator(2));
+        var b = Rollouts.Generate(policy, collator, _tokenizer, byLength.TakeLast(2).ToList(), options with { MaxNewTokens = 3 }, new Generator(2));
         Assert.NotEqual(a.PromptLength, b.PromptLength);
+        Assert.NotEqual(a.ResponseColumns, b.ResponseColumns);
         var joined = RolloutConcat.Concat([a, b], _tokenizer.PadTokenId ?? 0);
         Assert.Equal(Math.Max(a.PromptLength, b.PromptLength), joined.PromptLength);
+        Assert.Equal(Math.Max(a.ResponseColumns, b.ResponseColumns), joined.ResponseColumns);
         Assert.Equal([.. a.Texts, .. b.Texts], joined.Texts);
-        var want = Rollouts.LogProbs(policy, a, 1f).ToArray().Concat(Rollouts.LogProbs(policy, b, 1f).ToArray()).ToArray();
-        var got = Rollouts.LogProbs(policy, joined, 1f).ToArray();
-        for (int i = 0; i < want.Length; i++)
-            Assert.Equal(want[i], got[i], 4);
+        Assert.Equal([.. a.Lengths, .. b.Lengths], joined.Lengths);
+        Assert.Equal(a.Lengths.Sum() + b.Lengths.Sum(), joined.ResponseMask.ToArray().Sum());
+        var joinedLogp = Rollouts.LogProbs(policy, joined, 1f).ToArray();
+        void SameLogProbs(RolloutBatch part, int firstRow)
+        {
+            var want = Rollouts.LogProbs(policy, part, 1f).ToArray();
+            for (int r = 0; r < part.Count; r++)
+            {
+                for (int k = 0; k < part.Lengths[r]; k++)
+                    Assert.Equal(want[(r * part.ResponseColumns) + k], joinedLogp[((firstRow + r) * joined.ResponseColumns) + k], 4);
+            }
+        }
 
-        var shorter = a with { ResponseIds = a.ResponseIds.Narrow(1, 0, 3).Contiguous() };
-        var e = Assert.Throws<ArgumentException>(() => RolloutConcat.Concat([shorter, b], 0));
-        Assert.Contains("same response columns", e.Message, StringComparison.Ordinal);
+        SameLogProbs(a, 0);
+        SameLogProbs(b, a.Count);
+
+        var broken = a with { PromptLength = a.PromptLength + 1 };
+        var e = Assert.Throws<ArgumentException>(() => RolloutConcat.Concat([broken, b], 0));
+        Assert.Contains("are not its prompt", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
