@@ -53,6 +53,10 @@ public sealed class DataParallelTests : IDisposable
             "ppo" => [.. common, .. rl, "--batch_size", "8", "--mini_batch_size", "4", "--gradient_accumulation_steps", "2"],
             // Groups of 4 stay on one rank; a prompt's group is never split.
             "grpo" => [.. common, .. rl, "--batch_size", "4", "--num_generations", "4", "--mini_batch_size", "8"],
+            // REINFORCE++ whitens the returns over every rank's tokens; the KL is in the reward.
+            "grpo-rpp" => [.. With(Flags("grpo", outDir, steps), "--advantage", "reinforce_plus_plus", "--init_kl_coef", "0.1")],
+            // ReMax: each rank answers its prompts greedily too.
+            "grpo-remax" => [.. With(Flags("grpo", outDir, steps), "--advantage", "remax")],
             _ => throw new ArgumentOutOfRangeException(nameof(verb)),
         };
     }
@@ -131,6 +135,8 @@ public sealed class DataParallelTests : IDisposable
     [Theory]
     [InlineData("ppo")]
     [InlineData("grpo")]
+    [InlineData("grpo-rpp")]
+    [InlineData("grpo-remax")]
     public void RlRanksDrawTheSameRolloutsAndTrainTheSameModel(string verb)
     {
         var one = Path.Combine(_dir, "one");
@@ -142,6 +148,8 @@ public sealed class DataParallelTests : IDisposable
         // lengths and scores of every step's whole batch agree (each rank scored its own rows).
         string[] same = verb == "ppo"
             ? ["rollout/response_length", "objective/scores", "objective/kl", "objective/entropy", "val/explained_variance", "policy/approxkl", "loss/value"]
+            : verb == "grpo-rpp" ? ["completions/mean_length", "reward", "objective/kl", "loss"]
+            : verb == "grpo-remax" ? ["completions/mean_length", "reward", "remax/greedy_score", "loss"]
             : ["completions/mean_length", "reward", "reward_std", "kl", "loss"];
         foreach (var key in same)
         {
