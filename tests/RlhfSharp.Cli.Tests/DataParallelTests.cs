@@ -55,6 +55,10 @@ public sealed class DataParallelTests : IDisposable
             "grpo" => [.. common, .. rl, "--batch_size", "4", "--num_generations", "4", "--mini_batch_size", "8"],
             // A prompt's two answers stay on one rank; the judge sees the whole batch's scores.
             "online-dpo" => [.. common, .. rl, "--batch_size", "4", "--gradient_accumulation_steps", "2", "--missing_eos_penalty", "0.5"],
+            // REINFORCE++ whitens the returns over every rank's tokens; the KL is in the reward.
+            "grpo-rpp" => [.. With(Flags("grpo", outDir, steps), "--advantage", "reinforce_plus_plus", "--init_kl_coef", "0.1")],
+            // ReMax: each rank answers its prompts greedily too.
+            "grpo-remax" => [.. With(Flags("grpo", outDir, steps), "--advantage", "remax")],
             _ => throw new ArgumentOutOfRangeException(nameof(verb)),
         };
     }
@@ -134,6 +138,8 @@ public sealed class DataParallelTests : IDisposable
     [InlineData("ppo")]
     [InlineData("grpo")]
     [InlineData("online-dpo")]
+    [InlineData("grpo-rpp")]
+    [InlineData("grpo-remax")]
     public void RlRanksDrawTheSameRolloutsAndTrainTheSameModel(string verb)
     {
         var one = Path.Combine(_dir, "one");
@@ -147,6 +153,8 @@ public sealed class DataParallelTests : IDisposable
         {
             "ppo" => ["rollout/response_length", "objective/scores", "objective/kl", "objective/entropy", "val/explained_variance", "policy/approxkl", "loss/value"],
             "online-dpo" => ["completions/mean_length", "objective/scores", "objective/scores_margin", "objective/kl", "loss", "train/grad_norm"],
+            "grpo-rpp" => ["completions/mean_length", "reward", "objective/kl", "loss"],
+            "grpo-remax" => ["completions/mean_length", "reward", "remax/greedy_score", "loss"],
             _ => ["completions/mean_length", "reward", "reward_std", "kl", "loss"],
         };
         foreach (var key in same)

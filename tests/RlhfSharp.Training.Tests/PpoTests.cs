@@ -181,9 +181,27 @@ public sealed class PpoTests : IDisposable
         Assert.Contains(problems, p => p.Contains("'k4'", StringComparison.Ordinal) && p.Contains("k1, k2, k3", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("'ppo_clip_typo'", StringComparison.Ordinal) && p.Contains("ppo_clip", StringComparison.Ordinal));
         var grpo = new GrpoConfig { Data = DataDir, Model = SftDir, RewardModel = RmDir, Advantage = "gae" };
-        Assert.Contains(grpo.Validate(), p => p.Contains("'gae'", StringComparison.Ordinal) && p.Contains("valid: grpo, rloo", StringComparison.Ordinal));
+        Assert.Contains(grpo.Validate(), p => p.Contains("'gae'", StringComparison.Ordinal) && p.Contains("valid: grpo, reinforce_plus_plus, reinforce_plus_plus_baseline, remax, rloo", StringComparison.Ordinal));
         grpo.Advantage = "remax";
-        Assert.Contains(grpo.Validate(), p => p.Contains("'remax' is in the algorithm registry but rlhf grpo does not give it its inputs yet", StringComparison.Ordinal));
+        Assert.DoesNotContain(grpo.Validate(), p => p.Contains("advantage", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DualClipCReachesThePolicyLoss()
+    {
+        double LowerClipFraction(float c)
+        {
+            var cfg = Config();
+            cfg.PolicyLoss = "dual_clip";
+            cfg.DualClipC = c;
+            cfg.PpoEpochs = 2;
+            cfg.LearningRate = 5e-2f;
+            return Learner(cfg, PretrainedIO.LoadCausalLM(SftDir)).Step(Prompts(8), 0).Metrics["policy/clipfrac_lower"];
+        }
+
+        // The same rollouts and updates: a bound far away never holds, one just above 1 holds once ratios move.
+        Assert.Equal(0, LowerClipFraction(1e6f));
+        Assert.True(LowerClipFraction(1.0001f) > 0);
     }
 
     [Fact]

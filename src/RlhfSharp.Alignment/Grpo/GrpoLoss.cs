@@ -45,6 +45,6 @@ public static class GrpoLoss
         var perToken = beta == 0 ? pg.PerToken : pg.PerToken.Add(kl.Mul(beta));
         var loss = LossAggregator.Aggregate(perToken, responseMask, settings.Aggregation);
         double meanKl = Masked.Mean(kl.Detach().Double(), responseMask).ItemDouble();
-        return new GrpoOutput(loss, pg.ClipFraction, meanKl);
+        return new GrpoOutput(loss, pg.ClipFraction, meanKl) { DualClipFraction = pg.DualClipFraction };
     }
 }

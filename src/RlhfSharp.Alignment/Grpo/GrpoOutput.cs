@@ -12,6 +12,9 @@ namespace RlhfSharp.Alignment.Grpo;
 /// <param name="Kl">Mean estimate (k3 by default) of KL(π_θ ‖ π_ref) per response token (TRL GRPO's <c>kl</c>); always a token mean over the mask.</param>
 public sealed record GrpoOutput(Tensor Loss, double ClipFraction, double Kl)
 {
+    /// <summary>Dual-clip only: fraction of response tokens where the −c·A bound is active (verl's <c>actor/pg_clipfrac_lower</c>); 0 otherwise.</summary>
+    public double DualClipFraction { get; init; }
+
     /// <summary>The metrics under TRL GRPO's names.</summary>
     public IReadOnlyDictionary<string, double> ToMetrics() => new Dictionary<string, double>
     {

@@ -8,5 +8,5 @@ public static class GrpoTrainer
 {
     public static JsonObject Run(GrpoConfig cfg, string runDir, bool resume, IProgressReporter? progress = null) =>
         RlLoop.Run(cfg, "grpo", runDir, resume, progress, ctx => new GrpoLearner(cfg, ctx),
-            ["reward", "reward_std", "kl", "objective/gold_score"]);
+            ["reward", "reward_std", "kl", "objective/gold_score", "objective/kl", "remax/greedy_score", "overlong/penalty", "dynamic_sampling/gen_batches"]);
 }

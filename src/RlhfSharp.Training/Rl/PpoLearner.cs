@@ -68,7 +68,7 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         };
         _scoreMoments = cfg.NormalizeScores ? new RunningMoments() : null;
         _policyLoss = PolicyLosses.Get(cfg.PolicyLoss);
-        _lossSettings = new PolicyLossSettings { ClipLow = cfg.ClipRange };
+        _lossSettings = new PolicyLossSettings { ClipLow = cfg.ClipRange, DualClipC = cfg.DualClipC };
     }
 
     /// <summary>The policy and the critic.</summary>
@@ -234,6 +234,8 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
             epochKl += pg.ApproxKl * weight;
             metrics.Add("policy/approxkl", pg.ApproxKl);
             metrics.Add("policy/clipfrac", pg.ClipFraction);
+            if (Cfg.PolicyLoss == "dual_clip")
+                metrics.Add("policy/clipfrac_lower", pg.DualClipFraction);
             metrics.Add("policy/ratio_mean", pg.RatioMean);
             ratioMax = Math.Max(ratioMax, pg.RatioMax);
             metrics.Add("policy/entropy", bonus.Entropy.Item());

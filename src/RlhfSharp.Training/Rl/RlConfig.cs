@@ -72,8 +72,11 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("temperature", "Rollout sampling temperature; log-probs are taken under the same temperature")]
     public float Temperature { get; set; } = 1f;
 
-    [ConfigKey("policy_loss", "The policy loss by name (ppo_clip: PPO's clipped surrogate)")]
+    [ConfigKey("policy_loss", "The policy loss by name: ppo_clip (PPO's clipped surrogate), dual_clip (dual-clip PPO, bounded by dual_clip_c) or gspo (GSPO's sequence-level ratio)")]
     public string PolicyLoss { get; set; } = "ppo_clip";
+
+    [ConfigKey("dual_clip_c", "policy_loss dual_clip: the constant c > 1 bounding a negative-advantage token's loss at −c·A (Ye et al. 2020; verl's clip_ratio_c)")]
+    public float DualClipC { get; set; } = 3f;
 
     [ConfigKey("top_k", "Rollout top-k (0 = off). Changes the sampling distribution away from the one the log-probs assume: not recommended")]
     public int TopK { get; set; }
@@ -134,6 +137,8 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
             yield return $"reward_weights has {RewardWeights.Count} weights for {RewardSourceCount} reward sources (the reward model first, then reward_funcs)";
         if (!PolicyLosses.Names.Contains(PolicyLoss))
             yield return $"policy_loss: unknown policy loss '{PolicyLoss}'; valid: {string.Join(", ", PolicyLosses.Names)}";
+        if (!(DualClipC > 1))
+            yield return $"dual_clip_c must be greater than 1 (dual-clip bounds the loss at −c·A; verl uses 3), got {DualClipC}";
         if (!(Temperature > 0))
             yield return $"temperature must be positive, got {Temperature}";
         if (TopK < 0 || !(TopP > 0 && TopP <= 1))

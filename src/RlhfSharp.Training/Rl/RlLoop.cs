@@ -58,6 +58,12 @@ public sealed record RlContext(
     public ChatTemplate Template => Inputs.Template;
 
     public IRewardSource? Gold => Inputs.Gold;
+
+    /// <summary>
+    /// The next batch of prompts from the run's loader (its position is checkpointed), for a learner
+    /// that samples beyond the step's batch (dynamic sampling); null where there is no loader.
+    /// </summary>
+    public Func<IReadOnlyList<PromptExample>>? NextPrompts { get; init; }
 }
 
 /// <summary>
@@ -106,9 +112,9 @@ public static class RlLoop
         var reward = Reward(cfg, inputs.Template, inputs.Gold);
         var yaml = Configuration.ConfigWriter.ToYaml(cfg);
         using var dp = DataParallel.Start(cfg, yaml);
-        var learner = build(new RlContext(inputs, policy, reference, reward, inputs.PromptCollator(cfg.MaxPromptLength), dp));
-        dp.Attach(learner.Optimizer.Parameters, learner.Optimizer);
         var loader = new DataLoader<PromptExample>(prompts, cfg.BatchSize, seed: (ulong)cfg.Seed, dropLast: true);
+        var learner = build(new RlContext(inputs, policy, reference, reward, inputs.PromptCollator(cfg.MaxPromptLength), dp) { NextPrompts = loader.NextBatch });
+        dp.Attach(learner.Optimizer.Parameters, learner.Optimizer);
 
         using var session = TrainingSession.Open(runDir, yaml, resume, progress, cfg.KeepCheckpoints, cfg.ResumeFromCheckpoint);
         if (cfg.TopK > 0 || cfg.TopP < 1)
