@@ -39,7 +39,12 @@ public static class PipelineStages
     {
         ["ppo"] = (s => PpoTrainer.Run(s.Config<PpoConfig>($"reward_model={RequireRm(s, "ppo")}"), s.Dir, s.Resume, s.Progress), true),
         ["dpo"] = (s => DpoTrainer.Run(s.Config<DpoConfig>(), s.Dir, s.Resume, s.Progress), false),
-        ["grpo"] = (s => GrpoTrainer.Run(GrpoReward(s.Config<GrpoConfig>(), s), s.Dir, s.Resume, s.Progress), false),
+        ["grpo"] = (Grpo, false),
+        ["reinforce-pp"] = (Grpo, false),
+        ["remax"] = (Grpo, false),
+        ["gspo"] = (Grpo, false),
+        ["dapo"] = (Grpo, false),
+        ["grpo-dual-clip"] = (Grpo, false),
         ["online-dpo"] = (s => OnlineDpoTrainer.Run(s.Config<OnlineDpoConfig>($"reward_model={RequireRm(s, "online-dpo")}"), s.Dir, s.Resume, s.Progress), true),
         ["kto"] = (s => KtoTrainer.Run(s.Config<KtoConfig>(), s.Dir, s.Resume, s.Progress), false),
         ["orpo"] = (s => OrpoTrainer.Run(s.Config<OrpoConfig>(), s.Dir, s.Resume, s.Progress), false),
@@ -74,6 +79,9 @@ public static class PipelineStages
 
     private static string RequireRm(PolicyStageRun s, string stage) =>
         s.RewardModel ?? throw new TrainingSetupException($"{stage} needs the rm stage's reward model");
+
+    // The critic-free stages differ only in their example configs (estimator, loss, DAPO's keys).
+    private static JsonObject Grpo(PolicyStageRun s) => GrpoTrainer.Run(GrpoReward(s.Config<GrpoConfig>(), s), s.Dir, s.Resume, s.Progress);
 
     // A critic-free stage's example rewards with the gold scorer; data without one falls back to the pipeline's reward model.
     private static T GrpoReward<T>(T cfg, PolicyStageRun s)
