@@ -79,7 +79,7 @@ public static class PipelineRunner
         for (int index = 0; index < runs.Count; index++)
         {
             var (stage, seed, name) = runs[index];
-            var stageProgress = new StageProgress(progress, index + 1, steps, name == stage ? null : name);
+            var stageProgress = new StageProgress(progress, index + 1, steps, name);
             string dir = Stage(name);
             if (File.Exists(Path.Combine(dir, RunFolder.SummaryFileName)))
             {

@@ -5,7 +5,7 @@ namespace RlhfSharp.Training.Pipeline;
 /// <summary>
 /// Passes progress on with the stage named by its place in the pipeline ("ppo 3/6"), so the
 /// console says how far the whole job has come, not only the stage. <paramref name="run"/> names
-/// the run instead of its trainer where they differ (one seed's run: "grpo-seed2 5/9").
+/// the pipeline's run instead of its trainer ("remax 12/16" for a grpo run, "grpo-seed2 5/9" for one seed's).
 /// </summary>
 internal sealed class StageProgress(IProgressReporter inner, int index, int count, string? run = null) : IProgressReporter
 {
