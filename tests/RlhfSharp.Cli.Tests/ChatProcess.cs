@@ -24,7 +24,11 @@ internal sealed class ChatProcess : IDisposable
 
     public static ChatProcess Start(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        // A test run started in the background of a non-interactive shell (`cmd &`) ignores SIGINT,
+        // and a child inherits that, so Ctrl+C would never reach the chat. Perl (always on Debian)
+        // puts the default action back before it becomes the chat process (exec keeps the PID).
+        bool resetSigint = SigintIgnored();
+        var psi = new ProcessStartInfo(resetSigint ? "perl" : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -32,12 +36,24 @@ internal sealed class ChatProcess : IDisposable
             UseShellExecute = false,
             StandardInputEncoding = new UTF8Encoding(false),
         };
+        if (resetSigint)
+        {
+            foreach (var a in new[] { "-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\";", "dotnet" })
+                psi.ArgumentList.Add(a);
+        }
         psi.ArgumentList.Add(RlhfProcess.DllPath);
         psi.ArgumentList.Add("chat");
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         psi.Environment["RLHFSHARP_THREADS"] = "1";
         return new ChatProcess(Process.Start(psi)!);
+    }
+
+    // Whether this process ignores SIGINT (signal 2: bit 1 of /proc's SigIgn mask).
+    private static bool SigintIgnored()
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 0b10) != 0;
     }
 
     public string Stdout

@@ -64,7 +64,7 @@ public class VerifierRewardTests
 
     [Fact]
     public void AccuracyRefusesPromptsWithoutRows()
-        => Assert.Throws<TrainingSetupException>(() => Build(Config("accuracy"), "accuracy").Score(["What is 1 + 1?"], ["2"]));
+        => Assert.Contains("without their rows", Assert.Throws<NotSupportedException>(() => Build(Config("accuracy"), "accuracy").Score(["What is 1 + 1?"], ["2"])).Message);
 
     [Theory]
     [InlineData("full", new[] { 1.0, 0.0, 1.0 })]

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Foundation;
 
 namespace RlhfSharp.Training.Rewards.Verifiers;
 
@@ -29,8 +28,9 @@ public sealed class AccuracyVerifier(AnswerExtractor extractor, AnswerComparer c
 
     public AccuracyScores Scores { get; } = scores ?? new AccuracyScores();
 
+    /// <exception cref="NotSupportedException">Always: bare prompt texts carry no reference answer.</exception>
     public double[] Score(IReadOnlyList<string> prompts, IReadOnlyList<string> responses)
-        => throw new TrainingSetupException("reward_funcs: accuracy compares with the reference answer of each prompt row, and was given prompts without their rows; use a prompt file (JSONL or Parquet) whose rows carry it");
+        => throw new NotSupportedException("reward_funcs: accuracy compares with the reference answer of each prompt row, and was given prompts without their rows; use a prompt file (JSONL or Parquet) whose rows carry it");
 
     public double[] ScoreExamples(IReadOnlyList<PromptExample> prompts, IReadOnlyList<string> responses)
     {
