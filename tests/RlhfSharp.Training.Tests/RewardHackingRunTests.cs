@@ -155,4 +155,35 @@ public sealed class RewardHackingRunTests(RudePolicyFixture fixture) : IClassFix
         Assert.Contains("alarm off", line, StringComparison.Ordinal);
         Assert.Contains("gold scorer", line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void KeepBestKeepsThePolicyOfTheBestGoldScore()
+    {
+        var run = Run("best");
+        var cfg = Config("format");
+        cfg.KeepBest = true;
+        var summary = GrpoTrainer.Run(cfg, run, resume: false);
+        var evals = Evaluations(run);
+        var top = evals.Select(e => (Step: e["step"]!.GetValue<long>(), Gold: e["eval/gold_score"]!.GetValue<double>()))
+            .Aggregate((b, e) => e.Gold > b.Gold ? e : b); // the earliest of equals
+        var best = summary[BestGoldKeeper.FolderName]!.AsObject();
+        Assert.Equal(top.Step, best["step"]!.GetValue<long>());
+        Assert.Equal(top.Gold, best["eval/gold_score"]!.GetValue<double>());
+        var folder = Path.Combine(run, BestGoldKeeper.FolderName);
+        Assert.Equal(folder, best["path"]!.GetValue<string>());
+        Assert.True(File.Exists(Path.Combine(folder, "model.safetensors")) && File.Exists(Path.Combine(folder, "tokenizer.json")));
+        var info = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, BestGoldKeeper.InfoFile)))!;
+        Assert.Equal(top.Step, info["step"]!.GetValue<long>());
+        // The hacked final policy is not the best one: the kept copy differs from it unless the best was the last evaluation.
+        if (top.Step != evals[^1]["step"]!.GetValue<long>())
+            Assert.NotEqual(File.ReadAllBytes(Path.Combine(run, "model", "model.safetensors")), File.ReadAllBytes(Path.Combine(folder, "model.safetensors")));
+
+        // A damaged best.json is named, not overwritten, when the run resumes.
+        File.WriteAllText(Path.Combine(folder, BestGoldKeeper.InfoFile), "{\"step\": \"ten\"}");
+        File.Delete(Path.Combine(run, "summary.json"));
+        cfg.MaxSteps = 14;
+        var e = Assert.Throws<Foundation.TrainingSetupException>(() => GrpoTrainer.Run(cfg, run, resume: true));
+        Assert.Contains(BestGoldKeeper.InfoFile, e.Message, StringComparison.Ordinal);
+        Assert.Contains("eval/gold_score", e.Message, StringComparison.Ordinal);
+    }
 }

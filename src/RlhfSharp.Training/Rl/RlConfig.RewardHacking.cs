@@ -3,7 +3,7 @@ using RlhfSharp.Training.Evaluation;
 
 namespace RlhfSharp.Training.Rl;
 
-/// <summary>The keys of the reward-hacking alarm (see <see cref="RewardHackingMonitor"/>).</summary>
+/// <summary>The keys of the reward-hacking alarm (see <see cref="RewardHackingMonitor"/>) and of keeping the best policy by gold score.</summary>
 public abstract partial class RlConfig
 {
     /// <summary>The values <see cref="OnRewardHacking"/> takes.</summary>
@@ -20,6 +20,9 @@ public abstract partial class RlConfig
 
     [ConfigKey("on_reward_hacking", "What the reward-hacking alarm does: warn (log it and go on) or stop (save a checkpoint and the model at that step, end the run; the rlhf verb exits with code 4)")]
     public string OnRewardHacking { get; set; } = "warn";
+
+    [ConfigKey("keep_best", "Keep a copy of the policy with the best held-out eval/gold_score so far in the run folder's best_model (best.json names the step; with LoRA the adapter); needs a gold scorer")]
+    public bool KeepBest { get; set; }
 
     /// <summary>The alarm these keys describe.</summary>
     public RewardHackingMonitor RewardHackingMonitor() => new(RewardHackingWindow, RewardHackingProxyRise, RewardHackingGoldDrop);

@@ -125,6 +125,12 @@ public static class RlLoop
             session.Progress.Message(warning);
         }
         var hacking = new RewardHackingWatch(cfg, session, inputs.Gold is not null, heldOut.Enabled);
+        var best = cfg.KeepBest ? new BestGoldKeeper(session, policy, inputs, cfg.LoraRank > 0 ? LoraSettings(cfg) : null, cfg.Model) : null;
+        Dictionary<string, double> Watch(long step, Dictionary<string, double> metrics)
+        {
+            best?.Check(step, metrics);
+            return hacking.Check(step, metrics);
+        }
         RlStepResult? last = null;
         long step = new StepLoop
         {
@@ -134,10 +140,10 @@ public static class RlLoop
             Models = learner.Models,
             Optimizer = learner.Optimizer,
             Guard = dp.Guard,
-            Initial = () => heldOut.Reference is { } r ? hacking.Check(0, EvalMetrics(heldOut, r, reward, withWinRate: false)) : null,
+            Initial = () => heldOut.Reference is { } r ? Watch(0, EvalMetrics(heldOut, r, reward, withWinRate: false)) : null,
             ParametersText = string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")),
             Train = step => (last = learner.Step(loader.NextBatch(), (int)step - 1)).Metrics,
-            Evaluate = step => heldOut.Enabled ? hacking.Check(step, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward)) : null,
+            Evaluate = step => heldOut.Enabled ? Watch(step, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward)) : null,
             StopRequested = () => hacking.StopRequested,
             AfterEvaluate = step =>
             {
@@ -174,6 +180,7 @@ public static class RlLoop
             if (learner.LastMetrics.TryGetValue(key, out var v))
                 summary[key] = v;
         hacking.AddSummary(summary);
+        best?.AddSummary(summary);
         addSummary?.Invoke(summary);
         var modelDir = Path.Combine(session.Folder.Path, "model");
         if (cfg.LoraRank > 0)
