@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace RlhfSharp.Cli;
 
 /// <summary>The exit codes of <c>rlhf</c>.</summary>
@@ -17,4 +19,14 @@ public static class ExitCodes
     /// message names the step, what went non-finite and the last good checkpoint, which is kept.
     /// </summary>
     public const int Diverged = 3;
+
+    /// <summary>
+    /// An RL run stopped early because the reward-hacking alarm fired with on_reward_hacking: stop.
+    /// The run is complete up to that step (checkpoint, model, summary.json with reward_hacking).
+    /// </summary>
+    public const int RewardHacking = 4;
+
+    /// <summary>The exit code of an RL verb whose run wrote <paramref name="summary"/>.</summary>
+    public static int ForRlRun(JsonObject summary) =>
+        summary["reward_hacking"]?["stopped"]?.GetValue<bool>() == true ? RewardHacking : Success;
 }

@@ -15,6 +15,6 @@ public sealed class GrpoCommand : ConfigVerb<GrpoConfig>
         var runDir = RunDirs.Resolve(context, "grpo");
         var summary = GrpoTrainer.Run(config, runDir, resume: context.ResumeDir is not null, ConsoleProgress.ForConsole(context.Output));
         RunDirs.PrintSummary(context.Output, runDir, summary);
-        return ExitCodes.Success;
+        return ExitCodes.ForRlRun(summary);
     }
 }

@@ -15,6 +15,6 @@ public sealed class OnlineDpoCommand : ConfigVerb<OnlineDpoConfig>
         var runDir = RunDirs.Resolve(context, "online-dpo");
         var summary = OnlineDpoTrainer.Run(config, runDir, resume: context.ResumeDir is not null, ConsoleProgress.ForConsole(context.Output));
         RunDirs.PrintSummary(context.Output, runDir, summary);
-        return ExitCodes.Success;
+        return ExitCodes.ForRlRun(summary);
     }
 }

@@ -15,6 +15,6 @@ public sealed class PpoCommand : ConfigVerb<PpoConfig>
         var runDir = RunDirs.Resolve(context, "ppo");
         var summary = PpoTrainer.Run(config, runDir, resume: context.ResumeDir is not null, ConsoleProgress.ForConsole(context.Output));
         RunDirs.PrintSummary(context.Output, runDir, summary);
-        return ExitCodes.Success;
+        return ExitCodes.ForRlRun(summary);
     }
 }

@@ -28,6 +28,7 @@ public static class ChartCatalog
         Chart("length", "Response length (tokens)", ["rollout/response_length", "completions/mean_length"]),
         Chart("heldout", "Held-out evaluation", ["eval/gold_score", "eval/win_rate_vs_ref", "eval/score"]),
         Chart("heldout-words", "Held-out response length (words)", ["eval/response_words"]),
+        Chart("heldout-kl", "Held-out KL to the reference", ["eval/kl_to_ref", "eval/sqrt_kl"]),
         Chart("kl-detail", "Policy KL and ratios", ["policy/approxkl", "policy/ratio_mean", "policy/ratio_max"]),
         Chart("value", "Critic", ["val/vpred", "val/return", "val/explained_variance"]),
         Chart("learning-rate", "Learning rate", ["train/learning_rate"]),

@@ -154,7 +154,9 @@ public static class ReportPage
         sb.Append("<section class=\"stage\" id=\"stage-").Append(id).Append("\"><h2>").Append(Html.Escape(stage.Name)).Append("</h2>\n");
         sb.Append("<p class=\"meta\">").Append(Html.Int(stage.Metrics.Records)).Append(" records up to step ").Append(Html.Int(stage.Metrics.LastStep))
             .Append(stage.Summary is null ? "; no summary.json yet (running, stopped, or not a finished run)" : "; finished").Append(".</p>\n");
+        OverOptimisationChart.AppendAlarm(sb, stage, id);
         sb.Append("<div class=\"charts\">\n");
+        OverOptimisationChart.AppendCurve(sb, stage, id);
         foreach (var chart in charts)
         {
             var main = chart.Main.Select(m => stage.Metrics.TryGet(m, out var s) ? s : null).OfType<MetricSeries>().ToList();
@@ -260,6 +262,8 @@ public static class ReportPage
         table.samples { table-layout: fixed; width: 100%; }
         .text { white-space: pre-wrap; overflow-wrap: anywhere; }
         .gold { color: #555; font-size: 0.8rem; margin-top: 4px; }
+        .alarm { background: #fdecea; border: 1px solid #d55e00; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
+        .peak { font-size: 0.85rem; color: #333; margin: 4px 0 0; max-width: 600px; }
         details { margin: 8px 0; }
         summary { cursor: pointer; color: #333; }
 

@@ -137,7 +137,7 @@ internal static class SvgChart
     }
 
     /// <summary>An axis range widened to whole ticks, with ticks at 1, 2 or 5 times a power of ten.</summary>
-    private sealed record Axis(double Low, double High, double Step, bool Integers)
+    internal sealed record Axis(double Low, double High, double Step, bool Integers)
     {
         public IEnumerable<double> Ticks
         {

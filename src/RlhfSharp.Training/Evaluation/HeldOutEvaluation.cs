@@ -4,6 +4,7 @@ using RlhfSharp.Models.IO;
 using RlhfSharp.Models.Transformer;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Foundation;
+using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Evaluation;
 
@@ -32,6 +33,8 @@ public sealed class HeldOutEvaluation
     private readonly HeldOutSettings _settings;
     private readonly PolicyEvaluator _evaluator;
     private readonly Models.Generation.GenerationOptions _generation;
+    private bool _measureKl;
+    private CausalLM? _klReference;
 
     public HeldOutEvaluation(TrainerInputs inputs, HeldOutSettings settings)
     {
@@ -71,12 +74,43 @@ public sealed class HeldOutEvaluation
         return Reference;
     }
 
-    /// <summary>The policy's answers to the prompts, gold-scored when the data has a gold scorer.</summary>
-    public EvalResult Evaluate(CausalLM policy) => _evaluator.Evaluate(policy, Prompts, _generation, _inputs.Gold, _settings.Seed);
+    /// <summary>
+    /// Makes every evaluation also measure the sampled KL of the policy to <paramref name="reference"/>
+    /// (eval/kl_to_ref, eval/sqrt_kl): the frozen reference model, or null for the policy with its LoRA
+    /// adapters off, as the RL trainers' own KL term sees it.
+    /// </summary>
+    public void MeasureKlTo(CausalLM? reference)
+    {
+        _measureKl = true;
+        _klReference = reference;
+    }
+
+    /// <summary>
+    /// The policy's answers to the prompts, gold-scored when the data has a gold scorer; after
+    /// <see cref="MeasureKlTo"/>, with the sampled KL Σ_t log π(y_t) − log π_ref(y_t) over each answer,
+    /// averaged over the answers (log-probs at the evaluation temperature, 1 when greedy), as
+    /// <c>rlhf eval</c> and the pipeline's comparison measure it.
+    /// </summary>
+    public EvalResult Evaluate(CausalLM policy)
+    {
+        if (!_measureKl)
+            return _evaluator.Evaluate(policy, Prompts, _generation, _inputs.Gold, _settings.Seed);
+        float temperature = _settings.Temperature > 0 ? _settings.Temperature : 1f;
+        double klSum = 0;
+        var result = _evaluator.Evaluate(policy, Prompts, _generation, _inputs.Gold, _settings.Seed, rollout =>
+        {
+            var a = Rollouts.LogProbs(policy, rollout, temperature).ToArray();
+            var b = Rollouts.ReferenceLogProbs(policy, _klReference, rollout, temperature).ToArray();
+            for (int i = 0; i < a.Length; i++)
+                klSum += a[i] - b[i]; // both are 0 past each response's end
+        });
+        return result with { KlToRef = result.Prompts.Count > 0 ? klSum / result.Prompts.Count : null };
+    }
 
     /// <summary>
     /// eval/response_words, and with a gold scorer eval/gold_score and (unless <paramref name="withWinRate"/>
-    /// is false, as for the reference itself) eval/win_rate_vs_ref.
+    /// is false, as for the reference itself) eval/win_rate_vs_ref; where the KL was measured,
+    /// eval/kl_to_ref and eval/sqrt_kl = √max(0, KL) (the x axis of Gao et al. 2022's over-optimisation curves).
     /// </summary>
     public Dictionary<string, double> Metrics(EvalResult result, bool withWinRate = true)
     {
@@ -89,6 +123,11 @@ public sealed class HeldOutEvaluation
             metrics["eval/gold_score"] = result.MeanGold;
             if (withWinRate && Reference?.Gold is { } r)
                 metrics["eval/win_rate_vs_ref"] = PolicyEvaluator.WinRate(g, r);
+        }
+        if (result.KlToRef is { } kl)
+        {
+            metrics["eval/kl_to_ref"] = kl;
+            metrics["eval/sqrt_kl"] = Math.Sqrt(Math.Max(0, kl));
         }
         return metrics;
     }

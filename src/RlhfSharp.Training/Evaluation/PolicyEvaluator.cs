@@ -4,11 +4,13 @@ using RlhfSharp.Tensors;
 using RlhfSharp.Text;
 using RlhfSharp.Training.Data;
 using RlhfSharp.Training.Rewards;
+using RlhfSharp.Training.Sampling;
 
 namespace RlhfSharp.Training.Evaluation;
 
 /// <summary>A policy's responses to held-out prompts, with gold scores when a gold scorer exists.</summary>
-public sealed record EvalResult(IReadOnlyList<string> Prompts, IReadOnlyList<string> Responses, double[]? Gold)
+/// <param name="KlToRef">The sampled KL to the reference, Σ_t log π − log π_ref per answer averaged, where it was measured.</param>
+public sealed record EvalResult(IReadOnlyList<string> Prompts, IReadOnlyList<string> Responses, double[]? Gold, double? KlToRef = null)
 {
     public double MeanGold => Gold is { Length: > 0 } g ? g.Average() : double.NaN;
 }
@@ -19,7 +21,12 @@ public sealed record EvalResult(IReadOnlyList<string> Prompts, IReadOnlyList<str
 /// </summary>
 public sealed class PolicyEvaluator(BpeTokenizer tokenizer, PromptCollator collator, int batchSize = 32)
 {
-    public EvalResult Evaluate(CausalLM policy, IReadOnlyList<PromptExample> prompts, GenerationOptions options, IRewardSource? gold, ulong seed)
+    /// <summary>
+    /// The policy's answers to <paramref name="prompts"/>, gold-scored when <paramref name="gold"/> is given;
+    /// <paramref name="onBatch"/> sees each batch of rollouts (for log-probs).
+    /// </summary>
+    public EvalResult Evaluate(CausalLM policy, IReadOnlyList<PromptExample> prompts, GenerationOptions options, IRewardSource? gold, ulong seed,
+        Action<RolloutBatch>? onBatch = null)
     {
         var rng = new Generator(seed);
         var texts = new List<string>();
@@ -27,16 +34,10 @@ public sealed class PolicyEvaluator(BpeTokenizer tokenizer, PromptCollator colla
         for (int start = 0; start < prompts.Count; start += batchSize)
         {
             var chunk = prompts.Skip(start).Take(batchSize).ToList();
-            var batch = collator.Collate(chunk);
-            var result = Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rng);
-            var ids = result.ResponseIds.ToIntArray();
-            int n = result.ResponseIds.Size(1);
-            for (int r = 0; r < chunk.Count; r++)
-            {
-                var row = ids.AsSpan(r * n, result.ResponseLengths[r]).ToArray();
-                responses.Add(tokenizer.Decode(row, skipSpecialTokens: true).Trim());
-                texts.Add(PromptText(chunk[r]));
-            }
+            var rollout = Rollouts.Generate(policy, collator, tokenizer, chunk, options, rng);
+            responses.AddRange(rollout.Texts);
+            texts.AddRange(chunk.Select(PromptText));
+            onBatch?.Invoke(rollout);
         }
         return new EvalResult(texts, responses, gold?.Score(texts, responses));
     }

@@ -37,6 +37,12 @@ public sealed class StepLoop
     /// <summary>An evaluation at a step: the metrics to log, or null for none (no held-out data).</summary>
     public Func<long, IReadOnlyDictionary<string, double>?>? Evaluate { get; init; }
 
+    /// <summary>
+    /// Asked after each step's evaluation: true ends the run there, after that step's checkpoint
+    /// (an alarm such as reward hacking).
+    /// </summary>
+    public Func<bool>? StopRequested { get; init; }
+
     /// <summary>Runs after each evaluation is logged (sample texts).</summary>
     public Action<long>? AfterEvaluate { get; init; }
 
@@ -92,7 +98,8 @@ public sealed class StepLoop
                 Session.Log(step, evaluation);
                 AfterEvaluate?.Invoke(step);
             }
-            if (last || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
+            bool stop = StopRequested?.Invoke() == true;
+            if (last || stop || (cfg.SaveEvery > 0 && step % cfg.SaveEvery == 0))
             {
                 var state = new TrainerState(step);
                 SaveState?.Invoke(state);
@@ -103,6 +110,8 @@ public sealed class StepLoop
                 }
                 Session.SaveCheckpoint(state, Models, Optimizer);
             }
+            if (stop)
+                break;
         }
         Session.Progress.End();
         return step;

@@ -151,5 +151,7 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
             yield return "max_prompt_length and response_length must be positive";
         foreach (var p in ValidateVerifiers())
             yield return p;
+        foreach (var p in RewardHackingErrors())
+            yield return p;
     }
 }

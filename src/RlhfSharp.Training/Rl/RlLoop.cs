@@ -107,6 +107,7 @@ public static class RlLoop
         }
         policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         TrainerSetup.PlaceModels(cfg, policy, reference);
+        heldOut.MeasureKlTo(reference);
         if (cfg.MaxPromptLength + cfg.ResponseLength > policy.Config.MaxPositions)
             throw new TrainingSetupException($"max_prompt_length ({cfg.MaxPromptLength}) + response_length ({cfg.ResponseLength}) exceeds the model's {policy.Config.MaxPositions} positions");
         var reward = Reward(cfg, inputs.Template, inputs.Gold);
@@ -123,6 +124,13 @@ public static class RlLoop
             session.Logger.LogText(0, "warnings", warning);
             session.Progress.Message(warning);
         }
+        var hacking = new RewardHackingWatch(cfg, session, inputs.Gold is not null, heldOut.Enabled);
+        var best = cfg.KeepBest ? new BestGoldKeeper(session, policy, inputs, cfg.LoraRank > 0 ? LoraSettings(cfg) : null, cfg.Model) : null;
+        Dictionary<string, double> Watch(long step, Dictionary<string, double> metrics)
+        {
+            best?.Check(step, metrics);
+            return hacking.Check(step, metrics);
+        }
         RlStepResult? last = null;
         long step = new StepLoop
         {
@@ -132,10 +140,11 @@ public static class RlLoop
             Models = learner.Models,
             Optimizer = learner.Optimizer,
             Guard = dp.Guard,
-            Initial = () => heldOut.Reference is { } r ? EvalMetrics(heldOut, r, reward, withWinRate: false) : null,
+            Initial = () => heldOut.Reference is { } r ? Watch(0, EvalMetrics(heldOut, r, reward, withWinRate: false)) : null,
             ParametersText = string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")),
             Train = step => (last = learner.Step(loader.NextBatch(), (int)step - 1)).Metrics,
-            Evaluate = _ => heldOut.Enabled ? EvalMetrics(heldOut, heldOut.Evaluate(policy), reward) : null,
+            Evaluate = step => heldOut.Enabled ? Watch(step, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward)) : null,
+            StopRequested = () => hacking.StopRequested,
             AfterEvaluate = step =>
             {
                 for (int i = 0; i < Math.Min(cfg.SampleRollouts, last!.Rollouts.Count); i++)
@@ -170,6 +179,8 @@ public static class RlLoop
         foreach (var key in summaryKeys)
             if (learner.LastMetrics.TryGetValue(key, out var v))
                 summary[key] = v;
+        hacking.AddSummary(summary);
+        best?.AddSummary(summary);
         addSummary?.Invoke(summary);
         var modelDir = Path.Combine(session.Folder.Path, "model");
         if (cfg.LoraRank > 0)
