@@ -25,16 +25,8 @@ public sealed class GrpoEstimatorTests : IDisposable
 
     public GrpoEstimatorTests()
     {
-        BuiltinTaskGenerator.Write(DataDir, new BuiltinTaskOptions { TrainPrompts = 120, EvalPrompts = 12, PreferencePairs = 20, TokenizerVocabSize = 320 });
-        _tokenizer = BpeTokenizer.FromDirectory(Path.Combine(DataDir, "tokenizer"));
-        var cfg = new ModelConfig { ModelType = "llama", VocabSize = _tokenizer.VocabSize, HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 48, MaxPositions = 64 };
-        PretrainedIO.Save(new CausalLM(cfg, new Generator(3)), SftDir);
-        _tokenizer.Save(SftDir);
-        // A random reward model: every answer scores differently (the gold scorer gives a random policy's answers all −1).
-        var rm = new SequenceScorer(cfg, new Generator(4));
-        rm.Score.Weight.Assign(new Generator(5).Normal(rm.Score.Weight.Shape, 0f, 0.5f));
-        PretrainedIO.Save(rm, RmDir);
-        _tokenizer.Save(RmDir);
+        _tokenizer = TinyRlTask.Write(DataDir, SftDir);
+        TinyRlTask.WriteRewardModel(_tokenizer, RmDir);
     }
 
     private string RmDir => Path.Combine(_dir, "rm");

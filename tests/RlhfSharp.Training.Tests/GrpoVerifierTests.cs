@@ -15,11 +15,7 @@ public sealed class GrpoVerifierTests : IDisposable
 
     public GrpoVerifierTests()
     {
-        BuiltinTaskGenerator.Write(DataDir, new BuiltinTaskOptions { TrainPrompts = 120, EvalPrompts = 30, PreferencePairs = 20, TokenizerVocabSize = 320 });
-        var tokenizer = BpeTokenizer.FromDirectory(Path.Combine(DataDir, "tokenizer"));
-        var cfg = new ModelConfig { ModelType = "llama", VocabSize = tokenizer.VocabSize, HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 48, MaxPositions = 64 };
-        PretrainedIO.Save(new CausalLM(cfg, new Generator(3)), SftDir);
-        tokenizer.Save(SftDir);
+        TinyRlTask.Write(DataDir, SftDir, evalPrompts: 30);
     }
 
     private string DataDir => Path.Combine(_dir, "data");

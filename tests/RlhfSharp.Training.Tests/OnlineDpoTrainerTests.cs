@@ -16,11 +16,7 @@ public sealed class OnlineDpoTrainerTests : IDisposable
 
     public OnlineDpoTrainerTests()
     {
-        BuiltinTaskGenerator.Write(DataDir, new BuiltinTaskOptions { TrainPrompts = 60, EvalPrompts = 8, PreferencePairs = 20, TokenizerVocabSize = 320 });
-        var tokenizer = BpeTokenizer.FromDirectory(Path.Combine(DataDir, "tokenizer"));
-        var cfg = new ModelConfig { ModelType = "llama", VocabSize = tokenizer.VocabSize, HiddenSize = 32, NumLayers = 2, NumHeads = 2, NumKeyValueHeads = 1, IntermediateSize = 48, MaxPositions = 64 };
-        PretrainedIO.Save(new CausalLM(cfg, new Generator(3)), SftDir);
-        tokenizer.Save(SftDir);
+        TinyRlTask.Write(DataDir, SftDir, trainPrompts: 60, evalPrompts: 8);
     }
 
     private string DataDir => Path.Combine(_dir, "data");

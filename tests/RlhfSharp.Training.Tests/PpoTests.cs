@@ -20,16 +20,8 @@ public sealed class PpoTests : IDisposable
 
     public PpoTests()
     {
-        BuiltinTaskGenerator.Write(DataDir, new BuiltinTaskOptions { TrainPrompts = 120, EvalPrompts = 12, PreferencePairs = 40, TokenizerVocabSize = 320 });
-        _tokenizer = BpeTokenizer.FromDirectory(Path.Combine(DataDir, "tokenizer"));
-        var cfg = TinyConfig(_tokenizer.VocabSize);
-        var sft = new CausalLM(cfg, new Generator(3));
-        PretrainedIO.Save(sft, SftDir);
-        _tokenizer.Save(SftDir);
-        var rm = new SequenceScorer(cfg, new Generator(4));
-        rm.Score.Weight.Assign(new Generator(5).Normal(rm.Score.Weight.Shape, 0f, 0.5f));
-        PretrainedIO.Save(rm, RmDir);
-        _tokenizer.Save(RmDir);
+        _tokenizer = TinyRlTask.Write(DataDir, SftDir, preferencePairs: 40);
+        TinyRlTask.WriteRewardModel(_tokenizer, RmDir);
     }
 
     private string DataDir => Path.Combine(_dir, "data");
@@ -39,18 +31,6 @@ public sealed class PpoTests : IDisposable
     private string RmDir => Path.Combine(_dir, "rm");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static ModelConfig TinyConfig(int vocab) => new()
-    {
-        ModelType = "llama",
-        VocabSize = vocab,
-        HiddenSize = 32,
-        NumLayers = 2,
-        NumHeads = 2,
-        NumKeyValueHeads = 1,
-        IntermediateSize = 48,
-        MaxPositions = 64,
-    };
 
     private PpoConfig Config() => new()
     {
@@ -155,7 +135,7 @@ public sealed class PpoTests : IDisposable
         cfg.KlTarget = 0.5f;
         cfg.KlHorizon = 16f;
         // A reference that differs from the policy, so the KL is not zero.
-        var policy = new CausalLM(TinyConfig(_tokenizer.VocabSize), new Generator(41));
+        var policy = new CausalLM(TinyRlTask.PolicyConfig(_tokenizer.VocabSize), new Generator(41));
         var learner = Learner(cfg, policy);
         double beta = learner.Kl.Beta;
 
