@@ -128,17 +128,7 @@ public static class DpoTrainer
         var summary = new JsonObject { ["stage"] = "dpo", ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["parameters"] = policy.ParameterCount() };
         var final = Evaluate(policy, collator, evalSet, refEval, cfg);
         heldOut.AddMetrics(final, policy, null, step);
-        foreach (var (k, v) in final)
-            summary[k] = v;
-        if (evalReference?.Gold is not null)
-            summary["eval/gold_score_ref"] = evalReference.MeanGold;
-        var modelDir = Path.Combine(session.Folder.Path, "model");
-        if (session.IsMain)
-        {
-            PretrainedIO.Save(policy, modelDir);
-            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir, inputs.TokenizerDir);
-        }
-        summary["model"] = modelDir;
+        OfflinePreferenceTrainer.SaveFinal(summary, final, evalReference, policy, session, inputs);
         dp.AddSummary(summary, policy, optimizer);
         summary["data/truncated_examples"] = collator.Stats.TruncatedExamples;
         session.WriteSummary(summary);

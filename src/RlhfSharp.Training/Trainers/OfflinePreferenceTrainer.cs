@@ -132,17 +132,7 @@ internal static class OfflinePreferenceTrainer
         var summary = new JsonObject { ["stage"] = plan.Stage, ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["parameters"] = policy.ParameterCount() };
         var final = Evaluate(policy, objective, evalSet, cfg);
         heldOut.AddMetrics(final, policy, null, step);
-        foreach (var (k, v) in final)
-            summary[k] = v;
-        if (evalReference?.Gold is not null)
-            summary["eval/gold_score_ref"] = evalReference.MeanGold;
-        var modelDir = Path.Combine(session.Folder.Path, "model");
-        if (session.IsMain)
-        {
-            PretrainedIO.Save(policy, modelDir);
-            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir, inputs.TokenizerDir);
-        }
-        summary["model"] = modelDir;
+        SaveFinal(summary, final, evalReference, policy, session, inputs);
         summary["models_loaded"] = loaded;
         dp.AddSummary(summary, policy, optimizer);
         summary["data/truncated_examples"] = objective.TruncatedExamples;
@@ -167,5 +157,25 @@ internal static class OfflinePreferenceTrainer
         foreach (var (k, v) in means)
             metrics["eval/" + k] = v;
         return metrics;
+    }
+
+    /// <summary>
+    /// The end every offline preference run shares (DPO's too): the final held-out metrics and the
+    /// starting policy's gold score go into <paramref name="summary"/>, and rank 0 saves the policy
+    /// with its tokenizer to the run's model folder, named there as <c>model</c>.
+    /// </summary>
+    internal static void SaveFinal(JsonObject summary, Dictionary<string, double> final, EvalResult? evalReference, CausalLM policy, TrainingSession session, TrainerInputs inputs)
+    {
+        foreach (var (k, v) in final)
+            summary[k] = v;
+        if (evalReference?.Gold is not null)
+            summary["eval/gold_score_ref"] = evalReference.MeanGold;
+        var modelDir = Path.Combine(session.Folder.Path, "model");
+        if (session.IsMain)
+        {
+            PretrainedIO.Save(policy, modelDir);
+            TrainerSetup.SaveTokenizer(inputs.Tokenizer, modelDir, inputs.TokenizerDir);
+        }
+        summary["model"] = modelDir;
     }
 }
