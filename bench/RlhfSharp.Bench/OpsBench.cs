@@ -45,9 +45,9 @@ public static class OpsBench
         {
             if (only.Count > 0 && !only.Contains(c.Name))
                 continue;
-            var (fwd, bwd) = Time(c, repeat, warmup);
+            var (fwd, bwd, fwdMin, bwdMin) = Time(c, repeat, warmup);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"case\":\"{c.Name}\",\"impl\":\"rlhfsharp\",\"shape\":\"{c.Shape}\",\"threads\":{Engine.Threads},\"fwd_ms\":{fwd:F3},\"bwd_ms\":{bwd:F3}}}"));
+                $"{{\"case\":\"{c.Name}\",\"impl\":\"rlhfsharp\",\"shape\":\"{c.Shape}\",\"threads\":{Engine.Threads},\"fwd_ms\":{fwd:F3},\"bwd_ms\":{bwd:F3},\"fwd_ms_min\":{fwdMin:F3},\"bwd_ms_min\":{bwdMin:F3}}}"));
         }
         return 0;
     }
@@ -76,6 +76,18 @@ public static class OpsBench
             var (q, k, v) = (Param(g, 4, 12, 256, 64), Param(g, 4, 12, 256, 64), Param(g, 4, 12, 256, 64));
             return (() => F.ScaledDotProductAttention(q, k, v, causal: true), g.Normal([4, 12, 256, 64]));
         });
+        // The pipeline policy's attention (examples/sft.yaml: 4 heads over 2 kv heads, head dim 32, T 64, batch 32)
+        yield return new("attention_pipeline", "B=32,H=4,Hkv=2,T=64,D=32,causal", g =>
+        {
+            var (q, k, v) = (Param(g, 32, 4, 64, 32), Param(g, 32, 2, 64, 32), Param(g, 32, 2, 64, 32));
+            return (() => F.ScaledDotProductAttention(q, k, v, causal: true), g.Normal([32, 4, 64, 32]));
+        });
+        // The 6M bench models' attention (8 heads, head dim 32, T 128, batch 8)
+        yield return new("attention_6m", "B=8,H=8,T=128,D=32,causal", g =>
+        {
+            var (q, k, v) = (Param(g, 8, 8, 128, 32), Param(g, 8, 8, 128, 32), Param(g, 8, 8, 128, 32));
+            return (() => F.ScaledDotProductAttention(q, k, v, causal: true), g.Normal([8, 8, 128, 32]));
+        });
         yield return new("cross_entropy", "[2048,8192]", g =>
         {
             var logits = Param(g, 2048, 8192);
@@ -90,13 +102,15 @@ public static class OpsBench
         });
     }
 
-    private static (double Fwd, double Bwd) Time(Case c, int repeat, int warmup)
+    private static (double Fwd, double Bwd, double FwdMin, double BwdMin) Time(Case c, int repeat, int warmup)
     {
         var (forward, grad) = c.Setup(new Generator(1));
         var fwd = new List<double>();
         var bwd = new List<double>();
         for (int i = 0; i < warmup + repeat; i++)
         {
+            // One storage scope per iteration, as the trainers' step loop opens one per step.
+            using var scope = TensorArena.Step();
             var sw = Stopwatch.StartNew();
             var y = forward();
             double f = sw.Elapsed.TotalMilliseconds;
@@ -109,7 +123,7 @@ public static class OpsBench
                 bwd.Add(b);
             }
         }
-        return (Median(fwd), Median(bwd));
+        return (Median(fwd), Median(bwd), fwd.Min(), bwd.Min());
     }
 
     private static double Median(List<double> xs)

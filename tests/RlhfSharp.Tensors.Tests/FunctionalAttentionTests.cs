@@ -51,6 +51,11 @@ public class FunctionalAttentionTests
         { 2, 4, 2, 4, 4, 4, true, true },   // left padding: early queries see nothing
         { 1, 1, 1, 3, 1, 1, false, false },
         { 2, 2, 1, 70, 75, 4, true, true }, // several causal row blocks, the last one partial
+        // Head dims that are multiples of 8 run the tiled kernels (AttentionKernels).
+        { 2, 2, 2, 5, 5, 8, false, false },
+        { 2, 4, 2, 9, 13, 8, true, true },  // GQA, Tq < Tk, padding, Tk not a multiple of 8
+        { 1, 2, 2, 37, 37, 16, true, false }, // 4-row tiles with a partial last one; causal widths 8..40
+        { 2, 2, 1, 70, 75, 32, true, true }, // full 4x4 tiles, and two backward row blocks of 64
     };
 
     private static (Tensor Q, Tensor K, Tensor V, Tensor? Mask) Inputs(int bn, int hn, int hkv, int tq, int tk, int d, bool padding, ulong seed)
@@ -90,19 +95,36 @@ public class FunctionalAttentionTests
     }
 
     [Fact]
-    public void FullyMaskedQueriesOutputZeroNotNaN()
+    public void ValueHeadDimMayDifferFromQueryKey()
     {
-        var (q, k, v, mask) = Inputs(2, 2, 2, 4, 4, 4, true, 82);
+        // D 16 for q and k, Dv 8 for v: forward against the double reference, and the gradients.
+        var q = Randn(87, 2, 2, 11, 16);
+        var k = Randn(88, 2, 1, 11, 16);
+        var v = Randn(89, 2, 1, 11, 8);
+        var y = F.ScaledDotProductAttention(q, k, v, causal: true);
+        Assert.Equal(new[] { 2, 2, 11, 8 }, y.Shape);
+        AssertClose(RefAttention(q, k, v, true, null, 0.25), y.ToArray(), 1e-5);
+        GradCheck.Check(t => F.ScaledDotProductAttention(t[0], t[1], t[2], causal: true), [q, k, v], maxPerInput: 24);
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void FullyMaskedQueriesOutputZeroNotNaN(int d)
+    {
+        var (q, k, v, mask) = Inputs(2, 2, 2, 4, 4, d, true, 82);
         var y = F.ScaledDotProductAttention(q, k, v, causal: true, mask);
         var row = y.Select(0, 1).Select(1, 0).Select(0, 0).ToArray(); // batch 1 is padded at keys 0, 1
         Assert.All(row, x => Assert.Equal(0f, x));
         AssertAllFinite(y.ToArray());
     }
 
-    [Fact]
-    public void NoGradOutputIsIdenticalToGradPath()
+    [Theory]
+    [InlineData(6)]
+    [InlineData(8)]
+    public void NoGradOutputIsIdenticalToGradPath(int d)
     {
-        var (q, k, v, mask) = Inputs(2, 4, 2, 70, 72, 6, true, 83);
+        var (q, k, v, mask) = Inputs(2, 4, 2, 70, 72, d, true, 83);
         q.RequiresGrad = true;
         var withGrad = F.ScaledDotProductAttention(q, k, v, causal: true, mask);
         Assert.True(withGrad.RequiresGrad);

@@ -27,6 +27,8 @@ public static partial class F
             return DeviceAttention(q, k, v, causal, keyPaddingMask, sc, (bn, hn, hkv, tq, tk, d, dv));
         var mask = keyPaddingMask?.ToArray();
         bool keep = GradMode.IsEnabled && (q.RequiresGrad || k.RequiresGrad || v.RequiresGrad);
+        if (AttentionKernels.Supports(d, dv))
+            return TiledAttention(q, k, v, causal, mask, sc, (bn, hn, hkv, tq, tk, d, dv), keep);
         var o = GradBuffers.RentZeroed(bn * hn * tq * dv);
         var p = keep ? Uninit(bn * hn * tq * tk) : null;
         if (o.Length > 0 && tk > 0)
@@ -99,29 +101,35 @@ public static partial class F
     private static void MaskedSoftmaxRows(Span<float> s, int tq, int tk, bool causal, float[]? mask, int b)
     {
         for (int i = 0; i < tq; i++)
+            MaskedSoftmaxRow(s.Slice(i * tk, tk), causal ? Math.Clamp(tk - tq + i + 1, 0, tk) : tk, mask, b * (mask is null ? 0 : tk));
+    }
+
+    /// <summary>
+    /// One row of scores: the first <paramref name="allowed"/> entries (less those whose key mask,
+    /// read from <paramref name="mask"/> at <paramref name="maskOffset"/>, is 0) are softmaxed in
+    /// place; every other entry of the row, and a row with nothing allowed, becomes 0.
+    /// </summary>
+    private static void MaskedSoftmaxRow(Span<float> row, int allowed, float[]? mask, int maskOffset)
+    {
+        row[allowed..].Clear();
+        var live = row[..allowed];
+        if (mask is not null)
         {
-            var row = s.Slice(i * tk, tk);
-            int allowed = causal ? Math.Clamp(tk - tq + i + 1, 0, tk) : tk;
-            row[allowed..].Clear();
-            var live = row[..allowed];
-            if (mask is not null)
+            var m = mask.AsSpan(maskOffset, allowed);
+            for (int j = 0; j < allowed; j++)
             {
-                var m = mask.AsSpan(b * tk, allowed);
-                for (int j = 0; j < allowed; j++)
-                {
-                    if (m[j] == 0f)
-                        live[j] = float.NegativeInfinity;
-                }
+                if (m[j] == 0f)
+                    live[j] = float.NegativeInfinity;
             }
-            float max = allowed == 0 ? float.NegativeInfinity : TensorPrimitives.Max(live);
-            if (float.IsNegativeInfinity(max))
-            {
-                live.Clear();
-                continue;
-            }
-            RowKernels.ExpShiftScale(live, max, 1f, live);
-            TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
         }
+        float max = allowed == 0 ? float.NegativeInfinity : TensorPrimitives.Max(live);
+        if (float.IsNegativeInfinity(max))
+        {
+            live.Clear();
+            return;
+        }
+        RowKernels.ExpShiftScale(live, max, 1f, live);
+        TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
     }
 
     private static (int B, int H, int Hkv, int Tq, int Tk, int D, int Dv) CheckAttentionShapes(Tensor q, Tensor k, Tensor v, Tensor? mask)
