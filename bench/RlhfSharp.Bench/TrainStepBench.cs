@@ -28,6 +28,7 @@ public static class TrainStepBench
 
     public const string Usage =
         "train-step [--hidden 128] [--layers 4] [--heads 4] [--vocab 512] [--batch 32] [--seq 48] [--threads T] [--checkpointing]\n"
+        + "train-step --case gpt2-6m|llama-6m|pipeline [--steps N] [--threads T]   (ours alone on a side-by-side case: N steps after 2 warm-up, for profiling)\n"
         + "train-step --vs-torch " + SideBySide.OptionsUsage + "   (--runs: steps per round, default 5)";
 
     public static int Run(BenchArgs args)
@@ -46,6 +47,9 @@ public static class TrainStepBench
                 SideBySide.TrainStep(c, o).ToJson().WriteLine();
             return 0;
         }
+        var named = args.String("case");
+        if (named is not null)
+            return RunCase(LmCase.Get(named), args);
         int hidden = args.Ints("hidden")?[0] ?? 128;
         int layers = args.Ints("layers")?[0] ?? 4;
         int heads = args.Ints("heads")?[0] ?? 4;
@@ -74,6 +78,35 @@ public static class TrainStepBench
             .Add("checkpointing", checkpointing)
             .Add("ms", t.MedianMs)
             .Add("tokens_per_s", tokens / (t.MedianMs / 1000))
+            .WriteLine();
+        return 0;
+    }
+
+    // Ours alone on a named case, a fixed number of steps: a profiler sees no peer process.
+    private static int RunCase(LmCase c, BenchArgs args)
+    {
+        int steps = args.Ints("steps")?[0] ?? 20;
+        Engine.Threads = args.Ints("threads")?[0] ?? Engine.Threads;
+        args.RejectUnknown();
+        var model = new CausalLM(c.Config, new Generator(1));
+        var opt = new AdamW(model.TrainableParameters(), lr: 1e-3f);
+        var ids = new Generator(2).Uniform([c.Batch, c.Seq], 0, c.Config.VocabSize - 1).ToInt32();
+        for (int i = 0; i < 2; i++)
+            Step(model, opt, ids);
+        var meter = new GcPerRun.Meter();
+        var ms = new List<double>();
+        for (int i = 0; i < steps; i++)
+            ms.Add(meter.Time(() => Step(model, opt, ids)));
+        ms.Sort();
+        new JsonLine()
+            .Add("case", "train_step")
+            .Add("model", c.Name)
+            .Add("threads", Engine.Threads)
+            .Add("steps", steps)
+            .Add("ms_min", ms[0])
+            .Add("ms_median", ms[ms.Count / 2])
+            .Add("gc_gen0_per_step", meter.PerRun.Gen0)
+            .Add("alloc_bytes_per_step", meter.PerRun.AllocatedBytes)
             .WriteLine();
         return 0;
     }
