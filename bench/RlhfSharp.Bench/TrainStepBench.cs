@@ -49,7 +49,11 @@ public static class TrainStepBench
         }
         var named = args.String("case");
         if (named is not null)
-            return RunCase(LmCase.Get(named), args);
+        {
+            return LmCase.Names.Contains(named)
+                ? RunCase(LmCase.Get(named), args)
+                : throw new BenchUsageException($"--case: unknown case '{named}'; known: {string.Join(", ", LmCase.Names)}");
+        }
         int hidden = args.Ints("hidden")?[0] ?? 128;
         int layers = args.Ints("layers")?[0] ?? 4;
         int heads = args.Ints("heads")?[0] ?? 4;

@@ -34,6 +34,14 @@ public sealed class ArgumentTests
     }
 
     [Fact]
+    public void AnUnknownSingleCaseNamesCaseAndTheKnownCases()
+    {
+        var e = Refused(TrainStepBench.Run, "--case", "gpt3");
+        Assert.Contains("--case: unknown case 'gpt3'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("gpt2-6m, llama-6m, pipeline", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnUnknownCaseNamesCasesAndTheKnownCases()
     {
         var e = Refused(TrainStepBench.Run, "--vs-torch", "--cases", "llama-6m,gpt3");
