@@ -14,7 +14,8 @@ namespace RlhfSharp.Tensors;
 /// released. A result needed after the step must be kept (<see cref="Keep"/>) or copied out
 /// (<see cref="Tensor.ToArray"/>, <see cref="Tensor.Item"/>) inside it; using a released tensor
 /// throws <see cref="TensorReleasedException"/> rather than reading another step's numbers.
-/// Scopes belong to the thread that opened them; a scope opened inside another is part of it.
+/// Scopes belong to the thread that opened them; a step scope opened inside another is part of
+/// it, a <see cref="Phase"/> returns its storage when it closes.
 /// </para>
 /// </summary>
 public static class TensorArena
@@ -22,10 +23,19 @@ public static class TensorArena
     /// <summary>Opens a step scope on this thread; dispose it when the step's tensors are no longer needed.</summary>
     public static IDisposable Step() => GradBuffers.BeginStep();
 
+    /// <summary>
+    /// Opens a phase of the open step (a step scope when none is open): storage rented while it is
+    /// open goes back to the pool when it closes, and its tensors are released, so the rest of the
+    /// step reuses that memory; a result the step still needs is kept with <see cref="Keep"/> inside
+    /// the phase and then lives until the step ends. For steps that do several passes in turn (a
+    /// rollout, scoring it under three models, minibatch updates), each pass in a phase.
+    /// </summary>
+    public static IDisposable Phase() => GradBuffers.BeginPhase();
+
     /// <summary>Whether a step scope is open on this thread.</summary>
     public static bool InStep => GradBuffers.InStep;
 
-    /// <summary>Keeps <paramref name="tensor"/>'s storage, and every view of it, valid after the open step scope closes (no-op outside a scope).</summary>
+    /// <summary>Keeps <paramref name="tensor"/>'s storage, and every view of it, valid after the innermost open scope closes: past a step (no-op outside a scope), or from a phase into its step.</summary>
     public static Tensor Keep(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);

@@ -129,6 +129,97 @@ public class TensorArenaTests
     }
 
     [Fact]
+    public void APhaseReleasesWhatItDidNotKeepAndTheStepReusesThatStorage()
+    {
+        var a = new Generator(5).Normal([64, 64], 0f, 1f);
+        Tensor kept;
+        using (TensorArena.Step())
+        {
+            var before = a.Mul(a); // rented by the step itself
+            Tensor dropped, square, viewOfStep;
+            using (TensorArena.Phase())
+            {
+                dropped = a.Add(a);
+                square = a.Mul(a);
+                kept = TensorArena.Keep(a.Sub(square));
+                viewOfStep = before.Narrow(0, 0, 3);
+            }
+            Assert.True(dropped.IsReleased);
+            Assert.Throws<TensorReleasedException>(() => dropped.ToArray());
+            // Kept in the phase: valid for the rest of the step; the step's own tensors and views of them too.
+            Assert.False(kept.IsReleased);
+            Assert.Equal(a.ToArray().Select(v => v - (v * v)).ToArray(), kept.ToArray());
+            Assert.Equal(before.ToArray().AsSpan(0, 3 * 64).ToArray(), viewOfStep.ToArray());
+            // The next same-shaped result in the step takes the phase's released storage.
+            var reused = a.Mul(2f);
+            Assert.True(square.IsReleased);
+            Assert.Contains(reused.RawFloats, new[] { dropped.RawFloats, square.RawFloats });
+            Assert.NotSame(kept.RawFloats, reused.RawFloats);
+            Assert.True(TensorArena.InStep);
+        }
+        // The step's end releases what the phase kept, as any of the step's tensors.
+        Assert.True(kept.IsReleased);
+        Assert.False(TensorArena.InStep);
+    }
+
+    [Fact]
+    public void PhasedMinibatchesMatchTheUnphasedStepBitForBitAndPeakLower()
+    {
+        // Two updates per step, each in a phase: the same numbers, with the storage of the first
+        // pass reused by the second instead of both held until the step ends.
+        var plain = new TinyRun();
+        var phased = new TinyRun();
+        long heldPlain = 0, heldPhased = 0;
+        TensorArena.Trim();
+        for (int step = 0; step < 3; step++)
+        {
+            float a1 = plain.Step(), a2 = plain.Step();
+            using (TensorArena.Step())
+            {
+                Assert.Equal(a1, Phased(phased));
+                Assert.Equal(a2, Phased(phased));
+            }
+            if (step == 2)
+                heldPhased = TensorArena.PooledBytes;
+        }
+        TensorArena.Trim();
+        var again = new TinyRun();
+        for (int step = 0; step < 3; step++)
+        {
+            using (TensorArena.Step())
+            {
+                again.Step();
+                again.Step();
+            }
+            if (step == 2)
+                heldPlain = TensorArena.PooledBytes;
+        }
+        Assert.Equal(plain.Weights(), phased.Weights());
+        // What a step returns to the pool is what it held at its end: one pass's worth with phases.
+        Assert.True(heldPhased < heldPlain, $"phased steps pooled {heldPhased} bytes, plain ones {heldPlain}");
+
+        static float Phased(TinyRun run)
+        {
+            using (TensorArena.Phase())
+                return run.Step();
+        }
+    }
+
+    [Fact]
+    public void APhaseOutsideAStepIsAStep()
+    {
+        var a = new Generator(6).Normal([64, 64], 0f, 1f);
+        Tensor t;
+        using (TensorArena.Phase())
+        {
+            Assert.True(TensorArena.InStep);
+            t = a.Mul(a);
+        }
+        Assert.False(TensorArena.InStep);
+        Assert.True(t.IsReleased);
+    }
+
+    [Fact]
     public void LengthsTheStepsStopAskingForLeaveThePool()
     {
         // Only this class opens step scopes in this test assembly, so the step clock is ours.

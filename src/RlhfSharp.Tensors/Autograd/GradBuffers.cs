@@ -92,6 +92,23 @@ internal static class GradBuffers
         return new StepHandle(step, step.Open());
     }
 
+    /// <summary>
+    /// Opens a phase inside the open step scope (a step scope when none is open): what is rented
+    /// while it is open goes back to the pool when it closes, so the step's later work reuses it,
+    /// except the storage of tensors kept in it, which passes to the enclosing scope.
+    /// </summary>
+    public static IDisposable BeginPhase()
+    {
+        var parent = _step;
+        if (parent is null)
+            return BeginStep();
+        var phase = parent.SparePhase ?? new StepScope();
+        parent.SparePhase = null;
+        phase.Parent = parent;
+        _step = phase;
+        return new StepHandle(phase, phase.Open());
+    }
+
     /// <summary>Whether a step scope is open on this thread.</summary>
     public static bool InStep => _step is not null;
 
@@ -141,7 +158,9 @@ internal static class GradBuffers
         var scope = _current;
         if (array is null || scope is null || !scope.Owned.Remove(array))
             return;
-        _step?.Returned(array);
+        for (var step = _step; step is not null && !step.Returned(array); step = step.Parent)
+        {
+        }
         Push(array);
     }
 
@@ -151,8 +170,12 @@ internal static class GradBuffers
     /// <summary>Records a tensor built over storage the open step scope rented, to release it with the step.</summary>
     internal static void Track(Tensor tensor, float[] data)
     {
-        if (_step is { } step && data.Length >= MinPooledLength)
-            step.Track(tensor, data);
+        // The scope that rented the storage records the tensor (a phase may view its step's arrays).
+        if (data.Length < MinPooledLength)
+            return;
+        for (var step = _step; step is not null && !step.Track(tensor, data); step = step.Parent)
+        {
+        }
     }
 
     /// <summary>Keeps <paramref name="tensor"/>'s storage (and every view of it) alive past the open step scope.</summary>
@@ -160,6 +183,7 @@ internal static class GradBuffers
     {
         if (_step is { } step && tensor.Dtype == DType.Float32 && tensor.RawFloats is { } data)
             step.Keep(data);
+        // Storage a phase's enclosing scope rented outlives the phase already.
     }
 
     private static void Push(float[] array)
@@ -295,18 +319,30 @@ internal static class GradBuffers
 
         internal long Generation => _generation;
 
+        /// <summary>The scope a phase runs in (null for a step).</summary>
+        internal StepScope? Parent { get; set; }
+
+        /// <summary>A closed phase of this scope, reused by its next phase.</summary>
+        internal StepScope? SparePhase { get; set; }
+
         internal void Rented(float[] array) => _arrays[array] = true;
 
-        internal void Returned(float[] array)
+        // False when this scope did not rent the array.
+        internal bool Returned(float[] array)
         {
-            if (_arrays.ContainsKey(array))
-                _arrays[array] = false;
+            if (!_arrays.ContainsKey(array))
+                return false;
+            _arrays[array] = false;
+            return true;
         }
 
-        internal void Track(Tensor tensor, float[] data)
+        // False when this scope did not rent the storage.
+        internal bool Track(Tensor tensor, float[] data)
         {
-            if (_arrays.ContainsKey(data))
-                _tensors.Add(tensor);
+            if (!_arrays.ContainsKey(data))
+                return false;
+            _tensors.Add(tensor);
+            return true;
         }
 
         internal void Keep(float[] data)
@@ -322,6 +358,11 @@ internal static class GradBuffers
             _closed = true;
             if (!ReferenceEquals(_step, this))
                 throw new InvalidOperationException("internal: step scopes on a thread must close in the reverse order they opened");
+            if (Parent is { } parent)
+            {
+                ClosePhase(parent);
+                return;
+            }
             _step = null;
             foreach (var t in _tensors)
             {
@@ -338,6 +379,32 @@ internal static class GradBuffers
             _tensors.Clear();
             _spareStep = this;
             StepClosed();
+        }
+
+        // A phase ends: its kept storage (and the tensors over it) passes to the enclosing scope,
+        // the rest is released and pooled now.
+        private void ClosePhase(StepScope parent)
+        {
+            _step = parent;
+            foreach (var t in _tensors)
+            {
+                if (_kept.Contains(t.RawFloats!))
+                    parent._tensors.Add(t);
+                else
+                    t.MarkReleased();
+            }
+            foreach (var (array, outOfPool) in _arrays)
+            {
+                if (_kept.Contains(array))
+                    parent._arrays[array] = outOfPool;
+                else if (outOfPool)
+                    Push(array);
+            }
+            _arrays.Clear();
+            _kept.Clear();
+            _tensors.Clear();
+            Parent = null;
+            parent.SparePhase = this;
         }
     }
 }

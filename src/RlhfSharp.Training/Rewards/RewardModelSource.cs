@@ -1,4 +1,5 @@
 using RlhfSharp.Models.Transformer;
+using RlhfSharp.Tensors;
 using RlhfSharp.Tensors.Autograd;
 using RlhfSharp.Text;
 using RlhfSharp.Text.Chat;
@@ -78,7 +79,9 @@ public sealed class RewardModelSource : IRewardSource
             for (int i = start; i < start + n; i++)
                 examples.Add(new SftExample([.. prompts[i], ChatMessage.Assistant(responses[i])], Name, i + 1));
             var batch = _collator.Collate(examples);
-            var s = Model.Forward(batch.InputIds, batch.AttentionMask).ToArray();
+            float[] s;
+            using (TensorArena.Phase())
+                s = Model.Forward(batch.InputIds, batch.AttentionMask).ToArray();
             for (int i = 0; i < n; i++)
                 scores[start + i] = s[i];
         }
@@ -108,7 +111,9 @@ public sealed class RewardModelSource : IRewardSource
             for (int i = 0; i < n; i++)
                 rows[i] = _collator.Tokenize(_frame.Render(renderedPrompts[start + i], responses[start + i]), Name, start + i + 1).Ids;
             var (ids, attention) = Padding.Pad(rows, rows.Max(r => r.Length), _padId, left: false);
-            var s = Model.Forward(ids, attention).ToArray();
+            float[] s;
+            using (TensorArena.Phase())
+                s = Model.Forward(ids, attention).ToArray();
             for (int i = 0; i < n; i++)
                 scores[start + i] = s[i];
         }

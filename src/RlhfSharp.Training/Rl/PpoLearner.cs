@@ -176,9 +176,10 @@ public sealed class PpoLearner : RlLearner<PpoConfig>
         long t2 = Stopwatch.GetTimestamp();
         Tensor values;
         using (GradMode.NoGrad())
+        using (TensorArena.Phase())
         {
             _critic.Eval();
-            values = Rollouts.Values(_critic, rollout).Mul(mask);
+            values = TensorArena.Keep(Rollouts.Values(_critic, rollout).Mul(mask));
             _critic.Train();
         }
         long t3 = Stopwatch.GetTimestamp();

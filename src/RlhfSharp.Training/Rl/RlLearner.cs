@@ -104,6 +104,9 @@ public abstract class RlLearner<TConfig> : IRlLearner
             Rng.Shuffle(order);
             for (int start = 0; start < shard.Total; start += miniBatch)
             {
+                // Each minibatch in a phase of the step: its activations and gradients go back to
+                // the pool when its update is done, for the next minibatch to reuse.
+                using var phase = TensorArena.Phase();
                 Optimizer.ZeroGrad();
                 double loss = 0;
                 for (int ms = start; ms < start + miniBatch; ms += micro)

@@ -55,14 +55,28 @@ public static class Rollouts
     public static RolloutBatch Generate(CausalLM policy, PromptCollator collator, BpeTokenizer tokenizer, IReadOnlyList<PromptExample> prompts, GenerationOptions options, Generator rng)
     {
         var batch = collator.Collate(prompts);
-        return Build(prompts, tokenizer, Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rng));
+        using (TensorArena.Phase())
+            return Build(prompts, tokenizer, Kept(Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rng)));
     }
 
     /// <summary>Samples one response per prompt, row r drawing from <paramref name="rowRngs"/>[r] alone.</summary>
     public static RolloutBatch Generate(CausalLM policy, PromptCollator collator, BpeTokenizer tokenizer, IReadOnlyList<PromptExample> prompts, GenerationOptions options, IReadOnlyList<Generator> rowRngs)
     {
         var batch = collator.Collate(prompts);
-        return Build(prompts, tokenizer, Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rowRngs));
+        using (TensorArena.Phase())
+            return Build(prompts, tokenizer, Kept(Sampler.Generate(policy, batch.InputIds, batch.AttentionMask, options, rowRngs)));
+    }
+
+    // Sampling runs in a phase of the step: the prefill's activations and the decode scratch go back
+    // to the pool when it ends, and only the batch's tensors stay for the rest of the step.
+    private static GenerationResult Kept(GenerationResult g)
+    {
+        TensorArena.Keep(g.Sequences);
+        TensorArena.Keep(g.AttentionMask);
+        TensorArena.Keep(g.ResponseIds);
+        TensorArena.Keep(g.ResponseMask);
+        TensorArena.Keep(g.LogProbs);
+        return g;
     }
 
     private static RolloutBatch Build(IReadOnlyList<PromptExample> prompts, BpeTokenizer tokenizer, GenerationResult g)
@@ -116,7 +130,9 @@ public static class Rollouts
         model.Eval();
         try
         {
-            return TeacherForcing.ResponseLogProbs(model, batch.Sequences, batch.AttentionMask, batch.PromptLength, batch.ResponseMask, temperature);
+            // In a phase: the forward's activations go back to the pool at once; the [B, T] result stays.
+            using (TensorArena.Phase())
+                return TensorArena.Keep(TeacherForcing.ResponseLogProbs(model, batch.Sequences, batch.AttentionMask, batch.PromptLength, batch.ResponseMask, temperature));
         }
         finally
         {
