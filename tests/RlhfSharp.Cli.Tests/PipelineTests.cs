@@ -47,6 +47,22 @@ public sealed class PipelineTests : IDisposable
             Assert.False(double.IsNaN(r["eval/gold_score"]!.GetValue<double>()));
         }
         Assert.InRange(results["rm/eval_accuracy"]!.GetValue<double>(), 0, 1);
+        // Each policy's numbers per skill of the held-out prompts: the task's skills of the 12 prompts compared,
+        // whose prompt-weighted means are the whole comparison's.
+        var heldOut = File.ReadLines(Path.Combine(run, "data", "prompts_eval.jsonl")).Take(12)
+            .Select(l => TaskPrompts.Parse(JsonNode.Parse(l)!["prompt"]!.GetValue<string>()).Skill.ToString().ToLowerInvariant()).ToList();
+        foreach (var r in rows)
+        {
+            var perSkill = r["per_skill"]!.AsObject();
+            Assert.Equal(heldOut.Distinct().Order(StringComparer.Ordinal), perSkill.Select(p => p.Key));
+            Assert.Equal(heldOut.GroupBy(k => k).Select(g => g.Count()).Order(), perSkill.Select(p => p.Value!["prompts"]!.GetValue<int>()).Order());
+            Assert.Equal(r["eval/gold_score"]!.GetValue<double>(), perSkill.Sum(p => p.Value!["prompts"]!.GetValue<int>() * p.Value!["eval/gold_score"]!.GetValue<double>()) / 12, 9);
+            Assert.Equal(r["eval/kl_to_sft"]!.GetValue<double>(), perSkill.Sum(p => p.Value!["prompts"]!.GetValue<int>() * p.Value!["eval/kl_to_sft"]!.GetValue<double>()) / 12, 6);
+            Assert.All(perSkill, p => Assert.InRange(p.Value!["eval/ideal_fraction"]!.GetValue<double>(), 0, 1));
+        }
+        Assert.Null(rows[0]["per_skill"]!.AsObject().First().Value!["eval/win_rate_vs_sft"]);
+        Assert.Contains("Per skill: win rate vs SFT / gold score", output);
+        Assert.Contains("<h3>Per skill</h3>", File.ReadAllText(Path.Combine(run, "report.html")));
         // The table is printed and kept beside the results.
         Assert.Contains("| policy | gold score | win rate vs SFT |", output);
         Assert.Equal(File.ReadAllText(Path.Combine(run, "results.md")).Trim(), output[output.IndexOf("| policy", StringComparison.Ordinal)..output.IndexOf("run folder:", StringComparison.Ordinal)].Trim());
@@ -107,6 +123,14 @@ public sealed class PipelineTests : IDisposable
         Assert.Equal(0, Run("data", "builtin", "--out", data, "--train_prompts", "200", "--eval_prompts", "6", "--preference_pairs", "200", "--vocab_size", "300").Code);
         File.Delete(Path.Combine(data, BuiltinTaskGenerator.StatsFileName));
         Assert.Null(GoldScorer.TryCreate(data));
+        // Held-out prompts that name no skill.
+        var heldOut = Path.Combine(data, BuiltinTaskGenerator.PromptsEvalFileName);
+        File.WriteAllLines(heldOut, File.ReadAllLines(heldOut).Select(l =>
+        {
+            var o = JsonNode.Parse(l)!.AsObject();
+            Assert.True(o.Remove("skill"));
+            return o.ToJsonString();
+        }));
         // ... and a small HF checkpoint of the user's.
         var user = Path.Combine(_dir, "user");
         var made = Run("sft", "--data", data, "--out", user, "--max_steps", "1", "--warmup_steps", "0", "--eval_prompts", "0",
@@ -130,6 +154,10 @@ public sealed class PipelineTests : IDisposable
             Assert.True(double.IsFinite(r["eval/kl_to_sft"]!.GetValue<double>()));
         }
         Assert.Contains("| ppo | — | — |", output);
+        // Prompts without a skill field: no per-skill numbers anywhere.
+        Assert.All(rows, r => Assert.Null(r["per_skill"]));
+        Assert.DoesNotContain("skill", File.ReadAllText(Path.Combine(run, "results.md")), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Per skill", File.ReadAllText(Path.Combine(run, "report.html")));
         Assert.All(File.ReadAllLines(Path.Combine(run, "responses.jsonl")), l => Assert.DoesNotContain("\"gold\"", l));
         var report = File.ReadAllText(Path.Combine(run, "report.html"));
         Assert.Contains("The data has no gold scorer", report);
@@ -175,6 +203,14 @@ public sealed class PipelineTests : IDisposable
             }
         }
         Assert.Contains("Over seeds 3, 5 (mean ± std, then each seed's value):", output);
+        // Per skill: each seed's numbers in its row, the spread in over_seeds, the means in results.md.
+        Assert.All(rows, r => Assert.NotEmpty(r["per_skill"]!.AsObject()));
+        foreach (var (skill, stat) in spread[0]["per_skill"]!.AsObject())
+        {
+            var seedValues = rows.Skip(1).Take(2).Select(r => r["per_skill"]![skill]!["eval/gold_score"]!.GetValue<double>());
+            Assert.Equal(seedValues, stat!["eval/gold_score"]!["values"]!.AsArray().Select(v => v!.GetValue<double>()));
+        }
+        Assert.Contains("(policy stages: mean over seeds 3, 5;", output);
         Assert.Contains("Over seeds", File.ReadAllText(Path.Combine(run, "report.html")));
         Assert.Contains("<th>win rate vs SFT</th>", File.ReadAllText(Path.Combine(run, "report.html")));
     }

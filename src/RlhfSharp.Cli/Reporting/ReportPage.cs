@@ -113,6 +113,7 @@ public static class ReportPage
         sb.Append("</tbody></table>\n");
         if (results["over_seeds"] is JsonArray spread && spread.Count > 0)
             OverSeeds(sb, spread);
+        SkillReport.Append(sb, results);
         sb.Append("<ul class=\"facts\">");
         sb.Append("<li>Reward model held-out accuracy: ").Append(Html.Fixed(Num(results["rm/eval_accuracy"]), 3)).Append("</li>");
         if (results["time/stages_s"] is JsonObject times)
@@ -262,6 +263,9 @@ public static class ReportPage
         table.samples { table-layout: fixed; width: 100%; }
         .text { white-space: pre-wrap; overflow-wrap: anywhere; }
         .gold { color: #555; font-size: 0.8rem; margin-top: 4px; }
+        table.skills td.better { background: #e6f4ea; }
+        table.skills td.worse { background: #fdecea; }
+        table.skills .sub { color: #555; font-size: 0.8rem; }
         .alarm { background: #fdecea; border: 1px solid #d55e00; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
         .peak { font-size: 0.85rem; color: #333; margin: 4px 0 0; max-width: 600px; }
         details { margin: 8px 0; }

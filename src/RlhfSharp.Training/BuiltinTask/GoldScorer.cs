@@ -33,6 +33,15 @@ public sealed partial class GoldScorer
     /// <summary>Words of the answer frame "The answer is", allowed on top of the answer's own words.</summary>
     public const int FrameWords = 3;
 
+    /// <summary>
+    /// The best score any response can get, and the score of every ideal one ("12." or "The answer
+    /// is 12.", <see cref="ResponseStyle.Ideal"/>): correct, no banned word, no word beyond the ideal length.
+    /// </summary>
+    public const double BestScore = CorrectReward;
+
+    /// <summary>Whether a gold score is the best possible (<see cref="BestScore"/>): the answer is an ideal one.</summary>
+    public static bool IsIdeal(double gold) => gold >= BestScore;
+
     /// <summary>The scorer (stateless; every data folder of the task uses the same rules).</summary>
     public static GoldScorer Default { get; } = new();
 

@@ -21,14 +21,19 @@ using RlhfSharp.Training.Trainers;
 namespace RlhfSharp.Training.Pipeline;
 
 /// <summary>One policy's row of the final comparison.</summary>
-public sealed record PolicyRow(string Name, double? Gold, double? WinRateVsSft, double KlToSft, double ResponseWords, double? TrainSeconds);
+public sealed record PolicyRow(string Name, double? Gold, double? WinRateVsSft, double KlToSft, double ResponseWords, double? TrainSeconds)
+{
+    /// <summary>The same numbers per skill of the held-out prompts (<see cref="SkillBreakdown"/>); empty when they have no skills.</summary>
+    public IReadOnlyList<SkillRow> Skills { get; init; } = [];
+}
 
 /// <summary>
 /// Runs the stages of <see cref="PipelineConfig"/> into one folder (a stage whose summary.json
 /// exists is kept, so an interrupted pipeline continues where it stopped), then answers the same
 /// held-out prompts with every policy, sampled at temperature 1 from one seed, and compares them
 /// with the SFT policy: gold score and win rate (when the data has a gold scorer), the sampled KL
-/// to the SFT policy, Σ_t log π − log π_sft per response averaged, and response length.
+/// to the SFT policy, Σ_t log π − log π_sft per response averaged, and response length; the same per
+/// skill of the held-out prompts when they name one (<see cref="HeldOutSkills"/>), with the share of ideal answers.
 /// </summary>
 public static class PipelineRunner
 {
@@ -68,6 +73,8 @@ public static class PipelineRunner
         }
         comm.Barrier("pipeline data");
         bool hasGold = GoldScorer.TryCreate(data) is not null;
+        // The held-out prompts and their skills are read now, so that a bad skill field stops the run before any training.
+        var heldOut = HeldOut(data, cfg, hasGold);
         var summaries = new Dictionary<string, JsonObject>();
         string sftModel = cfg.Model ?? Path.Combine(Stage("sft"), "model");
 
@@ -123,7 +130,7 @@ public static class PipelineRunner
         var policies = new List<(string Name, string Model)> { ("sft", sftModel) };
         foreach (var (_, _, name) in runs.Where(r => PipelineStages.IsPolicy(r.Stage)))
             policies.Add((name, Path.Combine(Stage(name), "model")));
-        var (rows, answers) = Compare(policies, data, cfg, summaries, new StageProgress(progress, steps, steps));
+        var (rows, answers) = Compare(policies, heldOut, data, cfg, summaries, new StageProgress(progress, steps, steps));
         var result = new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold };
         var table = new JsonArray();
         foreach (var r in rows)
@@ -137,6 +144,8 @@ public static class PipelineRunner
                 ["eval/response_words"] = r.ResponseWords,
                 ["time/total_s"] = r.TrainSeconds,
             });
+            if (r.Skills.Count > 0)
+                table[^1]!["per_skill"] = SkillRow.ToJson(r.Skills);
             if (cfg.Seeds.Count > 0 && runs.FirstOrDefault(x => x.Name == r.Name && PipelineStages.IsPolicy(x.Stage)) is { Stage: not null } run)
             {
                 table[^1]!["stage"] = run.Stage;
@@ -153,7 +162,7 @@ public static class PipelineRunner
         foreach (var (stage, s) in summaries)
             times[stage] = s["time/total_s"]?.GetValue<double>();
         result["time/stages_s"] = times;
-        string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries) + SeedSpread.Table(spread);
+        string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries) + SeedSpread.Table(spread) + SkillText(rows, spread, cfg);
         folder.WriteFileAtomic(TableFile, text);
         folder.WriteFileAtomic(ResponsesFile, ResponsesJsonl(answers, cfg.EvalSamples));
         folder.WriteFileAtomic(ResultsFile, result.ToJsonString(TrainerSetup.Indented));
@@ -182,20 +191,31 @@ public static class PipelineRunner
         return cfg;
     }
 
-    private static (List<PolicyRow> Rows, List<PolicyAnswers> Answers) Compare(List<(string Name, string Model)> policies, string data, PipelineConfig cfg,
-        Dictionary<string, JsonObject> summaries, IProgressReporter progress)
+    // The data folder's held-out prompts (JSONL or Parquet; the first eval_prompts) with each one's skill
+    // (null when they have none); null without held-out prompts.
+    private static (List<PromptExample> Prompts, IReadOnlyList<string>? Skills)? HeldOut(string data, PipelineConfig cfg, bool hasGold)
     {
-        // The data folder's held-out prompts, as JSONL or Parquet; without them there is nothing to compare.
         if (TrainerSetup.DataFile(null, data, BuiltinTaskGenerator.PromptsEvalFileName, "data", required: false) is not { } promptsFile)
-            return ([], []);
-        var tokenizer = BpeTokenizer.FromDirectory(policies[0].Model);
-        var template = TrainerSetup.Template("chatml");
+            return null;
         var prompts = PromptDataset.Load(promptsFile, new DataLoadOptions()).ToList();
         if (cfg.EvalPrompts > 0)
             prompts = [.. prompts.Take(cfg.EvalPrompts)];
+        return (prompts, HeldOutSkills.Of(prompts, hasGold));
+    }
+
+    private static (List<PolicyRow> Rows, List<PolicyAnswers> Answers) Compare(List<(string Name, string Model)> policies,
+        (List<PromptExample> Prompts, IReadOnlyList<string>? Skills)? heldOut, string data, PipelineConfig cfg,
+        Dictionary<string, JsonObject> summaries, IProgressReporter progress)
+    {
+        // Without held-out prompts there is nothing to compare.
+        if (heldOut is not { } held)
+            return ([], []);
+        var tokenizer = BpeTokenizer.FromDirectory(policies[0].Model);
+        var template = TrainerSetup.Template("chatml");
         // Each prompt answered eval_samples times by every policy (the list repeated), as rlhf eval does.
-        if (cfg.EvalSamples > 1)
-            prompts = PolicyEvaluator.InRounds(prompts, cfg.EvalSamples);
+        int rounds = Math.Max(1, cfg.EvalSamples);
+        var prompts = PolicyEvaluator.InRounds(held.Prompts, rounds);
+        IReadOnlyList<string>? skills = held.Skills is null ? null : [.. Enumerable.Repeat(held.Skills, rounds).SelectMany(x => x)];
         var promptTexts = prompts.Select(PolicyEvaluator.PromptText).ToList();
         var gold = TrainerSetup.Gold(data);
         var collator = new PromptCollator(tokenizer, template, new CollatorOptions { MaxPromptLength = PolicyComparison.MaxPromptLength, PadTokenId = tokenizer.PadTokenId });
@@ -214,21 +234,36 @@ public static class PipelineRunner
             if (!ReferenceEquals(policy, sft))
                 TrainerSetup.PlaceModels(cfg.Device, cfg.Dtype, policy);
             double klSum = 0;
+            var kl = new List<double>(prompts.Count); // per answer, for the per-skill numbers
             var texts = PolicyComparison.Answer(policy, collator, tokenizer, prompts, gen, PolicyComparison.SampleSeed(cfg.Seed), rollout =>
             {
                 if (ReferenceEquals(policy, sft))
+                {
+                    kl.AddRange(Enumerable.Repeat(0.0, rollout.Count));
                     return;
-                var a = Rollouts.LogProbs(policy, rollout, 1f).ToArray();
+                }
+                var a = Rollouts.LogProbs(policy, rollout, 1f).ToArray(); // [B, T]
                 var b = Rollouts.LogProbs(sft, rollout, 1f).ToArray();
                 for (int i = 0; i < a.Length; i++)
                     klSum += a[i] - b[i]; // both are 0 past each response's end
+                int t = rollout.ResponseColumns;
+                for (int r = 0; r < rollout.Count; r++)
+                {
+                    double row = 0;
+                    for (int j = r * t; j < (r + 1) * t; j++)
+                        row += a[j] - b[j];
+                    kl.Add(row);
+                }
             });
             var g = gold?.Score(promptTexts, texts);
             if (name == "sft")
                 sftGold = g;
             double? win = g is not null && sftGold is not null && name != "sft" ? PolicyEvaluator.WinRate(g, sftGold) : null;
             rows.Add(new PolicyRow(name, g?.Average(), win, klSum / prompts.Count, PolicyComparison.MeanWords(texts),
-                summaries.TryGetValue(name, out var s) ? s["time/total_s"]?.GetValue<double>() : null));
+                summaries.TryGetValue(name, out var s) ? s["time/total_s"]?.GetValue<double>() : null)
+            {
+                Skills = skills is null ? [] : SkillBreakdown.Of(skills, rounds, g, name == "sft" ? null : sftGold, kl, texts),
+            });
             answers.Add(new PolicyAnswers(name, promptTexts, texts, g));
             var shown = new Dictionary<string, double> { ["eval/response_words"] = rows[^1].ResponseWords };
             if (g is not null)
@@ -259,6 +294,17 @@ public static class PipelineRunner
             sb.Append(new JsonObject { ["prompt"] = answers[0].Prompts[i], ["sample"] = i / perRound, ["responses"] = responses }.ToJsonString(ResponsesJson)).Append('\n');
         }
         return sb.ToString();
+    }
+
+    // The per-skill tables: every policy's own numbers, or, with seeds, SFT and each stage's mean over its seeds.
+    private static string SkillText(List<PolicyRow> rows, List<SeedSpread> spread, PipelineConfig cfg)
+    {
+        if (rows.Count == 0)
+            return "";
+        if (spread.Count == 0)
+            return SkillTables.Markdown([.. rows.Select(r => (r.Name, r.Skills))]);
+        return SkillTables.Markdown([(rows[0].Name, rows[0].Skills), .. spread.Select(s => (s.Stage, (IReadOnlyList<SkillRow>)[.. s.Skills.Select(k => k.Mean)]))],
+            $"policy stages: mean over seeds {string.Join(", ", cfg.Seeds)}; each seed's numbers and the std are in {ResultsFile}");
     }
 
     private sealed record PolicyAnswers(string Name, IReadOnlyList<string> Prompts, IReadOnlyList<string> Responses, double[]? Gold);

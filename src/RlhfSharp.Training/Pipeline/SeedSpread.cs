@@ -38,6 +38,9 @@ public sealed record SeedStat(double Mean, double Std, IReadOnlyList<double> Val
 /// </summary>
 public sealed record SeedSpread(string Stage, IReadOnlyList<int> Seeds, SeedStat? Gold, SeedStat? WinRateVsSft, SeedStat KlToSft, SeedStat ResponseWords)
 {
+    /// <summary>The same per skill of the held-out prompts; empty when they have no skills.</summary>
+    public IReadOnlyList<SkillSpread> Skills { get; init; } = [];
+
     /// <summary>The spread of each stage in <paramref name="stages"/>, from the comparison's rows named by <paramref name="runName"/>(stage, seed).</summary>
     public static List<SeedSpread> Of(IReadOnlyList<PolicyRow> rows, IEnumerable<string> stages, IReadOnlyList<int> seeds, Func<string, int, string> runName)
     {
@@ -48,20 +51,32 @@ public sealed record SeedSpread(string Stage, IReadOnlyList<int> Seeds, SeedStat
                 ?? throw new InvalidOperationException($"no comparison row for {runName(stage, seed)}")).ToList();
             SeedStat? Opt(Func<PolicyRow, double?> f) => mine.All(r => f(r) is not null) ? SeedStat.Of([.. mine.Select(r => f(r)!.Value)]) : null;
             spread.Add(new SeedSpread(stage, seeds, Opt(r => r.Gold), Opt(r => r.WinRateVsSft),
-                SeedStat.Of([.. mine.Select(r => r.KlToSft)]), SeedStat.Of([.. mine.Select(r => r.ResponseWords)])));
+                SeedStat.Of([.. mine.Select(r => r.KlToSft)]), SeedStat.Of([.. mine.Select(r => r.ResponseWords)]))
+            { Skills = SkillSpread.Of([.. mine.Select(r => r.Skills)]) });
         }
         return spread;
     }
 
-    public JsonObject ToJson() => new()
+    public JsonObject ToJson()
     {
-        ["policy"] = Stage,
-        ["seeds"] = new JsonArray([.. Seeds.Select(s => (JsonNode)JsonValue.Create(s))]),
-        ["eval/gold_score"] = Gold?.ToJson(),
-        ["eval/win_rate_vs_sft"] = WinRateVsSft?.ToJson(),
-        ["eval/kl_to_sft"] = KlToSft.ToJson(),
-        ["eval/response_words"] = ResponseWords.ToJson(),
-    };
+        var o = new JsonObject
+        {
+            ["policy"] = Stage,
+            ["seeds"] = new JsonArray([.. Seeds.Select(s => (JsonNode)JsonValue.Create(s))]),
+            ["eval/gold_score"] = Gold?.ToJson(),
+            ["eval/win_rate_vs_sft"] = WinRateVsSft?.ToJson(),
+            ["eval/kl_to_sft"] = KlToSft.ToJson(),
+            ["eval/response_words"] = ResponseWords.ToJson(),
+        };
+        if (Skills.Count > 0)
+        {
+            var perSkill = new JsonObject();
+            foreach (var s in Skills)
+                perSkill[s.Skill] = s.ToJson();
+            o["per_skill"] = perSkill;
+        }
+        return o;
+    }
 
     /// <summary>The spreads as a Markdown table (empty text for none).</summary>
     public static string Table(IReadOnlyList<SeedSpread> spread)
