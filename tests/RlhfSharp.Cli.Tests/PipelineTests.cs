@@ -147,6 +147,10 @@ public sealed class PipelineTests : IDisposable
         Assert.False(File.Exists(Path.Combine(run, "label", "summary.json")));
         var rows = results["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
         Assert.Equal(["sft", "ppo", "dpo", "grpo"], rows.Select(r => r["policy"]!.GetValue<string>()));
+        // One round (the default) is one ppo run: the results keep their keys, with no rounds.
+        Assert.Equal(["stage", "data", "gold_scorer", "policies", "rm/eval_accuracy", "time/stages_s"], results.Select(k => k.Key));
+        Assert.All(rows, r => Assert.Equal(["policy", "eval/gold_score", "eval/win_rate_vs_sft", "eval/kl_to_sft", "eval/response_words", "time/total_s"], r.Select(k => k.Key)));
+        Assert.False(Directory.Exists(Path.Combine(run, "ppo-round1")));
         foreach (var r in rows)
         {
             Assert.Null(r["eval/gold_score"]);

@@ -29,7 +29,9 @@ public sealed class PipelineCommand : ConfigVerb<PipelineConfig>
     protected override int Run(PipelineConfig config, VerbContext context)
     {
         var runDir = RunDirs.Resolve(context, "pipeline");
-        PipelineRunner.Run(config, runDir, StageConfigs(config.Stages), ConsoleProgress.ForConsole(context.Output), context.Output);
+        // The ppo stage in rounds also labels and trains the reward model with their example configs.
+        var stages = config.Rounds > 1 ? config.Stages.Union(["label", "rm"]) : config.Stages;
+        PipelineRunner.Run(config, runDir, StageConfigs(stages), ConsoleProgress.ForConsole(context.Output), context.Output);
         context.Output.WriteLine($"run folder: {Path.GetFullPath(runDir)}");
         // On several ranks rank 0 writes the report (the others' console is silent anyway).
         if (Tensors.Distributed.World.Current.IsMain)

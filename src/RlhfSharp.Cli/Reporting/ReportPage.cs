@@ -114,6 +114,9 @@ public static class ReportPage
         if (results["over_seeds"] is JsonArray spread && spread.Count > 0)
             OverSeeds(sb, spread);
         SkillReport.Append(sb, results);
+        foreach (var row in (results["policies"] as JsonArray ?? []).OfType<JsonObject>())
+            if (row["rounds"] is JsonArray rounds)
+                Rounds(sb, Str(row["policy"]) ?? "?", rounds);
         sb.Append("<ul class=\"facts\">");
         sb.Append("<li>Reward model held-out accuracy: ").Append(Html.Fixed(Num(results["rm/eval_accuracy"]), 3)).Append("</li>");
         if (results["time/stages_s"] is JsonObject times)
@@ -144,6 +147,24 @@ public static class ReportPage
             sb.Append("<td>").Append(Cell(row["eval/win_rate_vs_sft"], 3)).Append("</td>");
             sb.Append("<td>").Append(Cell(row["eval/kl_to_sft"], 2)).Append("</td>");
             sb.Append("<td>").Append(Cell(row["eval/response_words"], 1)).Append("</td></tr>\n");
+        }
+        sb.Append("</tbody></table>\n");
+    }
+
+    // Iterated RLHF: each round's reward-model accuracy on the policy's own labelled answers, and the policy at the round's end.
+    private static void Rounds(StringBuilder sb, string policy, JsonArray rounds)
+    {
+        sb.Append("<h3>Rounds of ").Append(Html.Escape(policy)).Append("</h3>\n<p>Each round trained PPO, had the labeller compare pairs of the policy's own answers, ")
+            .Append("and (before the next round) continued the reward model on them. RM accuracy on those pairs before training on them measures how far the policy could exploit it.</p>\n");
+        sb.Append("<table class=\"results\"><thead><tr><th>round</th><th>RM accuracy before</th><th>RM accuracy after</th><th>gold score</th><th>win rate vs SFT</th><th>KL to SFT</th></tr></thead><tbody>\n");
+        foreach (var r in rounds.OfType<JsonObject>())
+        {
+            sb.Append("<tr><th scope=\"row\">").Append(Html.Escape(r["round"]?.ToJsonString() ?? "?")).Append("</th>");
+            sb.Append("<td>").Append(Html.Fixed(Num(r["rm/accuracy_on_policy_before"]), 3)).Append("</td>");
+            sb.Append("<td>").Append(Html.Fixed(Num(r["rm/accuracy_on_policy_after"]), 3)).Append("</td>");
+            sb.Append("<td>").Append(Html.Fixed(Num(r["eval/gold_score"]), 3)).Append("</td>");
+            sb.Append("<td>").Append(Html.Fixed(Num(r["eval/win_rate_vs_sft"]), 3)).Append("</td>");
+            sb.Append("<td>").Append(Html.Fixed(Num(r["eval/kl_to_sft"]), 2)).Append("</td></tr>\n");
         }
         sb.Append("</tbody></table>\n");
     }

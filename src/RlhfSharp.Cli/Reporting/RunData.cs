@@ -105,8 +105,19 @@ public sealed class RunData
     private static IEnumerable<string> StageFolders(string full) =>
         Directory.EnumerateDirectories(full)
             .Where(d => File.Exists(Path.Combine(d, JsonlMetricSink.MetricsFileName)))
-            .OrderBy(d => Array.IndexOf(StageOrder, StageOf(Path.GetFileName(d))) is var i && i >= 0 ? i : StageOrder.Length)
-            .ThenBy(d => Path.GetFileName(d), StringComparer.Ordinal);
+            .Select(d => (Dir: d, Key: OrderKey(Path.GetFileName(d))))
+            .OrderBy(d => d.Key.Stage)
+            .ThenBy(d => d.Key.Within, StringComparer.Ordinal)
+            .Select(d => d.Dir);
+
+    // Iterated RLHF's folders (ppo-round2, rm-round2, ppo-seed3-round2…) sit with the ppo stage, round by round, each round's PPO run before its reward model.
+    private static (int Stage, string Within) OrderKey(string folder)
+    {
+        if (System.Text.RegularExpressions.Regex.Match(folder, "^(ppo|label|rm)(-seed[0-9]+)?-round([0-9]+)$") is { Success: true } m)
+            return (Array.IndexOf(StageOrder, "ppo"), $"ppo{m.Groups[2].Value}-{int.Parse(m.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture):D6}-{(m.Groups[1].Value == "ppo" ? 0 : 1)}");
+        int i = Array.IndexOf(StageOrder, StageOf(folder));
+        return (i >= 0 ? i : StageOrder.Length, folder);
+    }
 
     // A pipeline stage's name from its run folder: "ppo-seed2" (one of several seeds' runs) is a ppo run.
     private static string StageOf(string folder) =>

@@ -41,6 +41,17 @@ public sealed class PipelineConfig : IValidatableConfig
     /// <summary>The run folder (and comparison name) of a policy stage for one seed.</summary>
     internal string PolicyRun(string stage, int seed) => Seeds.Count > 0 ? $"{stage}-seed{seed}" : stage;
 
+    [ConfigKey("rounds", "Iterated RLHF (Ouyang et al. 2022; Bai et al. 2022's iterated online RLHF): the ppo stage runs as this many rounds, "
+        + "folders ppo-round<k>, label-round<k>, rm-round<k> (ppo-seed<N>-round<k>… with seeds). Round k trains PPO for its share of examples/ppo.yaml's max_steps "
+        + "(round 1 from the SFT model with the rm stage's reward model, later rounds from the previous round's policy and critic, scored by the newest reward model, KL still to SFT), "
+        + "then the task's simulated labeller (examples/label.yaml) labels pairs of that policy's own answers to the train prompts, and, before the next round, the reward model "
+        + "continues training from the previous one on all pairs so far plus these for round_rm_steps steps. results.json gives each round's reward-model accuracy on those pairs "
+        + "before and after retraining, gold score and win rate vs SFT; the compared ppo policy is the last round's. 1 = one PPO run. Needs the ppo stage and data with the gold scorer")]
+    public int Rounds { get; set; } = 1;
+
+    [ConfigKey("round_rm_steps", "rounds > 1: steps the reward model continues training between rounds (examples/rm.yaml's other settings; scaled by steps_scale)")]
+    public int RoundRmSteps { get; set; } = 100;
+
     [ConfigKey("device", "Where models run: cpu, cuda, cuda:N, or cpu-accelerator (the GPU kernels on host threads)")]
     public string Device { get; set; } = "cpu";
 
@@ -49,6 +60,19 @@ public sealed class PipelineConfig : IValidatableConfig
 
     [ConfigKey("threads", "Kernel threads (0 = RLHFSHARP_THREADS or all cores)")]
     public int Threads { get; set; }
+
+    // Why a data folder has no gold scorer, or null when it has one.
+    private static string? GoldScorerProblem(string data)
+    {
+        try
+        {
+            return BuiltinTask.GoldScorer.TryCreate(data) is null ? $"no {BuiltinTask.BuiltinTaskGenerator.StatsFileName} of `rlhf data builtin`" : null;
+        }
+        catch (InvalidDataException e)
+        {
+            return e.Message;
+        }
+    }
 
     public IEnumerable<string> Validate()
     {
@@ -70,6 +94,15 @@ public sealed class PipelineConfig : IValidatableConfig
             yield return "eval_prompts and threads must be >= 0";
         if (Seeds.Distinct().Count() != Seeds.Count)
             yield return $"seeds: a seed is listed twice ([{string.Join(", ", Seeds)}])";
+        if (Rounds < 1)
+            yield return $"rounds must be at least 1 (1 = one PPO run; N > 1 = N rounds of PPO, labelling and reward-model training), got {Rounds}";
+        if (Rounds > 1 && !Stages.Contains("ppo"))
+            yield return $"rounds: {Rounds} runs the ppo stage in rounds, but stages ([{string.Join(", ", Stages)}]) has no ppo; add ppo (and rm) to stages or set rounds: 1";
+        if (Rounds > 1 && Data is not null && GoldScorerProblem(Data) is { } noGold)
+            yield return $"rounds: {Rounds} labels each round's answers with the built-in task's simulated labeller, but data ({Data}) has no gold scorer "
+                + $"({noGold}); leave data empty for the built-in task, give a folder `rlhf data builtin` wrote, or set rounds: 1";
+        if (RoundRmSteps < 1)
+            yield return $"round_rm_steps must be at least 1, got {RoundRmSteps}";
         if (EvalSamples < 1)
             yield return $"eval_samples must be at least 1, got {EvalSamples}";
     }

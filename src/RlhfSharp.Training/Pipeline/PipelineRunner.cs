@@ -83,12 +83,17 @@ public static class PipelineRunner
             ? cfg.PolicySeeds.Select(seed => (Stage: stage, Seed: seed, Name: cfg.PolicyRun(stage, seed)))
             : [(Stage: stage, Seed: cfg.Seed, Name: stage)]).ToList();
         int steps = runs.Count + 1; // the stages, then the comparison
+        // The ppo stage in rounds (rounds > 1): round k's runs are folders of their own beside the stages, shown as the stage's place in the job.
+        RoundsRun Rounds(string name, int seed, int index = 0) => new(cfg, name, seed, data, [$"data={data}", $"threads={cfg.Threads}", $"device={cfg.Device}", $"dtype={cfg.Dtype}"],
+            sftModel, Path.Combine(Stage("rm"), "model"), summaries.ContainsKey("label") ? Stage("label") : null, stageYaml, Stage,
+            run => new StageProgress(progress, index + 1, steps, run), log);
         for (int index = 0; index < runs.Count; index++)
         {
             var (stage, seed, name) = runs[index];
             var stageProgress = new StageProgress(progress, index + 1, steps, name);
             string dir = Stage(name);
-            if (File.Exists(Path.Combine(dir, RunFolder.SummaryFileName)))
+            // The rounds keep their finished runs themselves (PpoRounds); a ppo folder of an earlier one-round run is not theirs.
+            if (!(stage == "ppo" && cfg.Rounds > 1) && File.Exists(Path.Combine(dir, RunFolder.SummaryFileName)))
             {
                 log.WriteLine($"[{name}] already done in {dir}");
                 summaries[name] = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunFolder.SummaryFileName)))!;
@@ -116,6 +121,7 @@ public static class PipelineRunner
                 "sft" => SftTrainer.Run(PipelineStages.Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, stageProgress),
                 "label" => Labeller.Run(ScaledLabel(ConfigBinder.LoadFromText<LabelConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg, data), dir, stageProgress),
                 "rm" => RewardTrainer.Run(PipelineStages.Scaled(WithLabels(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), summaries.ContainsKey("label") ? Stage("label") : null), cfg), dir, resume, stageProgress),
+                "ppo" when cfg.Rounds > 1 => PpoRounds.Run(Rounds(name, seed, index)),
                 _ => PipelineStages.Run(stage, new PolicyStageRun(yaml, source, [.. common, $"model={sftModel}"], cfg.Stages.Contains("rm") ? Rm() : null, hasGold, dir, resume, stageProgress, cfg)),
             };
             // The next stage reads what rank 0 wrote at the end of this one (the trained model).
@@ -128,8 +134,8 @@ public static class PipelineRunner
         }
 
         var policies = new List<(string Name, string Model)> { ("sft", sftModel) };
-        foreach (var (_, _, name) in runs.Where(r => PipelineStages.IsPolicy(r.Stage)))
-            policies.Add((name, Path.Combine(Stage(name), "model")));
+        foreach (var (stage, seed, name) in runs.Where(r => PipelineStages.IsPolicy(r.Stage)))
+            policies.Add((name, stage == "ppo" && cfg.Rounds > 1 ? PpoRounds.FinalModel(Rounds(name, seed)) : Path.Combine(Stage(name), "model")));
         var (rows, answers) = Compare(policies, heldOut, data, cfg, summaries, new StageProgress(progress, steps, steps));
         var result = new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold };
         var table = new JsonArray();
@@ -151,6 +157,8 @@ public static class PipelineRunner
                 table[^1]!["stage"] = run.Stage;
                 table[^1]!["seed"] = run.Seed;
             }
+            if (summaries.TryGetValue(r.Name, out var s) && s["rounds"] is JsonArray rounds)
+                table[^1]!["rounds"] = rounds.DeepClone();
         }
         result["policies"] = table;
         var spread = cfg.Seeds.Count > 0 ? SeedSpread.Of(rows, PipelineStages.PolicyStages(cfg.Stages), cfg.Seeds, cfg.PolicyRun) : [];
@@ -162,7 +170,7 @@ public static class PipelineRunner
         foreach (var (stage, s) in summaries)
             times[stage] = s["time/total_s"]?.GetValue<double>();
         result["time/stages_s"] = times;
-        string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries) + SeedSpread.Table(spread) + SkillText(rows, spread, cfg);
+        string text = Table(rows, result["rm/eval_accuracy"]?.GetValue<double>(), summaries) + SeedSpread.Table(spread) + RoundsTable.Markdown(table) + SkillText(rows, spread, cfg);
         folder.WriteFileAtomic(TableFile, text);
         folder.WriteFileAtomic(ResponsesFile, ResponsesJsonl(answers, cfg.EvalSamples));
         folder.WriteFileAtomic(ResultsFile, result.ToJsonString(TrainerSetup.Indented));
@@ -172,7 +180,7 @@ public static class PipelineRunner
     }
 
     // The label stage answers a steps_scale share of its prompts, as the trainers take that share of their steps.
-    private static LabelConfig ScaledLabel(LabelConfig cfg, PipelineConfig p, string data)
+    internal static LabelConfig ScaledLabel(LabelConfig cfg, PipelineConfig p, string data)
     {
         if (p.StepsScale == 1)
             return cfg;
@@ -184,10 +192,18 @@ public static class PipelineRunner
 
     // The reward model trains on the data's pairs and, when the label stage ran, on its labelled pairs and
     // ties of the SFT policy's answers (what examples/rm.yaml names as runs/label/prefs_train.jsonl and ties.jsonl).
-    private static RewardConfig WithLabels(RewardConfig cfg, string? labelDir)
+    private static RewardConfig WithLabels(RewardConfig cfg, string? labelDir) => WithLabels(cfg, labelDir is null ? [] : [labelDir]);
+
+    /// <summary>
+    /// The reward model's config with the labelled pairs and ties of <paramref name="labelDirs"/> added to its
+    /// training data. A file the labeller left empty (every pair tied, or none) is left out: the loader
+    /// refuses a file without data lines, and there is nothing in it to learn.
+    /// </summary>
+    internal static RewardConfig WithLabels(RewardConfig cfg, IEnumerable<string> labelDirs)
     {
-        cfg.ExtraTrainFiles = labelDir is null ? [] : [Path.Combine(labelDir, Labeller.OutputFileName)];
-        cfg.TiesFiles = labelDir is null ? [] : [Path.Combine(labelDir, Labeller.TiesFileName)];
+        static bool HasLines(string file) => new FileInfo(file) is { Exists: true, Length: > 0 };
+        cfg.ExtraTrainFiles = [.. labelDirs.Select(d => Path.Combine(d, Labeller.OutputFileName)).Where(HasLines)];
+        cfg.TiesFiles = [.. labelDirs.Select(d => Path.Combine(d, Labeller.TiesFileName)).Where(HasLines)];
         return cfg;
     }
 

@@ -69,13 +69,16 @@ public static class PipelineStages
     {
         if (p.StepsScale == 1)
             return cfg;
-        int S(int v) => v == 0 ? 0 : Math.Max(1, (int)Math.Round(v * p.StepsScale));
+        int S(int v) => ScaledSteps(v, p);
         cfg.MaxSteps = S(cfg.MaxSteps);
         cfg.EvalEvery = S(cfg.EvalEvery);
         cfg.SaveEvery = S(cfg.SaveEvery);
         cfg.WarmupSteps = Math.Min(S(cfg.WarmupSteps), cfg.MaxSteps);
         return cfg;
     }
+
+    /// <summary>A step count times steps_scale, at least 1 (0 stays 0: "only at the end").</summary>
+    internal static int ScaledSteps(int steps, PipelineConfig p) => steps == 0 ? 0 : Math.Max(1, (int)Math.Round(steps * p.StepsScale));
 
     private static string RequireRm(PolicyStageRun s, string stage) =>
         s.RewardModel ?? throw new TrainingSetupException($"{stage} needs the rm stage's reward model");

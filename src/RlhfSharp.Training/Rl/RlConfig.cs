@@ -34,8 +34,11 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("eval_file", "Held-out prompts for evaluation; default <data>/prompts_eval.jsonl")]
     public string? EvalFile { get; set; }
 
-    [ConfigKey("model", "The policy to start from (an SFT model folder); also the frozen reference")]
+    [ConfigKey("model", "The policy to start from (an SFT model folder); also the frozen reference unless ref_model names another")]
     public string? Model { get; set; }
+
+    [ConfigKey("ref_model", "The frozen reference the KL penalty and eval/kl_to_ref are measured to; empty = model. Set it to continue training a policy (model) while keeping its KL to the SFT model it came from (full fine-tuning only)")]
+    public string? RefModel { get; set; }
 
     [ConfigKey("reward_model", "Reward model folder (from `rlhf rm`); its score is the reward")]
     public string? RewardModel { get; set; }
@@ -145,6 +148,8 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
             yield return "top_k must be >= 0 and top_p in (0, 1]";
         if (LoraRank < 0 || !(LoraAlpha > 0))
             yield return "lora_rank must be >= 0 and lora_alpha positive";
+        if (LoraRank > 0 && RefModel is not null)
+            yield return "ref_model: with lora_rank > 0 the reference is the policy with its adapters off; leave ref_model empty or set lora_rank: 0";
         if (EvalPrompts < 0 || EvalTemperature < 0 || EvalSamples <= 0 || SampleRollouts < 0)
             yield return "eval_prompts, eval_temperature and sample_rollouts must be >= 0, eval_samples positive";
         if (MaxPromptLength <= 0 || ResponseLength <= 0)

@@ -100,7 +100,11 @@ public static class RlLoop
         }
         else
         {
-            reference = PretrainedIO.LoadCausalLM(cfg.Model!);
+            // The reference is the starting policy, or ref_model: a policy trained further keeps its KL to the model it came from.
+            var referenceDir = cfg.RefModel is null ? cfg.Model! : TrainerSetup.RequireDir(cfg.RefModel, "ref_model");
+            if (cfg.RefModel is not null)
+                inputs.CheckModel(referenceDir);
+            reference = PretrainedIO.LoadCausalLM(referenceDir);
             reference.Freeze();
             if (cfg.RefBf16)
                 reference.ToBFloat16();
