@@ -109,7 +109,8 @@ public static class PipelineRunner
                 "sft" => SftTrainer.Run(PipelineStages.Scaled(ConfigBinder.LoadFromText<SftConfig>(yaml, source, [.. common, .. cfg.Model is null ? Array.Empty<string>() : [$"model={cfg.Model}"]]), cfg), dir, resume, stageProgress),
                 "label" => Labeller.Run(ScaledLabel(ConfigBinder.LoadFromText<LabelConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg, data), dir, stageProgress),
                 "rm" => RewardTrainer.Run(PipelineStages.Scaled(WithLabels(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), summaries.ContainsKey("label") ? Stage("label") : null), cfg), dir, resume, stageProgress),
-                _ => PipelineStages.Run(stage, new PolicyStageRun(yaml, source, [.. common, $"model={sftModel}"], cfg.Stages.Contains("rm") ? Rm() : null, hasGold, dir, resume, stageProgress, cfg)),
+                _ => PipelineStages.Run(stage, new PolicyStageRun(yaml, source, [.. common, $"model={sftModel}"], cfg.Stages.Contains("rm") ? Rm() : null, hasGold,
+                    summaries.ContainsKey("label") ? Path.Combine(Stage("label"), Labeller.OutputFileName) : null, dir, resume, stageProgress, cfg)),
             };
             // The next stage reads what rank 0 wrote at the end of this one (the trained model).
             comm.Barrier($"{name} stage");
