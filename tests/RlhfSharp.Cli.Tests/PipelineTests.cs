@@ -35,6 +35,8 @@ public sealed class PipelineTests : IDisposable
         Assert.Contains($"ties_files: [\"{Path.Combine(run, "label", "ties.jsonl")}\"]", rmConfig);
         var rmSummary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "rm", "summary.json")))!;
         Assert.Equal(label["judge_ties"]!.GetValue<int>(), rmSummary["data/train_ties"]!.GetValue<int>());
+        // DPO trains on the same labelled pairs of the SFT policy's answers beside the data's pairs.
+        Assert.Contains($"extra_train_files: [\"{labelled}\"]", File.ReadAllText(Path.Combine(run, "dpo", "config.resolved.yaml")));
 
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
         var rows = results["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
@@ -145,6 +147,8 @@ public sealed class PipelineTests : IDisposable
         // Nothing can label the SFT policy's answers without a gold scorer: the reward model trains on the data's pairs alone.
         Assert.Contains("[label] skipped: the data has no gold scorer", output);
         Assert.False(File.Exists(Path.Combine(run, "label", "summary.json")));
+        // DPO too trains on the data's pairs alone (examples/dpo.yaml's label pairs are not there to read).
+        Assert.Contains("extra_train_files: []", File.ReadAllText(Path.Combine(run, "dpo", "config.resolved.yaml")));
         var rows = results["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
         Assert.Equal(["sft", "ppo", "dpo", "grpo"], rows.Select(r => r["policy"]!.GetValue<string>()));
         // One round (the default) is one ppo run: the results keep their keys, with no rounds.

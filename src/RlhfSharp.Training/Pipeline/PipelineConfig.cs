@@ -17,7 +17,7 @@ public sealed class PipelineConfig : IValidatableConfig
     [ConfigKey("model", "An HF model folder SFT starts from; empty = a new model shaped by the SFT example's model_init")]
     public string? Model { get; set; }
 
-    [ConfigKey("stages", "Stages to run, in order: sft, label, rm, then policy stages, each trained from the SFT model with its example config (examples/<stage>.yaml) and compared with SFT at the end (default ppo, dpo, grpo; an unknown name is refused with the list); ppo needs rm; label needs data with the gold scorer, whose noisy labels of SFT answers the reward model then also trains on")]
+    [ConfigKey("stages", "Stages to run, in order: sft, label, rm, then policy stages, each trained from the SFT model with its example config (examples/<stage>.yaml) and compared with SFT at the end (default ppo, dpo, grpo; an unknown name is refused with the list); ppo needs rm; label needs data with the gold scorer, whose noisy labels of SFT answers the reward model and DPO then also train on")]
     public List<string> Stages { get; set; } = [.. PipelineStages.Default];
 
     [ConfigKey("steps_scale", "Multiplies every stage's max_steps, eval_every and save_every (below 1 for a quick look)")]

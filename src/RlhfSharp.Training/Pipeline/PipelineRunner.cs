@@ -122,7 +122,8 @@ public static class PipelineRunner
                 "label" => Labeller.Run(ScaledLabel(ConfigBinder.LoadFromText<LabelConfig>(yaml, source, [.. common, $"model={sftModel}"]), cfg, data), dir, stageProgress),
                 "rm" => RewardTrainer.Run(PipelineStages.Scaled(WithLabels(ConfigBinder.LoadFromText<RewardConfig>(yaml, source, [.. common, $"model={sftModel}"]), summaries.ContainsKey("label") ? Stage("label") : null), cfg), dir, resume, stageProgress),
                 "ppo" when cfg.Rounds > 1 => PpoRounds.Run(Rounds(name, seed, index)),
-                _ => PipelineStages.Run(stage, new PolicyStageRun(yaml, source, [.. common, $"model={sftModel}"], cfg.Stages.Contains("rm") ? Rm() : null, hasGold, dir, resume, stageProgress, cfg)),
+                _ => PipelineStages.Run(stage, new PolicyStageRun(yaml, source, [.. common, $"model={sftModel}"], cfg.Stages.Contains("rm") ? Rm() : null, hasGold,
+                    summaries.ContainsKey("label") ? Path.Combine(Stage("label"), Labeller.OutputFileName) : null, dir, resume, stageProgress, cfg)),
             };
             // The next stage reads what rank 0 wrote at the end of this one (the trained model).
             comm.Barrier($"{name} stage");

@@ -12,8 +12,9 @@ namespace RlhfSharp.Training.Pipeline;
 /// <param name="Overrides">The pipeline's settings (data, seed, device…) and model=&lt;the SFT model&gt;.</param>
 /// <param name="RewardModel">The rm stage's model, when the pipeline runs that stage.</param>
 /// <param name="HasGold">Whether the data has the built-in task's gold scorer.</param>
+/// <param name="LabelPairs">The label stage's labelled pairs of the SFT policy's answers, when the pipeline ran that stage.</param>
 public sealed record PolicyStageRun(string Yaml, string Source, IReadOnlyList<string> Overrides, string? RewardModel, bool HasGold,
-    string Dir, bool Resume, IProgressReporter Progress, PipelineConfig Pipeline)
+    string? LabelPairs, string Dir, bool Resume, IProgressReporter Progress, PipelineConfig Pipeline)
 {
     /// <summary>The stage's config from its example text with the pipeline's overrides, steps scaled by steps_scale.</summary>
     public T Config<T>(params string[] more)
@@ -38,7 +39,7 @@ public static class PipelineStages
     private static readonly Dictionary<string, (Func<PolicyStageRun, JsonObject> Run, bool NeedsRm)> Policies = new(StringComparer.Ordinal)
     {
         ["ppo"] = (s => PpoTrainer.Run(s.Config<PpoConfig>($"reward_model={RequireRm(s, "ppo")}"), s.Dir, s.Resume, s.Progress), true),
-        ["dpo"] = (s => DpoTrainer.Run(s.Config<DpoConfig>(), s.Dir, s.Resume, s.Progress), false),
+        ["dpo"] = (s => DpoTrainer.Run(WithLabelPairs(s.Config<DpoConfig>(), s), s.Dir, s.Resume, s.Progress), false),
         ["grpo"] = (Grpo, false),
         ["reinforce-pp"] = (Grpo, false),
         ["remax"] = (Grpo, false),
@@ -79,6 +80,15 @@ public static class PipelineStages
 
     /// <summary>A step count times steps_scale, at least 1 (0 stays 0: "only at the end").</summary>
     internal static int ScaledSteps(int steps, PipelineConfig p) => steps == 0 ? 0 : Math.Max(1, (int)Math.Round(steps * p.StepsScale));
+
+    // DPO trains on the data's pairs and, when the label stage ran, on its labelled pairs of the SFT
+    // policy's own answers (what examples/dpo.yaml names as runs/label/prefs_train.jsonl): pairs drawn
+    // from the policy being optimised, which the data's written pairs are not.
+    private static DpoConfig WithLabelPairs(DpoConfig cfg, PolicyStageRun s)
+    {
+        cfg.ExtraTrainFiles = s.LabelPairs is null ? [] : [s.LabelPairs];
+        return cfg;
+    }
 
     private static string RequireRm(PolicyStageRun s, string stage) =>
         s.RewardModel ?? throw new TrainingSetupException($"{stage} needs the rm stage's reward model");
