@@ -45,53 +45,54 @@ internal static unsafe class AttentionKernels
     }
 
     /// <summary>
-    /// c[r, j] = alpha · Σ_p a[r, p] · bt[p, j] for r &lt; m (at most <see cref="TileRows"/>) and
-    /// j &lt; n8 (a multiple of <see cref="Lanes"/>): scores Q Kᵀ from Q rows and a transposed K.
-    /// a [m, k] (lda), bt [k, ≥ n8] (ldt), c [m, ≥ n8] (ldc).
+    /// c[r, j] = alpha · Σ_p a[r, p] · b[p, j] for r &lt; m (at most <see cref="TileRows"/>) and
+    /// j &lt; width (a multiple of <see cref="Lanes"/>): the scores Q Kᵀ (b = the transposed K),
+    /// the output P V, dP = dO Vᵀ and dQ = dS K. a [m, inner] (lda), b [inner, ≥ width] (ldb),
+    /// c [m, ≥ width] (ldc), overwritten.
     /// </summary>
-    public static void RowsTimesTransposed(int m, int n8, int k, float alpha, float* a, int lda, float* bt, int ldt, float* c, int ldc)
+    public static void RowsTimesMatrix(int m, int width, int inner, float alpha, float* a, int lda, float* b, int ldb, float* c, int ldc)
     {
         int j = 0;
         if (m == TileRows)
         {
-            for (; j + (4 * Lanes) <= n8; j += 4 * Lanes)
-                ScoresTile4x4(k, alpha, a, lda, bt + j, ldt, c + j, ldc);
+            for (; j + (4 * Lanes) <= width; j += 4 * Lanes)
+                Tile4x4(inner, alpha, a, lda, b + j, ldb, c + j, ldc);
             // Causal blocks end on any multiple of 8 keys: the last 8-24 get narrower 4-row tiles
             // (a single accumulator per dot product would wait on each FMA's latency).
-            if (j + (2 * Lanes) <= n8)
+            if (j + (2 * Lanes) <= width)
             {
-                ScoresTile4x2(k, alpha, a, lda, bt + j, ldt, c + j, ldc);
+                Tile4x2(inner, alpha, a, lda, b + j, ldb, c + j, ldc);
                 j += 2 * Lanes;
             }
-            if (j + Lanes <= n8)
+            if (j + Lanes <= width)
             {
-                ScoresTile4x1(k, alpha, a, lda, bt + j, ldt, c + j, ldc);
+                Tile4x1(inner, alpha, a, lda, b + j, ldb, c + j, ldc);
                 j += Lanes;
             }
         }
-        for (; j < n8; j += Lanes)
+        for (; j < width; j += Lanes)
         {
             for (int r = 0; r < m; r++)
             {
                 float* ar = a + ((long)r * lda);
                 var acc = Vector256<float>.Zero;
-                for (int p = 0; p < k; p++)
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(ar[p]), Vector256.Load(bt + ((long)p * ldt) + j), acc);
+                for (int p = 0; p < inner; p++)
+                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(ar[p]), Vector256.Load(b + ((long)p * ldb) + j), acc);
                 (acc * alpha).Store(c + ((long)r * ldc) + j);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScoresTile4x4(int k, float alpha, float* a, int lda, float* bt, int ldt, float* c, int ldc)
+    private static void Tile4x4(int k, float alpha, float* a, int lda, float* b, int ldb, float* c, int ldc)
     {
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
         float* a0 = a, a1 = a + lda, a2 = a + (2L * lda), a3 = a + (3L * lda);
-        float* bp = bt;
-        for (int p = 0; p < k; p++, bp += ldt)
+        float* bp = b;
+        for (int p = 0; p < k; p++, bp += ldb)
         {
             var b0 = Vector256.Load(bp);
             var b1 = Vector256.Load(bp + Lanes);
@@ -124,13 +125,13 @@ internal static unsafe class AttentionKernels
         StoreRow(c + (3L * ldc), alpha, c30, c31, c32, c33);
     }
 
-    private static void ScoresTile4x2(int k, float alpha, float* a, int lda, float* bt, int ldt, float* c, int ldc)
+    private static void Tile4x2(int k, float alpha, float* a, int lda, float* b, int ldb, float* c, int ldc)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         float* a0 = a, a1 = a + lda, a2 = a + (2L * lda), a3 = a + (3L * lda);
-        float* bp = bt;
-        for (int p = 0; p < k; p++, bp += ldt)
+        float* bp = b;
+        for (int p = 0; p < k; p++, bp += ldb)
         {
             var b0 = Vector256.Load(bp);
             var b1 = Vector256.Load(bp + Lanes);
@@ -157,12 +158,12 @@ internal static unsafe class AttentionKernels
         (c31 * alpha).Store(c + (3L * ldc) + Lanes);
     }
 
-    private static void ScoresTile4x1(int k, float alpha, float* a, int lda, float* bt, int ldt, float* c, int ldc)
+    private static void Tile4x1(int k, float alpha, float* a, int lda, float* b, int ldb, float* c, int ldc)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         float* a0 = a, a1 = a + lda, a2 = a + (2L * lda), a3 = a + (3L * lda);
-        float* bp = bt;
-        for (int p = 0; p < k; p++, bp += ldt)
+        float* bp = b;
+        for (int p = 0; p < k; p++, bp += ldb)
         {
             var b0 = Vector256.Load(bp);
             c0 = Vector256.FusedMultiplyAdd(Vector256.Create(a0[p]), b0, c0);
@@ -183,74 +184,6 @@ internal static unsafe class AttentionKernels
         (x1 * alpha).Store(c + Lanes);
         (x2 * alpha).Store(c + (2 * Lanes));
         (x3 * alpha).Store(c + (3 * Lanes));
-    }
-
-    /// <summary>
-    /// c[r, :] = alpha · Σ_{j &lt; n} a[r, j] · b[j, :] for r &lt; m (at most <see cref="TileRows"/>):
-    /// the attention output P V, or dQ = dS K. cols is a multiple of <see cref="Lanes"/>.
-    /// a [m, ≥ n] (lda), b [n, cols] (ldb), c [m, cols] (ldc), overwritten.
-    /// </summary>
-    public static void RowsTimesMatrix(int m, int n, int cols, float alpha, float* a, int lda, float* b, int ldb, float* c, int ldc)
-    {
-        int col = 0;
-        if (m == TileRows)
-        {
-            for (; col + (4 * Lanes) <= cols; col += 4 * Lanes)
-                WeightedRowsTile4x4(n, alpha, a, lda, b + col, ldb, c + col, ldc);
-        }
-        for (; col < cols; col += Lanes)
-        {
-            for (int r = 0; r < m; r++)
-            {
-                float* ar = a + ((long)r * lda);
-                var acc = Vector256<float>.Zero;
-                for (int j = 0; j < n; j++)
-                    acc = Vector256.FusedMultiplyAdd(Vector256.Create(ar[j]), Vector256.Load(b + ((long)j * ldb) + col), acc);
-                (acc * alpha).Store(c + ((long)r * ldc) + col);
-            }
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void WeightedRowsTile4x4(int n, float alpha, float* a, int lda, float* b, int ldb, float* c, int ldc)
-    {
-        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        float* a0 = a, a1 = a + lda, a2 = a + (2L * lda), a3 = a + (3L * lda);
-        float* bp = b;
-        for (int j = 0; j < n; j++, bp += ldb)
-        {
-            var b0 = Vector256.Load(bp);
-            var b1 = Vector256.Load(bp + Lanes);
-            var b2 = Vector256.Load(bp + (2 * Lanes));
-            var b3 = Vector256.Load(bp + (3 * Lanes));
-            var x = Vector256.Create(a0[j]);
-            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-            c02 = Vector256.FusedMultiplyAdd(x, b2, c02);
-            c03 = Vector256.FusedMultiplyAdd(x, b3, c03);
-            x = Vector256.Create(a1[j]);
-            c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
-            c12 = Vector256.FusedMultiplyAdd(x, b2, c12);
-            c13 = Vector256.FusedMultiplyAdd(x, b3, c13);
-            x = Vector256.Create(a2[j]);
-            c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
-            c22 = Vector256.FusedMultiplyAdd(x, b2, c22);
-            c23 = Vector256.FusedMultiplyAdd(x, b3, c23);
-            x = Vector256.Create(a3[j]);
-            c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
-            c32 = Vector256.FusedMultiplyAdd(x, b2, c32);
-            c33 = Vector256.FusedMultiplyAdd(x, b3, c33);
-        }
-        StoreRow(c, alpha, c00, c01, c02, c03);
-        StoreRow(c + ldc, alpha, c10, c11, c12, c13);
-        StoreRow(c + (2L * ldc), alpha, c20, c21, c22, c23);
-        StoreRow(c + (3L * ldc), alpha, c30, c31, c32, c33);
     }
 
     /// <summary>

@@ -72,11 +72,11 @@ public static partial class F
                         fixed (float* sp = block)
                         {
                             if (cols > 0)
-                                RowsTimesTransposed(mr, Pad(cols), d, scale, qh + ((long)i0 * qm.Ld), qm.Ld, ktp, ldp, sp, ldp);
+                                RowsTimesMatrix(mr, Pad(cols), d, scale, qh + ((long)i0 * qm.Ld), qm.Ld, ktp, ldp, sp, ldp);
                             for (int r = 0; r < mr; r++)
                                 MaskedSoftmaxRow(block.Slice(r * ldp, ldp), VisibleKeys(causal, tq, tk, i0 + r + 1), mask, b * tk);
                             if (cols > 0)
-                                RowsTimesMatrix(mr, cols, dv, 1f, sp, ldp, vh, vm.Ld, od + ((long)((bh * tq) + i0) * dv), dv);
+                                RowsTimesMatrix(mr, dv, cols, 1f, sp, ldp, vh, vm.Ld, od + ((long)((bh * tq) + i0) * dv), dv);
                         }
                     }
                 }
@@ -152,7 +152,7 @@ public static partial class F
                                 int width = seen == 0 ? 0 : Pad(seen);
                                 // dP = dO Vᵀ; dS = P ⊙ (dP − rowsum(dO ⊙ O)); entries past what the rows see are 0
                                 if (seen > 0)
-                                    RowsTimesTransposed(mr, width, dv, 1f, doh + ((long)r0 * dv), dv, vtp, ldp, dsp + ((long)r0 * ldp), ldp);
+                                    RowsTimesMatrix(mr, width, dv, 1f, doh + ((long)r0 * dv), dv, vtp, ldp, dsp + ((long)r0 * ldp), ldp);
                                 for (int r = r0; r < r0 + mr; r++)
                                 {
                                     var row = ds.AsSpan(r * ldp, ldp);
@@ -163,7 +163,7 @@ public static partial class F
                                 }
                                 // dQ = scale · dS K
                                 if (dqd is not null && seen > 0)
-                                    RowsTimesMatrix(mr, seen, d, scale, dsp + ((long)r0 * ldp), ldp, kd + km.At(b, kvh), km.Ld, dqd + ((row0 + r0) * d), d);
+                                    RowsTimesMatrix(mr, d, seen, scale, dsp + ((long)r0 * ldp), ldp, kd + km.At(b, kvh), km.Ld, dqd + ((row0 + r0) * d), d);
                             }
                             // dK += scale · dSᵀ Q
                             if (dkd is not null)
