@@ -102,14 +102,7 @@ public static class ReportPage
         sb.Append("<p>Every policy answers the same held-out prompts (sampled from one seed); the gold scorer judges, and each is compared with the SFT policy.</p>\n");
         sb.Append("<table class=\"results\"><thead><tr><th>policy</th><th>gold score</th><th>win rate vs SFT</th><th>KL to SFT</th><th>response words</th><th>train time (s)</th></tr></thead><tbody>\n");
         foreach (var row in (results["policies"] as JsonArray ?? []).OfType<JsonObject>())
-        {
-            sb.Append("<tr><th scope=\"row\">").Append(Html.Escape(Str(row["policy"]) ?? "?")).Append("</th>");
-            sb.Append("<td>").Append(Html.Fixed(Num(row["eval/gold_score"]), 3)).Append("</td>");
-            sb.Append("<td>").Append(Html.Fixed(Num(row["eval/win_rate_vs_sft"]), 3)).Append("</td>");
-            sb.Append("<td>").Append(Html.Fixed(Num(row["eval/kl_to_sft"]), 2)).Append("</td>");
-            sb.Append("<td>").Append(Html.Fixed(Num(row["eval/response_words"]), 1)).Append("</td>");
-            sb.Append("<td>").Append(Html.Fixed(Num(row["time/total_s"]), 0)).Append("</td></tr>\n");
-        }
+            NumberRow(sb, Str(row["policy"]) ?? "?", row, ("eval/gold_score", 3), ("eval/win_rate_vs_sft", 3), ("eval/kl_to_sft", 2), ("eval/response_words", 1), ("time/total_s", 0));
         sb.Append("</tbody></table>\n");
         if (results["over_seeds"] is JsonArray spread && spread.Count > 0)
             OverSeeds(sb, spread);
@@ -158,15 +151,17 @@ public static class ReportPage
             .Append("and (before the next round) continued the reward model on them. RM accuracy on those pairs before training on them measures how far the policy could exploit it.</p>\n");
         sb.Append("<table class=\"results\"><thead><tr><th>round</th><th>RM accuracy before</th><th>RM accuracy after</th><th>gold score</th><th>win rate vs SFT</th><th>KL to SFT</th></tr></thead><tbody>\n");
         foreach (var r in rounds.OfType<JsonObject>())
-        {
-            sb.Append("<tr><th scope=\"row\">").Append(Html.Escape(r["round"]?.ToJsonString() ?? "?")).Append("</th>");
-            sb.Append("<td>").Append(Html.Fixed(Num(r["rm/accuracy_on_policy_before"]), 3)).Append("</td>");
-            sb.Append("<td>").Append(Html.Fixed(Num(r["rm/accuracy_on_policy_after"]), 3)).Append("</td>");
-            sb.Append("<td>").Append(Html.Fixed(Num(r["eval/gold_score"]), 3)).Append("</td>");
-            sb.Append("<td>").Append(Html.Fixed(Num(r["eval/win_rate_vs_sft"]), 3)).Append("</td>");
-            sb.Append("<td>").Append(Html.Fixed(Num(r["eval/kl_to_sft"]), 2)).Append("</td></tr>\n");
-        }
+            NumberRow(sb, r["round"]?.ToJsonString() ?? "?", r, ("rm/accuracy_on_policy_before", 3), ("rm/accuracy_on_policy_after", 3), ("eval/gold_score", 3), ("eval/win_rate_vs_sft", 3), ("eval/kl_to_sft", 2));
         sb.Append("</tbody></table>\n");
+    }
+
+    // A results row: the row's name, then each key of the object as a number with its decimals.
+    private static void NumberRow(StringBuilder sb, string name, JsonObject row, params (string Key, int Decimals)[] cells)
+    {
+        sb.Append("<tr><th scope=\"row\">").Append(Html.Escape(name)).Append("</th>");
+        foreach (var (key, decimals) in cells)
+            sb.Append("<td>").Append(Html.Fixed(Num(row[key]), decimals)).Append("</td>");
+        sb.Append("</tr>\n");
     }
 
     private static void Stage(StringBuilder sb, StageRun stage)
