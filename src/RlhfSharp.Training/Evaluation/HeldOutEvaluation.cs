@@ -58,16 +58,17 @@ public sealed class HeldOutEvaluation
     public EvalResult? Reference { get; private set; }
 
     /// <summary>
-    /// At a fresh start, answers with the starting policy and stores that as the reference; on a
-    /// resume, reads the stored reference back.
+    /// At a fresh start, answers with <paramref name="answeredBy"/> (the starting policy, or the
+    /// frozen reference model a policy trained further is compared with) and stores that as the
+    /// reference; on a resume, reads the stored reference back.
     /// </summary>
-    public EvalResult? Start(TrainingSession session, CausalLM policy)
+    public EvalResult? Start(TrainingSession session, CausalLM answeredBy)
     {
         if (session.ResumeFrom is not null)
             Reference = Load(session.Folder.Path);
         else if (Enabled)
         {
-            Reference = Evaluate(policy);
+            Reference = Evaluate(answeredBy);
             if (session.IsMain)
                 Save(session.Folder.Path, Reference);
         }

@@ -37,7 +37,7 @@ public abstract partial class RlConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("model", "The policy to start from (an SFT model folder); also the frozen reference unless ref_model names another")]
     public string? Model { get; set; }
 
-    [ConfigKey("ref_model", "The frozen reference the KL penalty and eval/kl_to_ref are measured to; empty = model. Set it to continue training a policy (model) while keeping its KL to the SFT model it came from (full fine-tuning only)")]
+    [ConfigKey("ref_model", "The frozen reference the KL penalty and eval/kl_to_ref are measured to, and whose held-out answers eval/win_rate_vs_ref is against; empty = model. Set it to continue training a policy (model) while keeping its KL to the SFT model it came from (full fine-tuning only)")]
     public string? RefModel { get; set; }
 
     [ConfigKey("reward_model", "Reward model folder (from `rlhf rm`); its score is the reward")]

@@ -112,6 +112,9 @@ public static class RlLoop
         policy.Body.GradientCheckpointing = cfg.GradientCheckpointing;
         TrainerSetup.PlaceModels(cfg, policy, reference);
         heldOut.MeasureKlTo(reference);
+        // A policy trained further (ref_model) is judged against the model its KL is measured to: the
+        // win rate vs ref and eval/gold_score_ref are that model's, as in iterated RLHF's later rounds.
+        var refAnswers = cfg.RefModel is not null ? reference : null;
         if (cfg.MaxPromptLength + cfg.ResponseLength > policy.Config.MaxPositions)
             throw new TrainingSetupException($"max_prompt_length ({cfg.MaxPromptLength}) + response_length ({cfg.ResponseLength}) exceeds the model's {policy.Config.MaxPositions} positions");
         var reward = Reward(cfg, inputs.Template, inputs.Gold);
@@ -144,7 +147,10 @@ public static class RlLoop
             Models = learner.Models,
             Optimizer = learner.Optimizer,
             Guard = dp.Guard,
-            Initial = () => heldOut.Reference is { } r ? Watch(0, EvalMetrics(heldOut, r, reward, withWinRate: false)) : null,
+            // With ref_model the reference answers are that model's, so step 0 scores the starting policy on its own.
+            Initial = () => heldOut.Reference is not { } r ? null
+                : refAnswers is null ? Watch(0, EvalMetrics(heldOut, r, reward, withWinRate: false))
+                : Watch(0, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward)),
             ParametersText = string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")),
             Train = step => (last = learner.Step(loader.NextBatch(), (int)step - 1)).Metrics,
             Evaluate = step => heldOut.Enabled ? Watch(step, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward)) : null,
@@ -167,7 +173,7 @@ public static class RlLoop
                 if (state.Contains("reward_norm"))
                     reward.State = state.GetDoubles("reward_norm");
             },
-        }.Run(() => heldOut.Start(session, policy));
+        }.Run(() => heldOut.Start(session, refAnswers ?? policy));
         var evalReference = heldOut.Reference;
 
         var summary = new JsonObject { ["stage"] = stage, ["device"] = TrainerSetup.DeviceName(cfg), ["steps"] = step, ["parameters"] = policy.ParameterCount() };
