@@ -148,9 +148,9 @@ public static class RlLoop
             Optimizer = learner.Optimizer,
             Guard = dp.Guard,
             // With ref_model the reference answers are that model's, so step 0 scores the starting policy on its own.
-            Initial = () => heldOut.Reference is not { } r ? null
-                : refAnswers is null ? Watch(0, EvalMetrics(heldOut, r, reward, withWinRate: false))
-                : Watch(0, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward)),
+            Initial = () => heldOut.Reference is not { } r ? null : Watch(0, refAnswers is null
+                ? EvalMetrics(heldOut, r, reward, withWinRate: false)
+                : EvalMetrics(heldOut, heldOut.Evaluate(policy), reward)),
             ParametersText = string.Join(", ", learner.Models.Select(m => $"{m.Key} {m.Value.ParameterCount():N0} parameters ({m.Value.ParameterCount(trainableOnly: true):N0} trainable)")),
             Train = step => (last = learner.Step(loader.NextBatch(), (int)step - 1)).Metrics,
             Evaluate = step => heldOut.Enabled ? Watch(step, EvalMetrics(heldOut, heldOut.Evaluate(policy), reward)) : null,
