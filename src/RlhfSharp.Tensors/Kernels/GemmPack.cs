@@ -30,6 +30,8 @@ internal static unsafe class GemmPack
                     {
                         for (; i + 8 <= rows; i += 8)
                             Vector256.Store(Vector256.Load(src + i), dst + i);
+                        for (; i + 4 <= rows; i += 4)
+                            Vector128.Store(Vector128.Load(src + i), dst + i);
                     }
                     for (; i < rows; i++)
                         dst[i] = src[i];
@@ -40,6 +42,11 @@ internal static unsafe class GemmPack
             else if (rows == 12 && mr == 12)
             {
                 PackRows12(a + (nint)(i0 + ir) * lda + p0, lda, kc, dst);
+                dst += (nint)kc * mr;
+            }
+            else if (rows == 6 && mr == 6)
+            {
+                PackRows6(a + (nint)(i0 + ir) * lda + p0, lda, kc, dst);
                 dst += (nint)kc * mr;
             }
             else
@@ -89,6 +96,56 @@ internal static unsafe class GemmPack
             dst[4] = r4[p]; dst[5] = r5[p]; dst[6] = r6[p]; dst[7] = r7[p];
             dst[8] = r8[p]; dst[9] = r9[p]; dst[10] = r10[p]; dst[11] = r11[p];
         }
+    }
+
+    // A rows [6, kc] (row stride lda) -> [kc, 6]: the AVX2 kernel's panels. Eight k steps at a time go
+    // through an 8×8 register transpose whose two missing rows are zero; each transposed row's
+    // first six floats are stored (four, then two), so nothing is written past the panel.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackRows6(float* src, nint lda, int kc, float* dst)
+    {
+        int p0 = 0;
+        if (Avx.IsSupported)
+        {
+            float* s0 = src, s1 = src + lda, s2 = src + 2 * lda, s3 = src + 3 * lda, s4 = src + 4 * lda, s5 = src + 5 * lda;
+            Vector256<float> zero = Vector256<float>.Zero;
+            for (; p0 + 8 <= kc; p0 += 8)
+            {
+                Vector256<float> t0 = Avx.UnpackLow(Avx.LoadVector256(s0 + p0), Avx.LoadVector256(s1 + p0));
+                Vector256<float> t1 = Avx.UnpackHigh(Avx.LoadVector256(s0 + p0), Avx.LoadVector256(s1 + p0));
+                Vector256<float> t2 = Avx.UnpackLow(Avx.LoadVector256(s2 + p0), Avx.LoadVector256(s3 + p0));
+                Vector256<float> t3 = Avx.UnpackHigh(Avx.LoadVector256(s2 + p0), Avx.LoadVector256(s3 + p0));
+                Vector256<float> t4 = Avx.UnpackLow(Avx.LoadVector256(s4 + p0), Avx.LoadVector256(s5 + p0));
+                Vector256<float> t5 = Avx.UnpackHigh(Avx.LoadVector256(s4 + p0), Avx.LoadVector256(s5 + p0));
+                Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE);
+                Vector256<float> u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+                Vector256<float> u4 = Avx.Shuffle(t4, zero, 0x44), u5 = Avx.Shuffle(t4, zero, 0xEE);
+                Vector256<float> u6 = Avx.Shuffle(t5, zero, 0x44), u7 = Avx.Shuffle(t5, zero, 0xEE);
+                float* d = dst + p0 * 6;
+                Store6(Avx.Permute2x128(u0, u4, 0x20), d);
+                Store6(Avx.Permute2x128(u1, u5, 0x20), d + 6);
+                Store6(Avx.Permute2x128(u2, u6, 0x20), d + 12);
+                Store6(Avx.Permute2x128(u3, u7, 0x20), d + 18);
+                Store6(Avx.Permute2x128(u0, u4, 0x31), d + 24);
+                Store6(Avx.Permute2x128(u1, u5, 0x31), d + 30);
+                Store6(Avx.Permute2x128(u2, u6, 0x31), d + 36);
+                Store6(Avx.Permute2x128(u3, u7, 0x31), d + 42);
+            }
+        }
+        float* r0 = src, r1 = src + lda, r2 = src + 2 * lda, r3 = src + 3 * lda, r4 = src + 4 * lda, r5 = src + 5 * lda;
+        for (int p = p0; p < kc; p++)
+        {
+            float* d = dst + p * 6;
+            d[0] = r0[p]; d[1] = r1[p]; d[2] = r2[p]; d[3] = r3[p]; d[4] = r4[p]; d[5] = r5[p];
+        }
+    }
+
+    // The first six floats of v to dst.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store6(Vector256<float> v, float* dst)
+    {
+        Vector128.Store(v.GetLower(), dst);
+        *(double*)(dst + 4) = v.GetUpper().AsDouble().ToScalar();
     }
 
     // op(B)[p0:p0+kc, j0:j0+nc] -> panels [ceil(nc/NR)][kc][NR]; T is float or ushort (bfloat16 bits).
