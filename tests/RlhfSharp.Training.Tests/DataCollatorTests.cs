@@ -110,6 +110,10 @@ public sealed class DataCollatorTests
         var fits = collator.Tokenize(new SftExample([ChatMessage.Assistant("ok")], "mem.jsonl", 2));
         Assert.True(fits.Ids.Length < 9);
         Assert.Equal((2L, 1L, 1L, 1L), (collator.Stats.Examples, collator.Stats.TruncatedExamples, collator.Stats.PromptTruncated, collator.Stats.ResponseTruncated));
+        // The length used to group batches is the truncated row's, and counts nothing.
+        Assert.Equal((9, fits.Ids.Length), (collator.Length(example), collator.Length(new SftExample([ChatMessage.Assistant("ok")], "mem.jsonl", 2))));
+        Assert.Equal(full.Ids.Length, new SftCollator(Tok, ChatTemplate.Plain).Length(example));
+        Assert.Equal(2L, collator.Stats.Examples);
         collator.Stats.Reset();
         Assert.Equal(0, collator.Stats.Examples);
     }

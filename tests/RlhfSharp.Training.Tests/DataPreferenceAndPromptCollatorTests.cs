@@ -58,6 +58,12 @@ public sealed class DataPreferenceAndPromptCollatorTests
         Assert.Equal(full.Chosen.AsSpan(full.PromptLength - 4, 7).ToArray(), chosen);
         Assert.Equal(full.Rejected[(full.PromptLength - 4)..], rejected);
         Assert.Equal((1L, 1L, 1L, 1L), (collator.Stats.Examples, collator.Stats.TruncatedExamples, collator.Stats.PromptTruncated, collator.Stats.ResponseTruncated));
+        // Grouping by length sees the longer (chosen) row as truncated, without counting the pair again.
+        Assert.Equal(7, collator.LongerLength(pair));
+        Assert.Equal(full.Chosen.Length, new PreferenceCollator(Tok, ChatTemplate.Plain).LongerLength(pair));
+        Assert.True(full.Chosen.Length > full.Rejected.Length);
+        Assert.Equal(full.Chosen.Length, new PreferenceCollator(Tok, ChatTemplate.Plain).LongerLength(Pair("the waves roll in and the gulls cry over the sea", "ok", "I am fine, thank you for asking")));
+        Assert.Equal(1L, collator.Stats.Examples);
 
         var strict = new PreferenceCollator(Tok, ChatTemplate.Plain, new CollatorOptions { MaxLength = full.PromptLength + 3, Truncation = false });
         var e = Assert.Throws<DataFormatException>(() => strict.Collate([pair]));

@@ -102,6 +102,8 @@ public sealed class UnpairedDatasetTests : IDisposable
         var kl = collator.CollateMismatched(rows);
         Assert.Equal(3, batch.InputIds.Size(0));
         Assert.Equal(3, collator.Stats.Examples); // the KL rows are not counted
+        Assert.Equal(batch.Lengths.ToIntArray(), rows.Select(collator.Length).ToArray());
+        Assert.Equal(3, collator.Stats.Examples); // nor the lengths for grouping
         // Row i of the KL batch = prompt i (as in the batch) + completion i − 1 (as in the batch).
         int[] prompts = batch.PromptLengths.ToIntArray(), lengths = batch.Lengths.ToIntArray();
         int[] klPrompts = kl.PromptLengths.ToIntArray(), klLengths = kl.Lengths.ToIntArray();

@@ -14,14 +14,26 @@ public sealed class DataLoader<T>
     private readonly IReadOnlyList<T> _data;
     private readonly Generator _generator;
     private readonly int[] _order;
+    private readonly IReadOnlyList<int>? _lengths;
     private ulong[] _epochStartState;
+
+    /// <summary>Batches per length group when the loader groups by length.</summary>
+    public const int LengthGroupBatches = 50;
 
     /// <param name="data">The examples.</param>
     /// <param name="batchSize">Examples per batch.</param>
     /// <param name="seed">Seeds the shuffling generator.</param>
     /// <param name="shuffle">Shuffle each epoch (true) or keep the data order (false).</param>
     /// <param name="dropLast">Skip an epoch's last batch when it is short (true) or hand it out smaller (false).</param>
-    public DataLoader(IReadOnlyList<T> data, int batchSize, ulong seed = 0, bool shuffle = true, bool dropLast = false)
+    /// <param name="lengths">
+    /// Each example's length in tokens, to group batches by length (Hugging Face's <c>group_by_length</c>):
+    /// each epoch's shuffled order is cut into groups of <see cref="LengthGroupBatches"/> batches, each
+    /// group is sorted by length, longest first, and its full batches are then shuffled among themselves.
+    /// A batch is padded to its longest example, so batches of like lengths waste less compute on padding,
+    /// while every epoch still sees every example once and the batch order stays random. Null: no grouping.
+    /// </param>
+    public DataLoader(IReadOnlyList<T> data, int batchSize, ulong seed = 0, bool shuffle = true, bool dropLast = false,
+        IReadOnlyList<int>? lengths = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (data.Count == 0) throw new ArgumentException("The dataset is empty.", nameof(data));
@@ -29,7 +41,10 @@ public sealed class DataLoader<T>
         if (dropLast && batchSize > data.Count)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
                 $"With dropLast the batch size must not exceed the dataset size ({data.Count}), or every batch would be dropped.");
+        if (lengths is not null && lengths.Count != data.Count)
+            throw new ArgumentException($"Length grouping needs one length per example: {lengths.Count} lengths for {data.Count} examples.", nameof(lengths));
         _data = data;
+        _lengths = lengths;
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
@@ -97,11 +112,47 @@ public sealed class DataLoader<T>
         IndexInEpoch = state.IndexInEpoch;
     }
 
+    /// <summary>Whether batches are grouped by example length.</summary>
+    public bool GroupsByLength => _lengths is not null;
+
+    // Cuts the epoch's order into groups of LengthGroupBatches batches, sorts each group by length
+    // (longest first; ties keep the shuffled order) and shuffles the group's full batches among
+    // themselves. A short last batch stays last, where dropLast looks for it.
+    private void GroupByLength()
+    {
+        int group = BatchSize * LengthGroupBatches;
+        var lengths = _lengths!;
+        var buffer = new int[Math.Min(group, _order.Length)];
+        for (int start = 0; start < _order.Length; start += group)
+        {
+            int count = Math.Min(group, _order.Length - start);
+            var slice = _order.AsSpan(start, count);
+            var rank = new int[count];
+            for (int i = 0; i < count; i++) rank[i] = i;
+            var ids = slice.ToArray();
+            Array.Sort(rank, (x, y) =>
+            {
+                int c = lengths[ids[y]].CompareTo(lengths[ids[x]]);
+                return c != 0 ? c : x.CompareTo(y);
+            });
+            int fullBatches = count / BatchSize;
+            var batchOrder = new int[fullBatches];
+            for (int b = 0; b < fullBatches; b++) batchOrder[b] = b;
+            if (Shuffle) _generator.Shuffle(batchOrder);
+            int at = 0;
+            foreach (int b in batchOrder)
+                for (int i = b * BatchSize; i < (b + 1) * BatchSize; i++) buffer[at++] = ids[rank[i]];
+            for (int i = fullBatches * BatchSize; i < count; i++) buffer[at++] = ids[rank[i]];
+            buffer.AsSpan(0, count).CopyTo(slice);
+        }
+    }
+
     private void StartEpoch(int epoch)
     {
         _epochStartState = _generator.GetState();
         for (int i = 0; i < _order.Length; i++) _order[i] = i;
         if (Shuffle) _generator.Shuffle(_order);
+        if (_lengths is not null) GroupByLength();
         Epoch = epoch;
         IndexInEpoch = 0;
     }

@@ -37,6 +37,16 @@ public sealed class PreferenceCollator
         return new PreferenceBatch(Side(chosen, promptLengths, width), Side(rejected, promptLengths, width), examples);
     }
 
+    /// <summary>The token count of a pair's longer row after truncation (what its batch is padded to); counts nothing in <see cref="Stats"/>.</summary>
+    public int LongerLength(PreferenceExample example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        var chosen = _encoder.EncodeWithResponse(example.ChosenDialogue);
+        var rejected = _encoder.EncodeWithResponse(example.RejectedDialogue);
+        int promptKeep = _encoder.PromptKeep(chosen.PromptIds.Length);
+        return promptKeep + _encoder.ResponseKeep(Math.Max(chosen.ResponseIds.Length, rejected.ResponseIds.Length), promptKeep);
+    }
+
     /// <summary>One pair: the kept prompt length and the chosen and rejected sequences (prompt + response, truncated).</summary>
     public (int PromptLength, int[] Chosen, int[] Rejected) Tokenize(PreferenceExample example)
     {

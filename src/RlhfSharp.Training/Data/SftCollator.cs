@@ -45,6 +45,15 @@ public sealed class SftCollator
             Tensor.FromArray(labels, examples.Count, width), examples);
     }
 
+    /// <summary>One example's token count after truncation (its row's width in a batch); counts nothing in <see cref="Stats"/>.</summary>
+    public int Length(SftExample example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        var encoded = _encoder.EncodeWithResponse(example.Messages);
+        int promptKeep = _encoder.PromptKeep(encoded.PromptIds.Length);
+        return promptKeep + _encoder.ResponseKeep(encoded.ResponseIds.Length, promptKeep);
+    }
+
     /// <summary>One example's token ids (truncated) and, per token, whether it is a trained target.</summary>
     public (int[] Ids, bool[] Trained) Tokenize(SftExample example)
     {

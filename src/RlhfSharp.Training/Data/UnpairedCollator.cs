@@ -20,6 +20,15 @@ public sealed class UnpairedCollator
     /// <summary>What has been truncated so far in <see cref="Collate"/> (the KL rows are not counted).</summary>
     public TruncationStats Stats { get; } = new();
 
+    /// <summary>One example's token count after truncation (its row's width in a batch); counts nothing in <see cref="Stats"/>.</summary>
+    public int Length(UnpairedExample example)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        var encoded = _encoder.EncodeWithResponse(example.Dialogue);
+        int promptKeep = _encoder.PromptKeep(encoded.PromptIds.Length);
+        return promptKeep + _encoder.ResponseKeep(encoded.ResponseIds.Length, promptKeep);
+    }
+
     /// <summary>examples -> prompt + completion rows [B, T].</summary>
     public SequenceBatch Collate(IReadOnlyList<UnpairedExample> examples)
     {

@@ -33,6 +33,9 @@ public abstract class ModelTrainConfig : TrainLoopConfig, ITrainerSources
     [ConfigKey("model_init", "Shape of a model trained from scratch")]
     public ModelInitSection ModelInit { get; set; } = new();
 
+    [ConfigKey("group_by_length", "Batch examples (pairs: by the longer answer) of like token lengths together (each epoch shuffled, cut into groups of 50 batches, each group sorted by length, its batches shuffled): a batch is padded to its longest example, so less of each step is spent on padding")]
+    public bool GroupByLength { get; set; }
+
     [ConfigKey("max_length", "Tokens per sequence after truncation (prompt + response)")]
     public int MaxLength { get; set; } = 64;
 

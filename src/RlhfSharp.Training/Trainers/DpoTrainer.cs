@@ -57,7 +57,8 @@ public static class DpoTrainer
 
         var optimizer = TrainerSetup.Optimizer(policy, cfg);
         var schedule = TrainerSetup.Schedule(cfg);
-        var loader = new DataLoader<PreferenceExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
+        var loader = new DataLoader<PreferenceExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed,
+            lengths: cfg.GroupByLength ? [.. train.Select(collator.LongerLength)] : null);
         var models = new Dictionary<string, Module> { [PolicyName] = policy };
         dp.Attach(policy, optimizer);
 

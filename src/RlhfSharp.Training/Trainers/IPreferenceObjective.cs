@@ -19,6 +19,9 @@ internal interface IPreferenceObjective<T>
     /// <summary>Metrics derived from the combined means (KTO's rewards/margins), set in <paramref name="means"/>.</summary>
     void Complete(Dictionary<string, double> means);
 
+    /// <summary>The tokens of an example's longest row after truncation (what its batch is padded to), for grouping by length.</summary>
+    int Length(T example);
+
     /// <summary>Examples truncated by the collator so far.</summary>
     long TruncatedExamples { get; }
 }

@@ -35,6 +35,8 @@ public static class KtoTrainer
     /// <summary>The KTO loss of a batch and TRL's metrics (rewards/*, logps/*, count/*, kl).</summary>
     internal sealed class Objective(KtoConfig cfg, CausalLM policy, CausalLM reference, UnpairedCollator collator) : IPreferenceObjective<UnpairedExample>
     {
+        public int Length(UnpairedExample example) => collator.Length(example);
+
         public long TruncatedExamples => collator.Stats.TruncatedExamples;
 
         public Tensor? Loss(IReadOnlyList<UnpairedExample> rows, PreferenceStep step)

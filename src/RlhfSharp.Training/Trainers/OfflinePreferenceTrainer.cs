@@ -65,7 +65,8 @@ internal static class OfflinePreferenceTrainer
         using var dp = DataParallel.Start(cfg, yaml);
         var optimizer = TrainerSetup.Optimizer(policy, cfg);
         var schedule = TrainerSetup.Schedule(cfg);
-        var loader = new DataLoader<T>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
+        var loader = new DataLoader<T>(train, cfg.BatchSize, seed: (ulong)cfg.Seed,
+            lengths: cfg.GroupByLength ? [.. train.Select(objective.Length)] : null);
         var models = new Dictionary<string, Module> { [PolicyName] = policy };
         dp.Attach(policy, optimizer);
 

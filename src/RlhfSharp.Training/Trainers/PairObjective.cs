@@ -12,6 +12,8 @@ namespace RlhfSharp.Training.Trainers;
 /// </summary>
 internal abstract class PairObjective(CausalLM policy, PreferenceCollator collator, bool withNll) : IPreferenceObjective<PreferenceExample>
 {
+    public int Length(PreferenceExample example) => collator.LongerLength(example);
+
     public long TruncatedExamples => collator.Stats.TruncatedExamples;
 
     public Tensor? Loss(IReadOnlyList<PreferenceExample> rows, PreferenceStep step)

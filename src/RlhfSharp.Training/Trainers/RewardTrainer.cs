@@ -40,7 +40,8 @@ public sealed class RewardTrainer
         });
         var optimizer = TrainerSetup.Optimizer(model, cfg);
         var schedule = TrainerSetup.Schedule(cfg);
-        var loader = new DataLoader<PreferenceExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
+        var loader = new DataLoader<PreferenceExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed,
+            lengths: cfg.GroupByLength ? [.. train.Select(collator.LongerLength)] : null);
         var models = new Dictionary<string, Module> { [ModelName] = model };
         var yaml = Configuration.ConfigWriter.ToYaml(cfg);
         using var dp = DataParallel.Start(cfg, yaml);

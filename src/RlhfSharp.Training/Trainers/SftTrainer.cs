@@ -48,7 +48,8 @@ public sealed class SftTrainer
 
         var optimizer = TrainerSetup.Optimizer(model, cfg);
         var schedule = TrainerSetup.Schedule(cfg);
-        var loader = new DataLoader<SftExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed);
+        var loader = new DataLoader<SftExample>(train, cfg.BatchSize, seed: (ulong)cfg.Seed,
+            lengths: cfg.GroupByLength ? [.. train.Select(collator.Length)] : null);
         var models = new Dictionary<string, Module> { [PolicyName] = model };
         var yaml = Configuration.ConfigWriter.ToYaml(cfg);
         using var dp = DataParallel.Start(cfg, yaml);
