@@ -110,7 +110,7 @@ public sealed class DpoTrainerTests : IDisposable
                     using var _ = Tensors.Autograd.GradMode.NoGrad();
                     return DpoTrainer.Loss(model, batch, reference, cfg).Loss.Item();
                 }
-                const float h = 2e-3f;
+                const float h = 1e-2f;
                 double numeric = (Loss(h) - Loss(-h)) / (2 * h);
                 param.Assign(Tensor.FromArray(data, w.Shape));
                 // fp32 forward passes: central differences are good to about 1e-3 absolute here.
