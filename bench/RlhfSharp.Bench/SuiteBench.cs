@@ -85,17 +85,28 @@ public static class SuiteBench
         return sb.ToString();
     }
 
+    // The vector width the CPU engine's kernels run at on this machine.
+    public static string KernelIsa() =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512"
+        : System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported ? "AVX2"
+        : "scalar";
+
     private static string Millions(long n) => (n / 1e6).ToString("0.00", CultureInfo.InvariantCulture) + "M";
 
-    // "AMD EPYC ... (2 cores)", from /proc/cpuinfo where there is one.
-    private static string Machine()
+    // "AMD EPYC (family 25, model 1; 2 cores, AVX2 kernels)", from /proc/cpuinfo where there is one:
+    // the same CPU name covers generations with and without AVX-512, and the kernels differ.
+    public static string Machine()
     {
         string cpu = "unknown CPU";
         try
         {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            if (line is not null)
-                cpu = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+            var lines = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToList();
+            string? Field(string key) => lines.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal) && l[key.Length..].TrimStart().StartsWith(':')) is { } l
+                ? l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim() : null;
+            if (Field("model name") is { } name)
+                cpu = name;
+            if (Field("cpu family") is { } family && Field("model") is { } model)
+                cpu += $" (family {family}, model {model})";
         }
         catch (IOException)
         {
@@ -103,6 +114,6 @@ public static class SuiteBench
         catch (UnauthorizedAccessException)
         {
         }
-        return $"{cpu} ({Environment.ProcessorCount} cores)";
+        return $"{cpu}, {Environment.ProcessorCount} cores, {KernelIsa()} kernels";
     }
 }

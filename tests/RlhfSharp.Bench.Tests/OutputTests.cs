@@ -62,4 +62,16 @@ public sealed class OutputTests
         Assert.Contains("| score: ref | 100 | 5.0 |", md, StringComparison.Ordinal);
         Assert.Contains("median 2000 ms", md, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_machine_line_names_the_cores_and_the_kernels_vector_width()
+    {
+        // The same CPU name ("AMD EPYC") covers generations with and without AVX-512, and the tables differ by that.
+        string machine = SuiteBench.Machine();
+        Assert.Matches($@", {Environment.ProcessorCount} cores, (AVX-512|AVX2|scalar) kernels$", machine);
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+            Assert.EndsWith("AVX-512 kernels", machine, StringComparison.Ordinal);
+        if (File.Exists("/proc/cpuinfo") && File.ReadLines("/proc/cpuinfo").Any(l => l.StartsWith("cpu family", StringComparison.Ordinal)))
+            Assert.Matches(@"\(family \d+, model \d+\)", machine);
+    }
 }
