@@ -127,22 +127,15 @@ public sealed class DataLoader<T>
         {
             int count = Math.Min(group, _order.Length - start);
             var slice = _order.AsSpan(start, count);
-            var rank = new int[count];
-            for (int i = 0; i < count; i++) rank[i] = i;
-            var ids = slice.ToArray();
-            Array.Sort(rank, (x, y) =>
-            {
-                int c = lengths[ids[y]].CompareTo(lengths[ids[x]]);
-                return c != 0 ? c : x.CompareTo(y);
-            });
+            var sorted = slice.ToArray().OrderByDescending(i => lengths[i]).ToArray(); // stable: ties keep the shuffled order
             int fullBatches = count / BatchSize;
             var batchOrder = new int[fullBatches];
             for (int b = 0; b < fullBatches; b++) batchOrder[b] = b;
             if (Shuffle) _generator.Shuffle(batchOrder);
             int at = 0;
             foreach (int b in batchOrder)
-                for (int i = b * BatchSize; i < (b + 1) * BatchSize; i++) buffer[at++] = ids[rank[i]];
-            for (int i = fullBatches * BatchSize; i < count; i++) buffer[at++] = ids[rank[i]];
+                for (int i = b * BatchSize; i < (b + 1) * BatchSize; i++) buffer[at++] = sorted[i];
+            for (int i = fullBatches * BatchSize; i < count; i++) buffer[at++] = sorted[i];
             buffer.AsSpan(0, count).CopyTo(slice);
         }
     }

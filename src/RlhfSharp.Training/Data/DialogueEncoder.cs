@@ -75,6 +75,13 @@ internal sealed class DialogueEncoder
     public int ResponseKeep(int responseLength, int promptKept)
         => _options.MaxLength is int max ? Math.Min(responseLength, max - promptKept) : responseLength;
 
+    /// <summary>Tokens of a row after truncation: the kept prompt, then the kept response.</summary>
+    public int KeptLength(int promptLength, int responseLength)
+    {
+        int promptKept = PromptKeep(promptLength);
+        return promptKept + ResponseKeep(responseLength, promptKept);
+    }
+
     /// <summary>With truncation off, the error for an example over a limit; null when it fits.</summary>
     public DataFormatException? TooLong(string source, int line, int promptLength, string responseField, int responseLength)
     {

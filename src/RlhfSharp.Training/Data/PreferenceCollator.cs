@@ -43,8 +43,7 @@ public sealed class PreferenceCollator
         ArgumentNullException.ThrowIfNull(example);
         var chosen = _encoder.EncodeWithResponse(example.ChosenDialogue);
         var rejected = _encoder.EncodeWithResponse(example.RejectedDialogue);
-        int promptKeep = _encoder.PromptKeep(chosen.PromptIds.Length);
-        return promptKeep + _encoder.ResponseKeep(Math.Max(chosen.ResponseIds.Length, rejected.ResponseIds.Length), promptKeep);
+        return _encoder.KeptLength(chosen.PromptIds.Length, Math.Max(chosen.ResponseIds.Length, rejected.ResponseIds.Length));
     }
 
     /// <summary>One pair: the kept prompt length and the chosen and rejected sequences (prompt + response, truncated).</summary>

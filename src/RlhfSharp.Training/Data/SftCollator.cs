@@ -50,8 +50,7 @@ public sealed class SftCollator
     {
         ArgumentNullException.ThrowIfNull(example);
         var encoded = _encoder.EncodeWithResponse(example.Messages);
-        int promptKeep = _encoder.PromptKeep(encoded.PromptIds.Length);
-        return promptKeep + _encoder.ResponseKeep(encoded.ResponseIds.Length, promptKeep);
+        return _encoder.KeptLength(encoded.PromptIds.Length, encoded.ResponseIds.Length);
     }
 
     /// <summary>One example's token ids (truncated) and, per token, whether it is a trained target.</summary>

@@ -25,8 +25,7 @@ public sealed class UnpairedCollator
     {
         ArgumentNullException.ThrowIfNull(example);
         var encoded = _encoder.EncodeWithResponse(example.Dialogue);
-        int promptKeep = _encoder.PromptKeep(encoded.PromptIds.Length);
-        return promptKeep + _encoder.ResponseKeep(encoded.ResponseIds.Length, promptKeep);
+        return _encoder.KeptLength(encoded.PromptIds.Length, encoded.ResponseIds.Length);
     }
 
     /// <summary>examples -> prompt + completion rows [B, T].</summary>
