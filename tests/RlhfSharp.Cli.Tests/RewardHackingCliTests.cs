@@ -31,7 +31,7 @@ public sealed class RewardHackingCliTests : IDisposable
         (code, output, err) = Run(["grpo", "--data", data, "--model", Path.Combine(sft, "model"), "--out", run,
             "--set", "reward_funcs=[format]", "--set", "format_pattern=(?i)idiot|stupid|dumb|obviously|duh|whatever|ugh", "--set", "format_match=search",
             "--batch_size", "4", "--num_generations", "4", "--mini_batch_size", "16", "--max_steps", "16", "--response_length", "12",
-            "--learning_rate", "3e-2", "--eval_every", "2", "--save_every", "100", "--eval_samples", "2", "--threads", "1",
+            "--learning_rate", "5e-3", "--eval_every", "2", "--save_every", "100", "--eval_samples", "2", "--threads", "1",
             "--reward_hacking_proxy_rise", "0.1", "--reward_hacking_gold_drop", "0.05", "--on_reward_hacking", "stop"]);
         Assert.True(code == ExitCodes.RewardHacking, $"grpo exit {code}: {output}\n{err}");
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!.AsObject();

@@ -59,7 +59,7 @@ public sealed class RewardHackingRunTests(RudePolicyFixture fixture) : IClassFix
         MiniBatchSize = 16,
         MaxSteps = 12,
         ResponseLength = 12,
-        LearningRate = 3e-2f,
+        LearningRate = 5e-3f, // a smooth climb: at 3e-2 the policy can collapse to answers with no rude word, depending on the vector width's rounding
         EvalEvery = 2,
         SaveEvery = 100,
         EvalSamples = 2,
@@ -125,7 +125,7 @@ public sealed class RewardHackingRunTests(RudePolicyFixture fixture) : IClassFix
         var run = Run("stop");
         var cfg = Config("format");
         cfg.OnRewardHacking = "stop";
-        cfg.MaxSteps = 16; // the alarm fires at step 12 (see the warn run), before the end
+        cfg.MaxSteps = 16; // the alarm fires within the first 12 steps (see the warn run), before the end
         var summary = GrpoTrainer.Run(cfg, run, resume: false);
         var alarm = summary["reward_hacking"]?.AsObject();
         Assert.True(alarm is not null, "the alarm did not fire:\n" + Show(run));
