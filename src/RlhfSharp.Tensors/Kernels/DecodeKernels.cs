@@ -138,14 +138,16 @@ public static class DecodeKernels
             throw new ArgumentOutOfRangeException(nameof(length), length, $"Attend: length must be in [1, {cap}]");
         if (hkv == 0 || heads % hkv != 0)
             throw new ShapeMismatchException("Attend", $"{heads} query heads cannot share {hkv} key/value heads");
-        if (scratch.Length < Engine.Threads * cap)
-            throw new ArgumentException($"Attend: scratch must hold {Engine.Threads} × {cap} scores");
+        if (scratch.Length < cap)
+            throw new ArgumentException($"Attend: scratch must hold at least {cap} scores (one thread's; {cap} per thread for more)");
+        // The thread count is read once, and bounded by the scratch: Engine.Threads may have been
+        // raised since the caller sized it (another caller of the process set it).
+        int threads = Math.Min(Engine.Threads, scratch.Length / cap);
         var job = _job ??= new AttentionJob();
-        job.Set(q, qOffset, qStride, heads, keys, values, length, keyMask, maskStride, y, scratch, maxWidth);
+        job.Set(q, qOffset, qStride, heads, keys, values, length, keyMask, maskStride, y, scratch, maxWidth, threads);
         try
         {
             int units = bn * hkv;
-            int threads = Engine.Threads;
             long work = 2L * bn * heads * length * d;
             if (threads <= 1 || work < ParallelThreshold || units < 2)
                 job.Body(0, units);
@@ -192,14 +194,14 @@ public static class DecodeKernels
         private float[] _q = [], _y = [], _scratch = [];
         private float[]? _mask;
         private Tensor? _k, _v;
-        private int _qOffset, _qStride, _heads, _length, _maskStride, _maxWidth;
+        private int _qOffset, _qStride, _heads, _length, _maskStride, _maxWidth, _threads;
 
         public AttentionJob() => Body = Run;
 
         public Action<int, int> Body { get; }
 
-        public void Set(float[] q, int qOffset, int qStride, int heads, Tensor k, Tensor v, int length, float[]? mask, int maskStride, float[] y, float[] scratch, int maxWidth) =>
-            (_q, _qOffset, _qStride, _heads, _k, _v, _length, _mask, _maskStride, _y, _scratch, _maxWidth) = (q, qOffset, qStride, heads, k, v, length, mask, maskStride, y, scratch, maxWidth);
+        public void Set(float[] q, int qOffset, int qStride, int heads, Tensor k, Tensor v, int length, float[]? mask, int maskStride, float[] y, float[] scratch, int maxWidth, int threads) =>
+            (_q, _qOffset, _qStride, _heads, _k, _v, _length, _mask, _maskStride, _y, _scratch, _maxWidth, _threads) = (q, qOffset, qStride, heads, k, v, length, mask, maskStride, y, scratch, maxWidth, threads);
 
         public void Clear()
         {
@@ -214,7 +216,7 @@ public static class DecodeKernels
             int group = _heads / hkv, len = _length;
             float scale = 1f / MathF.Sqrt(d);
             // Each chunk has its own stretch of scratch (chunk index from its first unit).
-            int chunks = ParallelFor.ChunkCount(_k.ShapeArr[0] * hkv, Engine.Threads);
+            int chunks = ParallelFor.ChunkCount(_k.ShapeArr[0] * hkv, _threads);
             int chunk = 0;
             while (chunk + 1 < chunks && ParallelFor.ChunkStart(_k.ShapeArr[0] * hkv, chunks, chunk + 1) <= start)
                 chunk++;
