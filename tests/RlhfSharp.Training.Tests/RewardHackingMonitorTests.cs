@@ -89,4 +89,62 @@ public sealed class RewardHackingMonitorTests
         Assert.Contains(problems, p => p.Contains("on_reward_hacking: 'halt'", StringComparison.Ordinal) && p.Contains("warn, stop", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("reward_hacking_gold_drop", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void ARestoredMonitorGoesOnAsTheOneItWasSavedFrom()
+    {
+        var whole = new RewardHackingMonitor(3, 0.1, 0.1);
+        (long, double, double)[] evals = [(0, 0.0, 0.0), (10, 0.2, 0.3), (20, 0.4, 0.5), (30, 0.6, 0.35), (40, 0.8, 0.2)];
+        foreach (var (s, p, g) in evals[..3])
+            whole.Observe(s, p, g);
+        var restored = new RewardHackingMonitor(3, 0.1, 0.1);
+        restored.Restore(whole.History.ToList(), whole.First);
+        foreach (var (s, p, g) in evals[3..])
+            Assert.Equal(whole.Observe(s, p, g), restored.Observe(s, p, g));
+        Assert.Equal(40, restored.First!.Step);
+        Assert.Equal(whole.First, restored.First);
+
+        // A saved first alarm comes back as the first even when the window fires again.
+        var after = new RewardHackingMonitor(3, 0.1, 0.1);
+        after.Restore(whole.History.ToList(), new RewardHackingAlarm(40, 20, 0.4, -0.3));
+        Assert.NotNull(after.Observe(50, 1.0, 0.1));
+        Assert.Equal(40, after.First!.Step);
+    }
+
+    [Fact]
+    public void RestoringAMalformedHistoryIsRefusedAndNamesTheEvaluation()
+    {
+        var m = new RewardHackingMonitor(3, 0.1, 0.1);
+        var e = Assert.Throws<ArgumentException>(() => m.Restore([(0, 0.0, 0.0), (0, 0.1, 0.1)], null));
+        Assert.Contains("step 0 after step 0", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => m.Restore([(0, 0.0, 0.0), (10, double.NaN, 0.1)], null));
+        Assert.Contains("evaluation 1 (step 10)", e.Message, StringComparison.Ordinal);
+        Assert.Empty(m.History);
+    }
+
+    [Fact]
+    public void AMalformedCheckpointWindowNamesItsKey()
+    {
+        var dir = Directory.CreateTempSubdirectory("hacking-state-").FullName;
+        try
+        {
+            using var session = Foundation.TrainingSession.Open(dir, "{}", resume: false);
+            var watch = new RewardHackingWatch(new GrpoConfig { RewardFuncs = ["format"] }, session, hasGold: true, hasHeldOut: true);
+            var state = new Checkpointing.TrainerState(4);
+            state.SetDoubles("reward_hacking_history", [0, 0.1]);
+            var e = Assert.Throws<Foundation.TrainingSetupException>(() => watch.Load(state));
+            Assert.Contains("'reward_hacking_history' holds 2 numbers", e.Message, StringComparison.Ordinal);
+            state.SetDoubles("reward_hacking_history", [2, 0.1, 0.2, 2, 0.3, 0.1]);
+            e = Assert.Throws<Foundation.TrainingSetupException>(() => watch.Load(state));
+            Assert.Contains("step 2 after step 2", e.Message, StringComparison.Ordinal);
+            state.SetDoubles("reward_hacking_history", [2, 0.1, 0.2]);
+            state.SetDoubles("reward_hacking_first", [4, 0]);
+            e = Assert.Throws<Foundation.TrainingSetupException>(() => watch.Load(state));
+            Assert.Contains("'reward_hacking_first' holds 2 numbers", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

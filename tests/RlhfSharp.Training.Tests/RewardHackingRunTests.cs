@@ -109,6 +109,29 @@ public sealed class RewardHackingRunTests(RudePolicyFixture fixture) : IClassFix
     }
 
     [Fact]
+    public void AResumedRunFiresWhereTheUninterruptedOneDoes()
+    {
+        var whole = GrpoTrainer.Run(Config("format"), Run("whole"), resume: false);
+        var alarm = whole["reward_hacking"]?.AsObject();
+        Assert.True(alarm is not null, "the uninterrupted run's alarm did not fire");
+        long step = alarm["step"]!.GetValue<long>(), from = alarm["from_step"]!.GetValue<long>();
+        // End at the window's second evaluation and resume from there: the window's first evaluations
+        // (steps from and from + 2) are only in the checkpoint.
+        int cut = (int)from + 2;
+        Assert.True(cut < step, $"the alarm fired at step {step}, inside its first two evaluations");
+        var run = Run("resumed");
+        var cfg = Config("format");
+        cfg.MaxSteps = cut;
+        GrpoTrainer.Run(cfg, run, resume: false);
+        Assert.True(Directory.Exists(Path.Combine(run, $"checkpoint-{cut}")));
+        cfg.MaxSteps = 12;
+        var resumed = GrpoTrainer.Run(cfg, run, resume: true);
+        var again = resumed["reward_hacking"]?.AsObject();
+        Assert.True(again is not null, "the resumed run's alarm did not fire:\n" + Show(run));
+        Assert.Equal(alarm.ToJsonString(), again.ToJsonString());
+    }
+
+    [Fact]
     public void TrainedOnGoldTheAlarmStaysQuiet()
     {
         var run = Run("gold");

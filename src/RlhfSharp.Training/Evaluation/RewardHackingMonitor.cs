@@ -48,6 +48,28 @@ public sealed class RewardHackingMonitor
     /// <summary>The first alarm, or null while it has not fired.</summary>
     public RewardHackingAlarm? First { get; private set; }
 
+    /// <summary>The evaluations taken in so far, oldest first (what a checkpoint keeps).</summary>
+    public IReadOnlyList<(long Step, double Proxy, double Gold)> History => _history;
+
+    /// <summary>
+    /// Puts the monitor back where a checkpoint left it: the evaluations it had taken in (steps in
+    /// increasing order, finite scores) and its first alarm, if any.
+    /// </summary>
+    public void Restore(IEnumerable<(long Step, double Proxy, double Gold)> history, RewardHackingAlarm? first)
+    {
+        var list = history.ToList();
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (!double.IsFinite(list[i].Proxy) || !double.IsFinite(list[i].Gold))
+                throw new ArgumentException($"evaluation {i} (step {list[i].Step}) has a non-finite score", nameof(history));
+            if (i > 0 && list[i].Step <= list[i - 1].Step)
+                throw new ArgumentException($"evaluations must come in increasing step order: step {list[i].Step} after step {list[i - 1].Step}", nameof(history));
+        }
+        _history.Clear();
+        _history.AddRange(list);
+        First = first;
+    }
+
     /// <summary>
     /// Adds one evaluation (steps in increasing order); returns the alarm when it fires at this
     /// evaluation, else null. A null or non-finite gold or proxy score is ignored.

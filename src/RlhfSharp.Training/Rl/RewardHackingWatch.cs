@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using RlhfSharp.Training.Checkpointing;
 using RlhfSharp.Training.Evaluation;
 using RlhfSharp.Training.Foundation;
 
@@ -9,15 +10,21 @@ namespace RlhfSharp.Training.Rl;
 /// and eval/gold_score go to a <see cref="RewardHackingMonitor"/>; when it fires, the evaluation
 /// logs <c>eval/reward_hacking</c> = 1, a console line and a text-log line (tag <see cref="Tag"/>)
 /// say so, and with <c>on_reward_hacking: stop</c> the run stops after that step's checkpoint.
-/// Without a gold scorer the alarm is off and says so once. On resume the window starts afresh.
+/// Without a gold scorer the alarm is off and says so once. A checkpoint keeps the evaluations in
+/// the window and the first alarm, so a resumed run fires where the uninterrupted run would have; an
+/// alarm from before the resume (the one that stopped the run, say) does not stop it again.
 /// </summary>
 public sealed class RewardHackingWatch
 {
     public const string Tag = "reward_hacking", Metric = "eval/reward_hacking";
 
+    // Checkpoint keys: the window's evaluations as (step, proxy, gold) triples, and the first alarm as (step, from_step, proxy_change, gold_change).
+    internal const string HistoryKey = "reward_hacking_history", FirstKey = "reward_hacking_first";
+
     private readonly RewardHackingMonitor? _monitor;
     private readonly TrainingSession _session;
     private readonly bool _stop;
+    private bool _firedThisRun;
 
     public RewardHackingWatch(RlConfig cfg, TrainingSession session, bool hasGold, bool hasHeldOut)
     {
@@ -37,8 +44,8 @@ public sealed class RewardHackingWatch
     /// <summary>The first alarm of this run, or null.</summary>
     public RewardHackingAlarm? Fired => _monitor?.First;
 
-    /// <summary>True once the alarm fired and on_reward_hacking is stop.</summary>
-    public bool StopRequested => _stop && Fired is not null;
+    /// <summary>True once the alarm fired in this run (since its start or resume) and on_reward_hacking is stop.</summary>
+    public bool StopRequested => _stop && _firedThisRun;
 
     /// <summary>Feeds an evaluation's metrics to the alarm; adds eval/reward_hacking = 1 to them when it fires.</summary>
     public Dictionary<string, double> Check(long step, Dictionary<string, double> metrics)
@@ -49,6 +56,7 @@ public sealed class RewardHackingWatch
         if (_monitor.Observe(step, proxy, gold) is not { } alarm)
             return metrics;
         metrics[Metric] = 1;
+        _firedThisRun = true;
         var line = alarm.Describe() + (_stop ? "; on_reward_hacking: stop, so the run ends after this step's checkpoint" : " (on_reward_hacking: warn, the run goes on)");
         _session.Logger.LogText(step, Tag, line);
         _session.Progress.Message("warning: " + line);
@@ -67,7 +75,45 @@ public sealed class RewardHackingWatch
             ["proxy_change"] = a.ProxyChange,
             ["gold_change"] = a.GoldChange,
             ["action"] = _stop ? "stop" : "warn",
-            ["stopped"] = _stop,
+            ["stopped"] = StopRequested,
         };
+    }
+
+    /// <summary>Writes the alarm's window (its last window − 1 evaluations are all it needs) and first alarm into a checkpoint's state.</summary>
+    public void Save(TrainerState state)
+    {
+        if (_monitor is null)
+            return;
+        var history = _monitor.History;
+        state.SetDoubles(HistoryKey, history.Skip(Math.Max(0, history.Count - (_monitor.Window - 1))).SelectMany(e => new[] { e.Step, e.Proxy, e.Gold }));
+        if (_monitor.First is { } a)
+            state.SetDoubles(FirstKey, [a.Step, a.FromStep, a.ProxyChange, a.GoldChange]);
+    }
+
+    /// <summary>Restores what <see cref="Save"/> wrote; a checkpoint without it (an older one) starts the window afresh.</summary>
+    public void Load(TrainerState state)
+    {
+        if (_monitor is null || !state.Contains(HistoryKey))
+            return;
+        var h = state.GetDoubles(HistoryKey);
+        if (h.Length % 3 != 0)
+            throw new TrainingSetupException($"checkpoint state '{HistoryKey}' holds {h.Length} numbers; it must hold (step, proxy, gold) triples");
+        var history = Enumerable.Range(0, h.Length / 3).Select(i => ((long)h[3 * i], h[(3 * i) + 1], h[(3 * i) + 2]));
+        RewardHackingAlarm? first = null;
+        if (state.Contains(FirstKey))
+        {
+            var f = state.GetDoubles(FirstKey);
+            if (f.Length != 4)
+                throw new TrainingSetupException($"checkpoint state '{FirstKey}' holds {f.Length} numbers; it must hold step, from_step, proxy_change and gold_change");
+            first = new RewardHackingAlarm((long)f[0], (long)f[1], f[2], f[3]);
+        }
+        try
+        {
+            _monitor.Restore(history, first);
+        }
+        catch (ArgumentException e)
+        {
+            throw new TrainingSetupException($"checkpoint state '{HistoryKey}': {e.Message}");
+        }
     }
 }

@@ -165,6 +165,7 @@ public static class RlLoop
                 state.SetPosition(loader);
                 learner.SaveState(state);
                 state.SetDoubles("reward_norm", reward.State);
+                hacking.Save(state);
             },
             LoadState = state =>
             {
@@ -172,6 +173,7 @@ public static class RlLoop
                 learner.LoadState(state);
                 if (state.Contains("reward_norm"))
                     reward.State = state.GetDoubles("reward_norm");
+                hacking.Load(state);
             },
         }.Run(() => heldOut.Start(session, refAnswers ?? policy));
         var evalReference = heldOut.Reference;
