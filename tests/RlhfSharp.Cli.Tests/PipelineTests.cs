@@ -224,6 +224,80 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void WithSeedSftEachSeedRunsTheWholeChainAndEveryStageHasASpread()
+    {
+        var data = Path.Combine(_dir, "data");
+        Assert.Equal(0, Run("data", "builtin", "--out", data, "--train_prompts", "200", "--eval_prompts", "6", "--preference_pairs", "200", "--vocab_size", "300").Code);
+        var user = Path.Combine(_dir, "user");
+        var made = Run("sft", "--data", data, "--out", user, "--max_steps", "1", "--warmup_steps", "0", "--eval_prompts", "0",
+            "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2", "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64");
+        Assert.True(made.Code == 0, made.Err);
+
+        var run = Path.Combine(_dir, "run");
+        var (code, output, err) = Run("pipeline", "--out", run, "--model", Path.Combine(user, "model"), "--data", data, "--steps_scale", "0.01", "--eval_prompts", "6",
+            "--set", "stages=[sft, rm, dpo]", "--set", "seeds=[3, 5]", "--set", "seed_sft=true");
+        Assert.True(code == 0, err);
+        // Each seed's chain is a pipeline folder of its own: its SFT, reward model and DPO made with its seed, and its own comparison and report.
+        var perSeed = new Dictionary<int, List<JsonObject>>();
+        foreach (int seed in new[] { 3, 5 })
+        {
+            var chain = Path.Combine(run, $"seed{seed}");
+            foreach (var stage in new[] { "sft", "rm", "dpo" })
+                Assert.Contains($"seed: {seed}", File.ReadAllText(Path.Combine(chain, stage, "config.resolved.yaml")));
+            Assert.True(File.Exists(Path.Combine(chain, "report.html")), $"no report in seed{seed}");
+            var own = JsonNode.Parse(File.ReadAllText(Path.Combine(chain, "results.json")))!["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
+            Assert.Equal(["sft", "dpo"], own.Select(r => r["policy"]!.GetValue<string>()));
+            perSeed[seed] = own;
+        }
+        Assert.False(Directory.Exists(Path.Combine(run, "sft")), "a shared SFT was trained beside the seeds' own");
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(run, "seed3", "sft", "model", "model.safetensors")), File.ReadAllBytes(Path.Combine(run, "seed5", "sft", "model", "model.safetensors")));
+
+        // The top-level results: every seed's rows as its chain compared them (DPO against that seed's SFT), and every stage's spread, SFT's included.
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
+        Assert.True(results["seed_sft"]!.GetValue<bool>());
+        var rows = results["policies"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        Assert.Equal(["sft-seed3", "dpo-seed3", "sft-seed5", "dpo-seed5"], rows.Select(r => r["policy"]!.GetValue<string>()));
+        Assert.Equal(["sft", "dpo", "sft", "dpo"], rows.Select(r => r["stage"]!.GetValue<string>()));
+        Assert.Equal([3, 3, 5, 5], rows.Select(r => r["seed"]!.GetValue<int>()));
+        foreach (var (seed, k) in new[] { (3, 0), (5, 2) })
+        {
+            foreach (var key in new[] { "eval/gold_score", "eval/kl_to_sft" })
+            {
+                Assert.Equal(perSeed[seed][0][key]!.GetValue<double>(), rows[k][key]!.GetValue<double>());
+                Assert.Equal(perSeed[seed][1][key]!.GetValue<double>(), rows[k + 1][key]!.GetValue<double>());
+            }
+            Assert.Equal(perSeed[seed][1]["eval/win_rate_vs_sft"]!.GetValue<double>(), rows[k + 1]["eval/win_rate_vs_sft"]!.GetValue<double>());
+        }
+        var spread = results["over_seeds"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        Assert.Equal(["sft", "dpo"], spread.Select(s => s["policy"]!.GetValue<string>()));
+        double g3 = rows[0]["eval/gold_score"]!.GetValue<double>(), g5 = rows[2]["eval/gold_score"]!.GetValue<double>();
+        Assert.Equal([g3, g5], spread[0]["eval/gold_score"]!["values"]!.AsArray().Select(v => v!.GetValue<double>()));
+        Assert.Equal((g3 + g5) / 2, spread[0]["eval/gold_score"]!["mean"]!.GetValue<double>(), 12);
+        Assert.Null(spread[0]["eval/win_rate_vs_sft"]);
+        double w3 = rows[1]["eval/win_rate_vs_sft"]!.GetValue<double>(), w5 = rows[3]["eval/win_rate_vs_sft"]!.GetValue<double>();
+        Assert.Equal(Math.Abs(w3 - w5) / Math.Sqrt(2), spread[1]["eval/win_rate_vs_sft"]!["std"]!.GetValue<double>(), 12);
+        var rmValues = results["rm/eval_accuracy_over_seeds"]!["values"]!.AsArray().Select(v => v!.GetValue<double>()).ToList();
+        Assert.Equal(2, rmValues.Count);
+        Assert.Equal(rmValues.Average(), results["rm/eval_accuracy"]!.GetValue<double>(), 12);
+        Assert.Contains("Over seeds 3, 5 (mean ± std, then each seed's value):", output);
+        Assert.Contains("Each seed ran the whole chain (sft, rm, dpo)", File.ReadAllText(Path.Combine(run, "results.md")));
+        var report = File.ReadAllText(Path.Combine(run, "report.html"));
+        Assert.Contains("with the whole chain before it", report);
+        // The top-level report also has every chain's stages, seed by seed.
+        Assert.True(report.IndexOf("id=\"stage-seed3-sft\"", StringComparison.Ordinal) is > 0 and var at3
+            && report.IndexOf("id=\"stage-seed5-dpo\"", StringComparison.Ordinal) > at3, "the chains' stages are not in the top-level report");
+
+        // seed_sft needs seeds and the sft stage.
+        var bad = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--set", "seed_sft=true");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("seed_sft: true runs the whole chain once per seed, but seeds is empty", bad.Err);
+        bad = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--model", Path.Combine(user, "model"), "--set", "stages=[dpo]", "--set", "seeds=[1, 2]", "--set", "seed_sft=true");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("seed_sft: true trains SFT once per seed, but stages ([dpo]) has no sft", bad.Err);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "bad", "seed1")));
+    }
+
+    [Fact]
     public void StagesThatCannotRunAreRejectedBeforeAnyWork()
     {
         var (code, _, err) = Run("pipeline", "--out", Path.Combine(_dir, "bad"), "--set", "stages=[sft, ppo]");

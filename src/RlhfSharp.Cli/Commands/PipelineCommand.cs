@@ -35,7 +35,15 @@ public sealed class PipelineCommand : ConfigVerb<PipelineConfig>
         context.Output.WriteLine($"run folder: {Path.GetFullPath(runDir)}");
         // On several ranks rank 0 writes the report (the others' console is silent anyway).
         if (Tensors.Distributed.World.Current.IsMain)
+        {
+            // With seed_sft each seed's chain is a pipeline folder of its own, with its own report.
+            if (config.SeedSft)
+            {
+                foreach (int seed in config.Seeds)
+                    context.Output.WriteLine($"report of seed {seed}: {ReportPage.Write(Path.Combine(runDir, $"seed{seed}"))}");
+            }
             context.Output.WriteLine($"report: {ReportPage.Write(runDir)}");
+        }
         return ExitCodes.Success;
     }
 }

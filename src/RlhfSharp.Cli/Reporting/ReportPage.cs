@@ -105,7 +105,7 @@ public static class ReportPage
             NumberRow(sb, Str(row["policy"]) ?? "?", row, ("eval/gold_score", 3), ("eval/win_rate_vs_sft", 3), ("eval/kl_to_sft", 2), ("eval/response_words", 1), ("time/total_s", 0));
         sb.Append("</tbody></table>\n");
         if (results["over_seeds"] is JsonArray spread && spread.Count > 0)
-            OverSeeds(sb, spread);
+            OverSeeds(sb, spread, results["seed_sft"] is JsonValue w && w.TryGetValue<bool>(out var whole) && whole);
         SkillReport.Append(sb, results);
         foreach (var row in (results["policies"] as JsonArray ?? []).OfType<JsonObject>())
             if (row["rounds"] is JsonArray rounds)
@@ -119,8 +119,9 @@ public static class ReportPage
         sb.Append("</ul></section>\n");
     }
 
-    // Each policy stage's mean ± std over the pipeline's seeds, with every seed's value beside it.
-    private static void OverSeeds(StringBuilder sb, JsonArray spread)
+    // Each policy stage's mean ± std over the pipeline's seeds, with every seed's value beside it
+    // (with seed_sft, every stage's: each seed ran the whole chain).
+    private static void OverSeeds(StringBuilder sb, JsonArray spread, bool wholeChains)
     {
         static string Cell(JsonNode? stat, int digits)
         {
@@ -131,7 +132,10 @@ public static class ReportPage
         }
         var seeds = (spread[0]!["seeds"] as JsonArray ?? []).Select(v => v?.ToJsonString());
         sb.Append("<h3>Over seeds</h3>\n<p>Each policy stage ran once per seed (").Append(Html.Escape(string.Join(", ", seeds)))
-            .Append(") from the same SFT model and reward model: mean ± standard deviation, then each seed's value.</p>\n");
+            .Append(wholeChains
+                ? ") with the whole chain before it, SFT, labels and reward model included (folders seed&lt;N&gt;, each with its own report), each seed's policies compared with its own SFT"
+                : ") from the same SFT model and reward model")
+            .Append(": mean ± standard deviation, then each seed's value.</p>\n");
         sb.Append("<table class=\"results\"><thead><tr><th>policy</th><th>gold score</th><th>win rate vs SFT</th><th>KL to SFT</th><th>response words</th></tr></thead><tbody>\n");
         foreach (var row in spread.OfType<JsonObject>())
         {

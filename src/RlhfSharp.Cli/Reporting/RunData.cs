@@ -64,7 +64,7 @@ public sealed class RunData
         else
         {
             foreach (var sub in StageFolders(full))
-                stages.Add(ReadStage(Path.GetFileName(sub), sub, ReadObject(Path.Combine(sub, RunFolder.SummaryFileName))));
+                stages.Add(ReadStage(Path.GetRelativePath(full, sub), sub, ReadObject(Path.Combine(sub, RunFolder.SummaryFileName))));
         }
         if (stages.Count == 0 && !allowEmpty)
             throw new ReportInputException($"{full}: no {JsonlMetricSink.MetricsFileName} in the folder or its subfolders; is it a run folder (rlhf pipeline, sft, rm, ppo, dpo, grpo)?");
@@ -102,7 +102,18 @@ public sealed class RunData
         return sb.ToString();
     }
 
-    private static IEnumerable<string> StageFolders(string full) =>
+    // The stage folders of a pipeline folder; with seed_sft, those of each seed's chain (seed<N>/sft…) after them, seed by seed.
+    private static IEnumerable<string> StageFolders(string full)
+    {
+        var chains = Directory.EnumerateDirectories(full)
+            .Select(d => (Dir: d, Match: System.Text.RegularExpressions.Regex.Match(Path.GetFileName(d), "^seed([0-9]{1,9})$")))
+            .Where(d => d.Match.Success && !File.Exists(Path.Combine(d.Dir, JsonlMetricSink.MetricsFileName)))
+            .OrderBy(d => int.Parse(d.Match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))
+            .Select(d => d.Dir);
+        return DirectStageFolders(full).Concat(chains.SelectMany(DirectStageFolders));
+    }
+
+    private static IEnumerable<string> DirectStageFolders(string full) =>
         Directory.EnumerateDirectories(full)
             .Where(d => File.Exists(Path.Combine(d, JsonlMetricSink.MetricsFileName)))
             .Select(d => (Dir: d, Key: OrderKey(Path.GetFileName(d))))

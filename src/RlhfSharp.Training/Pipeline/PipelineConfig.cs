@@ -35,6 +35,22 @@ public sealed class PipelineConfig : IValidatableConfig
     [ConfigKey("seeds", "Run every policy stage once per seed (folders <stage>-seed<N>), all from the same data, SFT and reward model (made with seed), and give each stage's mean ± std over the seeds beside each seed's value; empty = one run with seed")]
     public List<int> Seeds { get; set; } = [];
 
+    [ConfigKey("seed_sft", "With seeds: run the whole chain once per seed, SFT, labels and reward model included, each seed in a folder seed<N> of its own "
+        + "(a pipeline run with seed N and its own comparison, its policies against its own SFT), all on the same data; results.json gives every stage's spread "
+        + "over the seeds, SFT's and the reward model's accuracy included. false = the policy stages alone vary with the seed")]
+    public bool SeedSft { get; set; }
+
+    /// <summary>This pipeline as one seed's chain of <see cref="SeedSft"/>: seed <paramref name="seed"/>, no seeds list, on <paramref name="data"/>.</summary>
+    internal PipelineConfig ForSeed(int seed, string data)
+    {
+        var one = (PipelineConfig)MemberwiseClone();
+        one.Seed = seed;
+        one.Seeds = [];
+        one.SeedSft = false;
+        one.Data = data;
+        return one;
+    }
+
     /// <summary>The seeds the policy stages run with: <see cref="Seeds"/>, or <see cref="Seed"/> alone.</summary>
     internal IReadOnlyList<int> PolicySeeds => Seeds.Count > 0 ? Seeds : [Seed];
 
@@ -94,6 +110,10 @@ public sealed class PipelineConfig : IValidatableConfig
             yield return "eval_prompts and threads must be >= 0";
         if (Seeds.Distinct().Count() != Seeds.Count)
             yield return $"seeds: a seed is listed twice ([{string.Join(", ", Seeds)}])";
+        if (SeedSft && Seeds.Count == 0)
+            yield return "seed_sft: true runs the whole chain once per seed, but seeds is empty; give seeds (e.g. seeds: [1, 2, 3]) or set seed_sft: false";
+        if (SeedSft && !Stages.Contains("sft"))
+            yield return $"seed_sft: true trains SFT once per seed, but stages ([{string.Join(", ", Stages)}]) has no sft; add sft to stages or set seed_sft: false";
         if (Rounds < 1)
             yield return $"rounds must be at least 1 (1 = one PPO run; N > 1 = N rounds of PPO, labelling and reward-model training), got {Rounds}";
         if (Rounds > 1 && !Stages.Contains("ppo"))

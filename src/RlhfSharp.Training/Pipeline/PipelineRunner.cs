@@ -56,22 +56,39 @@ public static class PipelineRunner
         log ??= TextWriter.Null;
         if (cfg.Threads > 0)
             Engine.Threads = cfg.Threads;
-        // On several ranks (mpirun) the trainers run data-parallel; rank 0 alone writes the data,
-        // labels and compares, and the others wait for it between stages.
+        if (!cfg.SeedSft)
+            return RunOnce(cfg, runDir, stageYaml, progress, log).Result;
+        var (folder, data) = Prepare(cfg, runDir, log);
+        return SeedChains.Run(cfg, folder, data, GoldScorer.TryCreate(data) is not null, (seed, dir) => RunOnce(cfg.ForSeed(seed, data), dir, stageYaml, progress, log), log);
+    }
+
+    // The run folder (with the resolved config) and the data: the built-in task, written once with
+    // the pipeline's seed, unless data is given. On several ranks (mpirun) rank 0 writes, the others wait.
+    private static (RunFolder Folder, string Data) Prepare(PipelineConfig cfg, string runDir, TextWriter log)
+    {
         var comm = World.Current;
         var full = Path.GetFullPath(runDir);
         var folder = comm.IsMain ? RunFolder.Create(Path.GetDirectoryName(full)!, Path.GetFileName(full), allowExisting: true) : RunFolder.At(full);
         if (comm.IsMain)
             folder.WriteConfig(ConfigWriter.ToYaml(cfg));
-        string Stage(string name) => Path.Combine(folder.Path, name);
-
-        string data = cfg.Data ?? Stage("data");
+        string data = cfg.Data ?? Path.Combine(folder.Path, "data");
         if (comm.IsMain && cfg.Data is null && !File.Exists(Path.Combine(data, BuiltinTaskGenerator.StatsFileName)))
         {
             log.WriteLine($"[data] writing the built-in task to {data}");
             BuiltinTaskGenerator.Write(data, new BuiltinTaskOptions { Seed = (ulong)cfg.Seed });
         }
         comm.Barrier("pipeline data");
+        return (folder, data);
+    }
+
+    // One chain of stages and its comparison; the comparison's rows too (none on ranks other than 0).
+    private static (JsonObject Result, List<PolicyRow> Rows) RunOnce(PipelineConfig cfg, string runDir, IReadOnlyDictionary<string, string> stageYaml, IProgressReporter progress, TextWriter log)
+    {
+        // On several ranks (mpirun) the trainers run data-parallel; rank 0 alone writes the data,
+        // labels and compares, and the others wait for it between stages.
+        var comm = World.Current;
+        var (folder, data) = Prepare(cfg, runDir, log);
+        string Stage(string name) => Path.Combine(folder.Path, name);
         bool hasGold = GoldScorer.TryCreate(data) is not null;
         // The held-out prompts and their skills are read now, so that a bad skill field stops the run before any training.
         var heldOut = HeldOut(data, cfg, hasGold);
@@ -131,7 +148,7 @@ public static class PipelineRunner
         if (!comm.IsMain)
         {
             comm.Barrier("pipeline comparison");
-            return new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold };
+            return (new JsonObject { ["stage"] = "pipeline", ["data"] = data, ["gold_scorer"] = hasGold }, []);
         }
 
         var policies = new List<(string Name, string Model)> { ("sft", sftModel) };
@@ -177,7 +194,7 @@ public static class PipelineRunner
         folder.WriteFileAtomic(ResultsFile, result.ToJsonString(TrainerSetup.Indented));
         log.Write(text);
         comm.Barrier("pipeline comparison");
-        return result;
+        return (result, rows);
     }
 
     // The label stage answers a steps_scale share of its prompts, as the trainers take that share of their steps.
