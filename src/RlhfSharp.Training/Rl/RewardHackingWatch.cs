@@ -41,7 +41,7 @@ public sealed class RewardHackingWatch
         session.Progress.Message(line);
     }
 
-    /// <summary>The first alarm of this run, or null.</summary>
+    /// <summary>The first alarm of the run (one from before a resume included), or null.</summary>
     public RewardHackingAlarm? Fired => _monitor?.First;
 
     /// <summary>True once the alarm fired in this run (since its start or resume) and on_reward_hacking is stop.</summary>
