@@ -172,8 +172,8 @@ public sealed class PipelineTests : IDisposable
         Assert.Contains("<tr><th scope=\"row\">ppo</th><td>—</td><td>—</td>", report);
     }
 
-    [Fact]
-    public void WithSeedsEveryPolicyStageRunsOncePerSeedAndTheSpreadIsReported()
+    // A small built-in task (200 train prompts, 6 held out) and a one-step tiny model trained on it (user/model).
+    private (string Data, string User) SmallDataAndModel()
     {
         var data = Path.Combine(_dir, "data");
         Assert.Equal(0, Run("data", "builtin", "--out", data, "--train_prompts", "200", "--eval_prompts", "6", "--preference_pairs", "200", "--vocab_size", "300").Code);
@@ -181,6 +181,13 @@ public sealed class PipelineTests : IDisposable
         var made = Run("sft", "--data", data, "--out", user, "--max_steps", "1", "--warmup_steps", "0", "--eval_prompts", "0",
             "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2", "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64");
         Assert.True(made.Code == 0, made.Err);
+        return (data, user);
+    }
+
+    [Fact]
+    public void WithSeedsEveryPolicyStageRunsOncePerSeedAndTheSpreadIsReported()
+    {
+        var (data, user) = SmallDataAndModel();
 
         var run = Path.Combine(_dir, "run");
         var (code, output, err) = Run("pipeline", "--out", run, "--model", Path.Combine(user, "model"), "--data", data, "--steps_scale", "0.01", "--eval_prompts", "6",
@@ -226,12 +233,7 @@ public sealed class PipelineTests : IDisposable
     [Fact]
     public void WithSeedSftEachSeedRunsTheWholeChainAndEveryStageHasASpread()
     {
-        var data = Path.Combine(_dir, "data");
-        Assert.Equal(0, Run("data", "builtin", "--out", data, "--train_prompts", "200", "--eval_prompts", "6", "--preference_pairs", "200", "--vocab_size", "300").Code);
-        var user = Path.Combine(_dir, "user");
-        var made = Run("sft", "--data", data, "--out", user, "--max_steps", "1", "--warmup_steps", "0", "--eval_prompts", "0",
-            "--model_init.hidden_size", "32", "--model_init.num_layers", "1", "--model_init.num_heads", "2", "--model_init.num_kv_heads", "1", "--model_init.intermediate_size", "64");
-        Assert.True(made.Code == 0, made.Err);
+        var (data, user) = SmallDataAndModel();
 
         var run = Path.Combine(_dir, "run");
         var (code, output, err) = Run("pipeline", "--out", run, "--model", Path.Combine(user, "model"), "--data", data, "--steps_scale", "0.01", "--eval_prompts", "6",
