@@ -23,7 +23,7 @@ internal static class SeedChains
     public static JsonObject Run(PipelineConfig cfg, RunFolder folder, string data, bool hasGold,
         Func<int, string, (JsonObject Result, List<PolicyRow> Rows)> runChain, TextWriter log)
     {
-        var rows = new List<PolicyRow>();
+        var rows = new List<(string Stage, int Seed, PolicyRow Row)>();
         var perSeed = new JsonObject();
         var rmAccuracy = new List<double>();
         var times = new JsonObject();
@@ -33,7 +33,7 @@ internal static class SeedChains
             log.WriteLine($"[{name}] the whole chain with seed {seed} in {Path.Combine(folder.Path, name)}");
             var (result, seedRows) = runChain(seed, Path.Combine(folder.Path, name));
             // Per skill the chains' own results.md and results.json have it, against their own SFT.
-            rows.AddRange(seedRows.Select(r => r with { Name = RowName(r.Name, seed), Skills = [] }));
+            rows.AddRange(seedRows.Select(r => (r.Name, seed, r with { Name = RowName(r.Name, seed), Skills = [] })));
             perSeed[seed.ToString(CultureInfo.InvariantCulture)] = $"{name}/{PipelineRunner.ResultsFile}";
             if (result["rm/eval_accuracy"] is JsonValue a)
                 rmAccuracy.Add(a.GetValue<double>());
@@ -49,15 +49,14 @@ internal static class SeedChains
 
         var stages = new List<string> { "sft" };
         stages.AddRange(PipelineStages.PolicyStages(cfg.Stages));
-        var spread = SeedSpread.Of(rows, stages, cfg.Seeds, RowName);
+        var spread = SeedSpread.Of([.. rows.Select(x => x.Row)], stages, cfg.Seeds, RowName);
         var table = new JsonArray();
-        foreach (var r in rows)
+        foreach (var (stage, seed, r) in rows)
         {
-            int seed = cfg.Seeds.Single(s => r.Name.EndsWith($"-seed{s}", StringComparison.Ordinal));
             table.Add(new JsonObject
             {
                 ["policy"] = r.Name,
-                ["stage"] = r.Name[..^$"-seed{seed}".Length],
+                ["stage"] = stage,
                 ["seed"] = seed,
                 ["eval/gold_score"] = r.Gold,
                 ["eval/win_rate_vs_sft"] = r.WinRateVsSft,
