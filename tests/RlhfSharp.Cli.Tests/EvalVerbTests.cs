@@ -53,11 +53,21 @@ public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
         Assert.Contains("| model | mean gold | response words | KL to a/model |", output);
         Assert.Contains("Win rate of the row's model against the column's (ties count half):", output);
         Assert.Contains("| | a/model | b/model | again |", output);
+        Assert.Contains("Mean gold per skill of the prompts:", output);
+        Assert.Contains("| skill | prompts | a/model | b/model | again |", output);
 
         var result = JsonNode.Parse(File.ReadAllText(json))!.AsObject();
         Assert.Equal("gold", result["judge"]!.GetValue<string>());
         Assert.Equal(10, result["prompts"]!.GetValue<int>());
         Assert.Equal(8, result["samples_per_prompt"]!.GetValue<int>());
+        // Every prompt counts under its skill once, and each model's skill means, weighted by prompts, give its overall mean.
+        var skillPrompts = result["skill_prompts"]!.AsObject();
+        Assert.Equal(10, skillPrompts.Sum(kv => kv.Value!.GetValue<int>()));
+        foreach (var m in result["models"]!.AsArray())
+        {
+            double weighted = m!["per_skill"]!.AsObject().Sum(kv => kv.Value!.GetValue<double>() * skillPrompts[kv.Key]!.GetValue<int>()) / 10;
+            Assert.Equal(m["mean_score"]!.GetValue<double>(), weighted, 9);
+        }
         Assert.Equal(["a/model", "b/model", "again"], result["models"]!.AsArray().Select(m => m!["name"]!.GetValue<string>()));
         var w = result["win_rate"]!.AsArray().Select(r => r!.AsArray().Select(v => v?.GetValue<double>()).ToArray()).ToArray();
         for (int i = 0; i < 3; i++)

@@ -1,6 +1,6 @@
 using System.Text;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Pipeline;
+using RlhfSharp.Training.Evaluation;
 
 namespace RlhfSharp.Training.Tests;
 

@@ -29,16 +29,54 @@ public sealed record EvalModelResult(string Name, string Dir, IReadOnlyList<stri
 /// against every other (column) on the same prompts, ties counting half.
 /// </summary>
 /// <param name="Unjudged">Prompts the gold scorer does not know (not built-in task prompts), left out of a gold evaluation; the first one's file and line.</param>
+/// <param name="Skills">The skill of each answer's prompt (<see cref="HeldOutSkills"/>), in the answers' order; null when the prompts name none.</param>
 public sealed record EvalComparison(string Judge, string? RewardModel, int Prompts, float Temperature, int Seed, IReadOnlyList<EvalModelResult> Models, double[,] WinRate, int SamplesPerPrompt = 1,
-    (int Count, string Source, int FirstLine)? Unjudged = null)
+    (int Count, string Source, int FirstLine)? Unjudged = null, IReadOnlyList<string>? Skills = null)
 {
     private string ScoreName => Judge == "gold" ? "mean gold" : "mean reward";
 
+    /// <summary>
+    /// Per skill, in ordinal order of the names: its number of distinct prompts and the mean score of
+    /// its answers for each model (in <see cref="Models"/> order). Empty without <see cref="Skills"/>.
+    /// </summary>
+    public IReadOnlyList<(string Skill, int Prompts, double[] MeanScores)> PerSkill()
+    {
+        if (Skills is null)
+            return [];
+        return [.. Skills.Select((skill, k) => (skill, k)).GroupBy(x => x.skill, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.Count() / Math.Max(1, SamplesPerPrompt), Models.Select(m => SkillMean(m.Scores, g.Select(x => x.k))).ToArray()))];
+    }
+
+    /// <summary>The mean of <paramref name="scores"/> at <paramref name="indices"/>.</summary>
+    internal static double SkillMean(IReadOnlyList<double> scores, IEnumerable<int> indices)
+    {
+        double sum = 0;
+        int n = 0;
+        foreach (int k in indices)
+        {
+            sum += scores[k];
+            n++;
+        }
+        return n == 0 ? double.NaN : sum / n;
+    }
+
     public JsonObject ToJson()
     {
+        var perSkill = PerSkill();
         var models = new JsonArray();
-        foreach (var m in Models)
-            models.Add(new JsonObject { ["name"] = m.Name, ["path"] = m.Dir, ["mean_score"] = m.MeanScore, ["response_words"] = m.MeanWords, ["kl_to_first"] = m.KlToFirst });
+        for (int i = 0; i < Models.Count; i++)
+        {
+            var m = Models[i];
+            var entry = new JsonObject { ["name"] = m.Name, ["path"] = m.Dir, ["mean_score"] = m.MeanScore, ["response_words"] = m.MeanWords, ["kl_to_first"] = m.KlToFirst };
+            if (perSkill.Count > 0)
+            {
+                var bySkill = new JsonObject();
+                foreach (var (skill, _, means) in perSkill)
+                    bySkill[skill] = means[i];
+                entry["per_skill"] = bySkill;
+            }
+            models.Add(entry);
+        }
         var matrix = new JsonArray();
         for (int i = 0; i < Models.Count; i++)
         {
@@ -58,6 +96,7 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
             ["models"] = models,
             ["win_rate"] = matrix,
             ["prompts_left_out"] = Unjudged?.Count ?? 0,
+            ["skill_prompts"] = perSkill.Count == 0 ? null : new JsonObject(perSkill.Select(r => KeyValuePair.Create(r.Skill, (JsonNode?)r.Prompts))),
         };
     }
 
@@ -77,6 +116,17 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
         sb.AppendLine(kl ? "|---|---|---|---|" : "|---|---|---|");
         foreach (var m in Models)
             sb.AppendLine($"| {m.Name} | {F(m.MeanScore, "F3")} | {F(m.MeanWords, "F1")} |{(kl ? $" {F(m.KlToFirst ?? double.NaN, "F3")} |" : "")}");
+        var perSkill = PerSkill();
+        if (perSkill.Count > 1)
+        {
+            sb.AppendLine();
+            sb.AppendLine($"{char.ToUpperInvariant(ScoreName[0])}{ScoreName[1..]} per skill of the prompts:");
+            sb.AppendLine();
+            sb.AppendLine("| skill | prompts | " + string.Join(" | ", Models.Select(m => m.Name)) + " |");
+            sb.AppendLine("|---|---|" + string.Concat(Models.Select(_ => "---|")));
+            foreach (var (skill, prompts, means) in perSkill)
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {skill} | {prompts} | ") + string.Join(" | ", means.Select(v => F(v, "F3"))) + " |");
+        }
         if (Models.Count < 2)
             return sb.ToString();
         sb.AppendLine();
@@ -120,10 +170,14 @@ public static class EvalRunner
         (int, string, int)? unjudged = null;
         if (judge is GoldRewardSource)
             (prompts, unjudged) = GoldJudgeable(prompts);
+        var skills = HeldOutSkills.Of(prompts, builtinTask: TrainerSetup.Gold(cfg.Data) is not null);
         int distinctPrompts = prompts.Count, samples = cfg.Temperature > 0 ? cfg.SamplesPerPrompt : 1;
         // Several sampled answers per prompt: every model answers the list repeated, for a less noisy win rate.
         if (samples > 1)
+        {
             prompts = PolicyEvaluator.InRounds(prompts, samples);
+            skills = skills is null ? null : PolicyEvaluator.InRounds(skills, samples);
+        }
         var dialogues = prompts.Select(p => p.Messages).ToList();
 
         var results = new List<EvalModelResult>();
@@ -162,7 +216,7 @@ public static class EvalRunner
         }
         progress.End();
         var matrix = PolicyComparison.WinRateMatrix([.. results.Select(r => (IReadOnlyList<double>)r.Scores)]);
-        return new EvalComparison(cfg.RewardModel is null ? "gold" : "reward_model", cfg.RewardModel, distinctPrompts, cfg.Temperature, cfg.Seed, results, matrix, samples, unjudged);
+        return new EvalComparison(cfg.RewardModel is null ? "gold" : "reward_model", cfg.RewardModel, distinctPrompts, cfg.Temperature, cfg.Seed, results, matrix, samples, unjudged, skills);
     }
 
     /// <summary>

@@ -47,10 +47,10 @@ public sealed class PolicyEvaluator(BpeTokenizer tokenizer, PromptCollator colla
         example.Messages.LastOrDefault(m => m.Role == "user")?.Content ?? example.Messages[^1].Content;
 
     /// <summary>
-    /// The prompts answered <paramref name="rounds"/> times: the list repeated in rounds, so every
+    /// The prompts (or one item per prompt, such as its skill) answered <paramref name="rounds"/> times: the list repeated in rounds, so every
     /// policy compared on it answers each prompt the same number of times from one sample stream.
     /// </summary>
-    public static List<PromptExample> InRounds(IReadOnlyList<PromptExample> prompts, int rounds) =>
+    public static List<T> InRounds<T>(IReadOnlyList<T> prompts, int rounds) =>
         [.. Enumerable.Repeat(prompts, Math.Max(1, rounds)).SelectMany(x => x)];
 
     /// <summary>Fraction of prompts where <paramref name="policy"/> scores higher than <paramref name="reference"/>; ties count half.</summary>

@@ -1,12 +1,11 @@
 using System.Text.Json;
 using RlhfSharp.Training.BuiltinTask;
 using RlhfSharp.Training.Data;
-using RlhfSharp.Training.Evaluation;
 
-namespace RlhfSharp.Training.Pipeline;
+namespace RlhfSharp.Training.Evaluation;
 
 /// <summary>
-/// The skill each held-out prompt asks, for the per-skill results of the pipeline's comparison: a
+/// The skill each held-out prompt asks, for the per-skill results of the pipeline's comparison and of <c>rlhf eval</c>: a
 /// line's own <c>skill</c> field (a non-empty string), else, in the built-in task's data, the skill
 /// the task reads from the prompt (<see cref="TaskPrompts"/>; lower case, e.g. "arithmetic"). Either
 /// every prompt has a skill or none does; with none there are no per-skill results.
