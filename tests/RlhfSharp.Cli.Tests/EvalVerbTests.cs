@@ -124,6 +124,17 @@ public sealed class EvalVerbTests(EvalFixture f) : IClassFixture<EvalFixture>
     }
 
     [Fact]
+    public void ASkillThatIsNotAStringIsAnErrorNamingItsLine()
+    {
+        var bad = Path.Combine(f.Dir, "bad-skill.jsonl");
+        File.WriteAllLines(bad, ["""{"prompt": "Is 12 odd?", "skill": "parity"}""", """{"prompt": "What is 2 + 3?", "skill": 5}"""]);
+        var (code, _, err) = Run("eval", "--models", f.ModelA, "--data", f.Data, "--prompts_file", bad, "--temperature", "0");
+        Assert.Equal(2, code);
+        Assert.Contains($"{bad}: line 2: field \"skill\": is a number (5); a skill is a non-empty string", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
     public void OnlyUnknownPromptsAreAnErrorNamingTheFirstOnesLine()
     {
         var unknown = Path.Combine(f.Dir, "unknown.jsonl");
