@@ -43,21 +43,8 @@ public sealed record EvalComparison(string Judge, string? RewardModel, int Promp
     {
         if (Skills is null)
             return [];
-        return [.. Skills.Select((skill, k) => (skill, k)).GroupBy(x => x.skill, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => (g.Key, g.Count() / Math.Max(1, SamplesPerPrompt), Models.Select(m => SkillMean(m.Scores, g.Select(x => x.k))).ToArray()))];
-    }
-
-    /// <summary>The mean of <paramref name="scores"/> at <paramref name="indices"/>.</summary>
-    internal static double SkillMean(IReadOnlyList<double> scores, IEnumerable<int> indices)
-    {
-        double sum = 0;
-        int n = 0;
-        foreach (int k in indices)
-        {
-            sum += scores[k];
-            n++;
-        }
-        return n == 0 ? double.NaN : sum / n;
+        return [.. HeldOutSkills.Groups(Skills).Select(g => (g.Skill, g.Answers.Count / Math.Max(1, SamplesPerPrompt),
+            Models.Select(m => g.Answers.Average(k => m.Scores[k])).ToArray()))];
     }
 
     public JsonObject ToJson()

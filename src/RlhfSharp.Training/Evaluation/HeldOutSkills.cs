@@ -42,6 +42,14 @@ public static class HeldOutSkills
         return skills!;
     }
 
+    /// <summary>
+    /// The answers of each skill: per skill, in ordinal order of the names, the indices of the entries
+    /// of <paramref name="skills"/> (one per answer) that name it.
+    /// </summary>
+    public static IEnumerable<(string Skill, List<int> Answers)> Groups(IReadOnlyList<string> skills) =>
+        Enumerable.Range(0, skills.Count).GroupBy(i => skills[i], StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.ToList()));
+
     private static string? SkillOf(PromptExample prompt, bool builtinTask)
     {
         if (prompt.Extra.TryGetValue(Field, out var value))

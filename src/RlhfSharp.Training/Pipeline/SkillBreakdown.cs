@@ -60,12 +60,11 @@ public static class SkillBreakdown
         if (rounds < 1 || n % rounds != 0)
             throw new ArgumentException($"{n} answers are not {rounds} rounds of the same prompts", nameof(rounds));
         var rows = new List<SkillRow>();
-        foreach (var group in Enumerable.Range(0, n).GroupBy(i => skills[i], StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var (skill, idx) in HeldOutSkills.Groups(skills))
         {
-            var idx = group.ToList();
             double[]? g = gold is null ? null : [.. idx.Select(i => gold[i])];
             double[]? s = sftGold is null ? null : [.. idx.Select(i => sftGold[i])];
-            rows.Add(new SkillRow(group.Key, idx.Count / rounds,
+            rows.Add(new SkillRow(skill, idx.Count / rounds,
                 g?.Average(),
                 g is not null && s is not null ? PolicyEvaluator.WinRate(g, s) : null,
                 g is null ? null : g.Count(GoldScorer.IsIdeal) / (double)g.Length,
